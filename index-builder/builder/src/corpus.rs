@@ -1,0 +1,213 @@
+//! Finding the documents of a corpus and fingerprinting it.
+//!
+//! A corpus is a directory tree; every regular file below it is a source document, named by its
+//! path relative to the root with `/` separators. Hidden files and folders (names starting with
+//! `.`) are skipped, and so are `README.md`, `SOURCE.txt` and `LICENSE*` at any level, and the
+//! root's `corpus.toml` (the deployment settings, read by [`read_settings`]). Files are listed in
+//! byte order of their source path, so every run sees them in the same order.
+//!
+//! The corpus hash is SHA-256 over, for each file in that order (`corpus.toml` included): the
+//! source path, a NUL byte, the content length as 8 little-endian bytes, and the content.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use walkdir::WalkDir;
+
+use crate::error::BuildError;
+use votecheck_index::DeploymentSettings;
+use votecheck_index::language::normalize_tag;
+
+/// Name of the settings file at the corpus root.
+pub const SETTINGS_FILE: &str = "corpus.toml";
+
+/// One file of the corpus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorpusFile {
+    /// Path relative to the corpus root, `/`-separated.
+    pub source: String,
+    /// Path on disk.
+    pub path: PathBuf,
+}
+
+/// Whether a file or folder name is excluded from the corpus.
+pub fn is_skipped_name(name: &str) -> bool {
+    name.starts_with('.')
+        || name == "README.md"
+        || name == "SOURCE.txt"
+        || name.starts_with("LICENSE")
+}
+
+/// Lists the source documents of a corpus in source order.
+pub fn list_documents(root: &Path) -> Result<Vec<CorpusFile>, BuildError> {
+    let metadata = std::fs::metadata(root).map_err(|source| BuildError::CorpusUnreadable {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    if !metadata.is_dir() {
+        return Err(BuildError::CorpusNotADirectory(root.to_path_buf()));
+    }
+    let mut files = Vec::new();
+    let walker = WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| {
+            entry.depth() == 0 || !is_skipped_name(&entry.file_name().to_string_lossy())
+        });
+    for entry in walker {
+        let entry = entry.map_err(|error| BuildError::CorpusUnreadable {
+            path: error.path().unwrap_or(root).to_path_buf(),
+            source: error.into(),
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let source = relative
+            .components()
+            .map(|component| component.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        if source == SETTINGS_FILE {
+            continue;
+        }
+        files.push(CorpusFile {
+            source,
+            path: entry.path().to_path_buf(),
+        });
+    }
+    files.sort_by(|a, b| a.source.cmp(&b.source));
+    Ok(files)
+}
+
+/// Reads `corpus.toml` when the corpus has one; returns its bytes (for the corpus hash) too.
+pub fn read_settings(root: &Path) -> Result<(DeploymentSettings, Option<Vec<u8>>), BuildError> {
+    let path = root.join(SETTINGS_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((DeploymentSettings::default(), None));
+        }
+        Err(source) => return Err(BuildError::CorpusUnreadable { path, source }),
+    };
+    let invalid = |reason: String| BuildError::InvalidSettings {
+        path: path.clone(),
+        reason,
+    };
+    let text = std::str::from_utf8(&bytes).map_err(|_| invalid("not valid UTF-8".to_string()))?;
+    let mut settings: DeploymentSettings =
+        toml::from_str(text).map_err(|error| invalid(error.to_string()))?;
+    if let Some(language) = &settings.defaults.language {
+        settings.defaults.language = Some(
+            normalize_tag(language)
+                .map_err(|error| invalid(format!("[defaults] language: {error}")))?,
+        );
+    }
+    for (index, topic) in settings.topics.iter().enumerate() {
+        if topic.id.trim().is_empty() || topic.title.trim().is_empty() {
+            return Err(invalid(format!(
+                "[[topics]] #{} needs an `id` and a `title`",
+                index + 1
+            )));
+        }
+    }
+    Ok((settings, Some(bytes)))
+}
+
+/// Incremental corpus hash.
+#[derive(Default)]
+pub struct CorpusHasher {
+    hasher: Sha256,
+}
+
+impl CorpusHasher {
+    /// Adds one file.
+    pub fn add(&mut self, source: &str, bytes: &[u8]) {
+        self.hasher.update(source.as_bytes());
+        self.hasher.update([0]);
+        self.hasher.update((bytes.len() as u64).to_le_bytes());
+        self.hasher.update(bytes);
+    }
+
+    /// The hash, as lower-case hex.
+    pub fn finish(self) -> String {
+        hex::encode(self.hasher.finalize())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_documents_and_skips_what_the_format_excludes() {
+        let root = tempfile::tempdir().unwrap();
+        let write = |path: &str| {
+            let path = root.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        };
+        for path in [
+            "b.md",
+            "a/z.txt",
+            "a/README.md",
+            "SOURCE.txt",
+            "LICENSE",
+            "a/LICENSE.md",
+            ".hidden.md",
+            ".git/config",
+            "corpus.toml",
+            "sub/corpus.toml",
+        ] {
+            write(path);
+        }
+        let sources: Vec<String> = list_documents(root.path())
+            .unwrap()
+            .into_iter()
+            .map(|f| f.source)
+            .collect();
+        assert_eq!(sources, vec!["a/z.txt", "b.md", "sub/corpus.toml"]);
+    }
+
+    #[test]
+    fn reads_settings_and_validates_them() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(
+            root.path().join(SETTINGS_FILE),
+            "[defaults]\nlanguage = \"EN-us\"\n[contact]\nphone = \"+1 555-0100\"\nextra = 1\n[[topics]]\nid = \"mail\"\ntitle = \"Vote by mail\"\n",
+        )
+        .unwrap();
+        let (settings, bytes) = read_settings(root.path()).unwrap();
+        assert_eq!(settings.defaults.language.as_deref(), Some("en-US"));
+        assert_eq!(
+            settings.contact.unwrap().phone.as_deref(),
+            Some("+1 555-0100")
+        );
+        assert_eq!(settings.topics[0].id, "mail");
+        assert!(bytes.is_some());
+
+        std::fs::write(
+            root.path().join(SETTINGS_FILE),
+            "[defaults]\nlanguage = 3\n",
+        )
+        .unwrap();
+        let error = read_settings(root.path()).unwrap_err().to_string();
+        assert!(error.contains("corpus.toml"), "{error}");
+    }
+
+    #[test]
+    fn hash_depends_on_paths_and_contents() {
+        let hash = |files: &[(&str, &[u8])]| {
+            let mut hasher = CorpusHasher::default();
+            for (source, bytes) in files {
+                hasher.add(source, bytes);
+            }
+            hasher.finish()
+        };
+        let base = hash(&[("a.md", b"x"), ("b.md", b"y")]);
+        assert_eq!(base, hash(&[("a.md", b"x"), ("b.md", b"y")]));
+        assert_ne!(base, hash(&[("a.md", b"x"), ("c.md", b"y")]));
+        assert_ne!(base, hash(&[("a.md", b"xy"), ("b.md", b"")]));
+    }
+}

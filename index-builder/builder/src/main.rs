@@ -1,0 +1,240 @@
+//! `index-builder`: builds, inspects and searches votecheck indexes.
+//!
+//! ```text
+//! index-builder build <CORPUS_DIR> --out <INDEX_DIR> [--strict]
+//! index-builder inspect <INDEX_DIR> [--json]
+//! index-builder search <INDEX_DIR> "<query>" [--language es] [--limit 5]
+//! ```
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use votecheck_index::language::detect;
+use votecheck_index::{Manifest, PassageIndex, SearchRequest};
+use votecheck_index_builder::{BuildOptions, BuildProgress, build_index};
+
+#[derive(Parser)]
+#[command(
+    name = "index-builder",
+    version,
+    about = "Build and inspect votecheck indexes"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build an index from a corpus directory and publish it atomically at --out.
+    Build {
+        /// The corpus: a directory of Markdown, HTML, text, PDF and ClaimReview JSON files.
+        corpus: PathBuf,
+        /// Where the index goes (replaced only when the build succeeds).
+        #[arg(long)]
+        out: PathBuf,
+        /// Fail (exit code 1) on any problem instead of skipping the file.
+        #[arg(long)]
+        strict: bool,
+        /// Print the warnings only, no progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Print what an index was built from.
+    Inspect {
+        index: PathBuf,
+        /// Print the whole manifest as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the passages that match a query, with scores (a debugging aid).
+    Search {
+        index: PathBuf,
+        query: String,
+        /// Language of the query (detected when omitted).
+        #[arg(long)]
+        language: Option<String>,
+        /// Number of passages.
+        #[arg(long, default_value_t = 5)]
+        limit: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Build {
+            corpus,
+            out,
+            strict,
+            quiet,
+        } => run_build(&corpus, &out, strict, quiet),
+        Command::Inspect { index, json } => run_inspect(&index, json),
+        Command::Search {
+            index,
+            query,
+            language,
+            limit,
+        } => run_search(&index, &query, language, limit),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_build(corpus: &Path, out: &Path, strict: bool, quiet: bool) -> anyhow::Result<()> {
+    let options = BuildOptions {
+        strict,
+        ..BuildOptions::default()
+    };
+    let bar = if std::io::stderr().is_terminal() && !quiet {
+        ProgressBar::new(0)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {wide_msg}")
+            .expect("the template is valid")
+            .progress_chars("=> "),
+    );
+    let report = build_index(corpus, out, &options, &mut |event| match event {
+        BuildProgress::Started { files } => bar.set_length(files as u64),
+        BuildProgress::FileDone { source } => {
+            bar.set_message(source.to_string());
+            bar.inc(1);
+        }
+        BuildProgress::Indexing { passages } => {
+            bar.set_message(format!("indexing {passages} passages"))
+        }
+    });
+    bar.finish_and_clear();
+    let report = report.with_context(|| {
+        format!(
+            "building the index of {} failed; {} is unchanged",
+            corpus.display(),
+            out.display()
+        )
+    })?;
+    let manifest = &report.manifest;
+    for warning in &manifest.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let languages = manifest
+        .counts
+        .documents_by_language
+        .iter()
+        .map(|(language, count)| format!("{language}:{count}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    eprintln!(
+        "built {} in {:.2}s: {} documents, {} passages ({} fact-checks), languages {}, {} warnings, corpus {}",
+        out.display(),
+        report.elapsed.as_secs_f64(),
+        manifest.counts.documents,
+        manifest.counts.passages,
+        manifest.counts.fact_checks,
+        languages,
+        manifest.warnings.len(),
+        manifest.corpus_version(),
+    );
+    Ok(())
+}
+
+fn run_inspect(index: &Path, json: bool) -> anyhow::Result<()> {
+    let manifest = Manifest::read(index)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&manifest)?);
+        return Ok(());
+    }
+    let counts = &manifest.counts;
+    println!("index         {}", index.display());
+    println!("schema        {}", manifest.schema_version);
+    println!(
+        "built         {} by {} {}",
+        manifest.built_at, manifest.builder.name, manifest.builder.version
+    );
+    println!("corpus hash   {}", manifest.corpus_hash);
+    println!(
+        "documents     {} ({} bytes)",
+        counts.documents, counts.bytes
+    );
+    println!(
+        "passages      {} ({} fact-checks)",
+        counts.passages, counts.fact_checks
+    );
+    println!(
+        "by language   {}",
+        render_counts(&counts.documents_by_language)
+    );
+    println!("by kind       {}", render_counts(&counts.documents_by_kind));
+    if let Some(contact) = &manifest.settings.contact {
+        let parts: Vec<&str> = [&contact.name, &contact.phone, &contact.website]
+            .into_iter()
+            .filter_map(|part| part.as_deref())
+            .collect();
+        println!("contact       {}", parts.join(", "));
+    }
+    println!("topics        {}", manifest.settings.topics.len());
+    println!("warnings      {}", manifest.warnings.len());
+    for warning in &manifest.warnings {
+        println!("  {warning}");
+    }
+    Ok(())
+}
+
+fn render_counts(counts: &std::collections::BTreeMap<String, u64>) -> String {
+    counts
+        .iter()
+        .map(|(key, count)| format!("{key}={count}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn run_search(
+    index: &Path,
+    query: &str,
+    language: Option<String>,
+    limit: usize,
+) -> anyhow::Result<()> {
+    let passages = PassageIndex::open(index)?;
+    let language = language.or_else(|| detect(query).map(|detection| detection.tag));
+    let mut request = SearchRequest::new(query).limit(limit);
+    if let Some(language) = &language {
+        request = request.language(language.clone());
+    }
+    let hits = passages.search(&request)?;
+    println!(
+        "query language: {}",
+        language.as_deref().unwrap_or("unknown")
+    );
+    if hits.is_empty() {
+        println!("no passage matches");
+    }
+    for (rank, hit) in hits.iter().enumerate() {
+        let passage = &hit.passage;
+        println!(
+            "\n{}. score {:.3}  [{}] {}  ({})",
+            rank + 1,
+            hit.score,
+            passage.language,
+            passage.source,
+            passage.kind.as_str()
+        );
+        println!("   {}", passage.section);
+        if let Some(url) = &passage.url {
+            println!("   {url}");
+        }
+        let snippet: String = passage.text.chars().take(240).collect();
+        println!("   {}", snippet.replace('\n', " "));
+    }
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! `manifest.json`: what an index was built from and how. Written by the builder inside the index
+//! directory, read by every reader before it opens the index.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::IndexError;
+use crate::settings::DeploymentSettings;
+
+/// Version of the schema and analyzers. A reader refuses an index built with another version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// File name of the manifest inside the index directory.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// The manifest of one index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`SCHEMA_VERSION`] of the builder that wrote the index.
+    pub schema_version: u32,
+    /// The tool that built the index.
+    pub builder: BuilderInfo,
+    /// When the index was built (RFC 3339, UTC; `SOURCE_DATE_EPOCH` when set).
+    pub built_at: String,
+    /// SHA-256 over the corpus files in path order (see `docs/corpus-format.md`).
+    pub corpus_hash: String,
+    /// Settings from `corpus.toml`.
+    pub settings: DeploymentSettings,
+    /// Totals.
+    pub counts: Counts,
+    /// One record per indexed document, in source order.
+    pub documents: Vec<DocumentRecord>,
+    /// Files that were skipped or indexed with a problem.
+    pub warnings: Vec<Warning>,
+}
+
+impl Manifest {
+    /// Short corpus version shown in logs and reports: the first 12 hex digits of the hash.
+    pub fn corpus_version(&self) -> &str {
+        &self.corpus_hash[..self.corpus_hash.len().min(12)]
+    }
+
+    /// Reads `manifest.json` from an index directory.
+    pub fn read(index_dir: &Path) -> Result<Manifest, IndexError> {
+        let path = index_dir.join(MANIFEST_FILE);
+        let bytes = std::fs::read(&path).map_err(|source| IndexError::ManifestUnreadable {
+            path: path.clone(),
+            source,
+        })?;
+        serde_json::from_slice(&bytes)
+            .map_err(|source| IndexError::ManifestInvalid { path, source })
+    }
+}
+
+/// Name and version of the builder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuilderInfo {
+    pub name: String,
+    pub version: String,
+}
+
+/// Totals over the corpus.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Documents indexed (a ClaimReview file counts once).
+    pub documents: u64,
+    /// Passages indexed, fact-checks included.
+    pub passages: u64,
+    /// Fact-check passages.
+    pub fact_checks: u64,
+    /// Passages per language tag.
+    pub passages_by_language: BTreeMap<String, u64>,
+    /// Documents per language tag.
+    pub documents_by_language: BTreeMap<String, u64>,
+    /// Documents per kind (`guide`, `faq`, `law`, `notice`, `fact_check`, `unspecified`).
+    pub documents_by_kind: BTreeMap<String, u64>,
+    /// Corpus bytes read.
+    pub bytes: u64,
+}
+
+/// How a document's language was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LanguageOrigin {
+    /// Declared by the document (front matter, `<html lang>`, `inLanguage`).
+    Declared,
+    /// Detected from the text.
+    Detected,
+    /// Taken from `corpus.toml` because detection found nothing.
+    CorpusDefault,
+}
+
+/// One indexed document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentRecord {
+    pub source: String,
+    pub title: String,
+    pub language: String,
+    pub language_origin: LanguageOrigin,
+    pub kind: Option<String>,
+    pub passages: u64,
+    pub bytes: u64,
+}
+
+/// A problem with one corpus file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// The file's source path.
+    pub source: String,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.source, self.message)
+    }
+}

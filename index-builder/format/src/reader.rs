@@ -1,0 +1,377 @@
+//! Opening an index read-only and searching it.
+//!
+//! [`PassageIndex::open`] reads the manifest, refuses an index of another schema version, opens
+//! tantivy through a [`ReadOnlyDirectory`] with the same analyzers the builder used, and keeps one
+//! reader for the life of the process (open it once at start-up, then search from any thread).
+//! [`PassageIndex::search`] runs a [`SearchRequest`]: the question's terms over the plain fields
+//! (headings weigh more than body text) and the stemmed fields of the question's language,
+//! restricted by optional filters (kind, languages, jurisdiction).
+//!
+//! ```no_run
+//! use votecheck_index::{PassageIndex, SearchRequest};
+//! let index = PassageIndex::open(std::path::Path::new("index"))?;
+//! for hit in index.search(&SearchRequest::new("where do I vote?").language("en"))? {
+//!     println!("{:.2} {} {}", hit.score, hit.passage.source, hit.passage.section);
+//! }
+//! # Ok::<(), votecheck_index::IndexError>(())
+//! ```
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
+use tantivy::{Index, IndexReader, ReloadPolicy, Score, TantivyDocument, Term};
+
+use crate::analysis::{TEXT_TOKENIZER, register_analyzers, stemmed_tokenizer_name, terms_with};
+use crate::error::IndexError;
+use crate::language::{primary_subtag, stemmed_field_key};
+use crate::manifest::{Manifest, SCHEMA_VERSION};
+use crate::passage::{Passage, PassageKind};
+use crate::read_only_directory::ReadOnlyDirectory;
+use crate::schema::{IndexSchema, jurisdiction_key};
+
+/// Weight of each field group in a search.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FieldWeights {
+    /// Document title.
+    pub title: f32,
+    /// Section heading path.
+    pub section: f32,
+    /// Passage text.
+    pub body: f32,
+    /// The claim of a fact-check.
+    pub claim: f32,
+    /// Multiplier for the stemmed fields relative to the plain ones.
+    pub stemmed: f32,
+}
+
+impl Default for FieldWeights {
+    fn default() -> Self {
+        FieldWeights {
+            title: 1.5,
+            section: 2.0,
+            body: 1.0,
+            claim: 1.5,
+            stemmed: 0.7,
+        }
+    }
+}
+
+/// What to search for.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    /// The question or claim, as typed.
+    pub text: String,
+    /// Language of the question (BCP 47), for the stemmed fields.
+    pub language: Option<String>,
+    /// Only passages of this kind.
+    pub kind: Option<PassageKind>,
+    /// Only passages whose language has one of these primary subtags.
+    pub languages: Vec<String>,
+    /// Only passages of this jurisdiction (compared after normalisation).
+    pub jurisdiction: Option<String>,
+    /// Field weights.
+    pub weights: FieldWeights,
+    /// Number of hits to return.
+    pub limit: usize,
+}
+
+impl SearchRequest {
+    /// A request for `text` with default weights and 10 hits.
+    pub fn new(text: impl Into<String>) -> Self {
+        SearchRequest {
+            text: text.into(),
+            language: None,
+            kind: None,
+            languages: Vec::new(),
+            jurisdiction: None,
+            weights: FieldWeights::default(),
+            limit: 10,
+        }
+    }
+
+    /// Sets the question's language.
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.language = Some(language.into());
+        self
+    }
+
+    /// Restricts to one kind of passage.
+    pub fn kind(mut self, kind: PassageKind) -> Self {
+        self.kind = Some(kind);
+        self
+    }
+
+    /// Restricts to passages in these languages.
+    pub fn languages(mut self, languages: Vec<String>) -> Self {
+        self.languages = languages;
+        self
+    }
+
+    /// Restricts to one jurisdiction.
+    pub fn jurisdiction(mut self, jurisdiction: impl Into<String>) -> Self {
+        self.jurisdiction = Some(jurisdiction.into());
+        self
+    }
+
+    /// Sets the number of hits.
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    /// BM25 score (sum over fields and terms).
+    pub score: Score,
+    /// The passage.
+    pub passage: Passage,
+}
+
+/// An index opened for reading.
+pub struct PassageIndex {
+    dir: PathBuf,
+    schema: IndexSchema,
+    manifest: Manifest,
+    index: Index,
+    reader: IndexReader,
+    tokenizers: TokenizerManager,
+}
+
+impl std::fmt::Debug for PassageIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PassageIndex")
+            .field("dir", &self.dir)
+            .field("corpus_version", &self.manifest.corpus_version())
+            .finish()
+    }
+}
+
+impl PassageIndex {
+    /// Opens the index in `dir` without writing anything to it.
+    pub fn open(dir: &Path) -> Result<Self, IndexError> {
+        let manifest = Manifest::read(dir)?;
+        if manifest.schema_version != SCHEMA_VERSION {
+            return Err(IndexError::SchemaVersionMismatch {
+                dir: dir.to_path_buf(),
+                found: manifest.schema_version,
+                expected: SCHEMA_VERSION,
+            });
+        }
+        let open_error = |source| IndexError::Open {
+            dir: dir.to_path_buf(),
+            source,
+        };
+        let directory = ReadOnlyDirectory::open(dir)
+            .map_err(|error| open_error(tantivy::TantivyError::from(error)))?;
+        let mut index = Index::open(directory).map_err(open_error)?;
+        let tokenizers = TokenizerManager::default();
+        register_analyzers(&tokenizers);
+        index.set_tokenizers(tokenizers.clone());
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(open_error)?;
+        Ok(PassageIndex {
+            dir: dir.to_path_buf(),
+            schema: IndexSchema::new(),
+            manifest,
+            index,
+            reader,
+            tokenizers,
+        })
+    }
+
+    /// The manifest of the index.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The schema's field handles.
+    pub fn schema(&self) -> &IndexSchema {
+        &self.schema
+    }
+
+    /// The directory the index was opened from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The underlying tantivy index (for callers that build their own queries).
+    pub fn tantivy_index(&self) -> &Index {
+        &self.index
+    }
+
+    /// Number of passages in the index.
+    pub fn passage_count(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// The terms the plain analyzer makes of a text.
+    pub fn plain_terms(&self, text: &str) -> Vec<String> {
+        let mut analyzer = self.analyzer(TEXT_TOKENIZER);
+        terms_with(&mut analyzer, text)
+    }
+
+    /// The terms the stemmed analyzer of `language` makes of a text (none when the language has
+    /// no stemmer).
+    pub fn stemmed_terms(&self, language: &str, text: &str) -> Vec<String> {
+        match stemmed_field_key(language) {
+            Some(key) => {
+                let mut analyzer = self.analyzer(&stemmed_tokenizer_name(key));
+                terms_with(&mut analyzer, text)
+            }
+            None => Vec::new(),
+        }
+    }
+
+    fn analyzer(&self, name: &str) -> TextAnalyzer {
+        self.tokenizers
+            .get(name)
+            .expect("register_analyzers registers every analyzer the schema names")
+    }
+
+    /// Builds the tantivy query of a request (`None` when the text has no searchable term).
+    pub fn query(&self, request: &SearchRequest) -> Option<Box<dyn Query>> {
+        let schema = &self.schema;
+        let weights = request.weights;
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let plain = unique(self.plain_terms(&request.text));
+        let plain_fields = [
+            (schema.title, weights.title),
+            (schema.section, weights.section),
+            (schema.body, weights.body),
+            (schema.claim, weights.claim),
+        ];
+        push_term_clauses(&mut should, &plain, &plain_fields);
+        if let Some(language) = &request.language
+            && let Some(key) = stemmed_field_key(language)
+        {
+            let stemmed = unique(self.stemmed_terms(language, &request.text));
+            let heading_weight = weights.stemmed * (weights.title + weights.section) / 2.0;
+            let stemmed_fields = [
+                (schema.heading_stemmed[key], heading_weight),
+                (schema.body_stemmed[key], weights.stemmed * weights.body),
+            ];
+            push_term_clauses(&mut should, &stemmed, &stemmed_fields);
+        }
+        if should.is_empty() {
+            return None;
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
+        if let Some(kind) = request.kind {
+            clauses.push((Occur::Must, term_query(schema.kind, kind.as_str())));
+        }
+        if !request.languages.is_empty() {
+            let any_language: Vec<(Occur, Box<dyn Query>)> = unique(
+                request
+                    .languages
+                    .iter()
+                    .map(|tag| primary_subtag(tag))
+                    .collect(),
+            )
+            .iter()
+            .map(|base| (Occur::Should, term_query(schema.language_base, base)))
+            .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any_language))));
+        }
+        if let Some(jurisdiction) = &request.jurisdiction {
+            clauses.push((
+                Occur::Must,
+                term_query(schema.jurisdiction_key, &jurisdiction_key(jurisdiction)),
+            ));
+        }
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// Runs a request and returns the hits, best first.
+    pub fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>, IndexError> {
+        let Some(query) = self.query(request) else {
+            return Ok(Vec::new());
+        };
+        self.search_query(query.as_ref(), request.limit)
+    }
+
+    /// Runs a prepared query.
+    pub fn search_query(
+        &self,
+        query: &dyn Query,
+        limit: usize,
+    ) -> Result<Vec<SearchHit>, IndexError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let top = searcher.search(query, &TopDocs::with_limit(limit).order_by_score())?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let document: TantivyDocument = searcher.doc(address)?;
+            hits.push(SearchHit {
+                score,
+                passage: self.schema.to_passage(&document),
+            });
+        }
+        Ok(hits)
+    }
+
+    /// Every passage in the index, in index order (for exports and benchmarks).
+    pub fn all_passages(&self) -> Result<Vec<Passage>, IndexError> {
+        let searcher = self.reader.searcher();
+        let mut passages = Vec::with_capacity(searcher.num_docs() as usize);
+        for segment in searcher.segment_readers() {
+            let store = segment
+                .get_store_reader(16)
+                .map_err(tantivy::TantivyError::from)?;
+            for doc_id in segment.doc_ids_alive() {
+                let document: TantivyDocument = store.get(doc_id)?;
+                passages.push(self.schema.to_passage(&document));
+            }
+        }
+        passages.sort_by(|a, b| (&a.source, a.position).cmp(&(&b.source, b.position)));
+        Ok(passages)
+    }
+}
+
+fn term_query(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::Basic,
+    ))
+}
+
+fn push_term_clauses(
+    clauses: &mut Vec<(Occur, Box<dyn Query>)>,
+    terms: &[String],
+    fields: &[(Field, f32)],
+) {
+    for term in terms {
+        for (field, weight) in fields {
+            if *weight <= 0.0 {
+                continue;
+            }
+            let query = TermQuery::new(
+                Term::from_field_text(*field, term),
+                IndexRecordOption::WithFreqs,
+            );
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(query), *weight)),
+            ));
+        }
+    }
+}
+
+fn unique(terms: Vec<String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    terms
+        .into_iter()
+        .filter(|term| seen.insert(term.clone()))
+        .collect()
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test of votecheck: the README's test command, and what CI runs.
+# Installs what the tests need, then checks formatting, builds the binaries the end-to-end tests
+# start as processes, and runs all tests (one build profile: dev).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== formatting"
+cargo fmt --all -- --check
+
+echo "== building the binaries"
+cargo build --workspace --bins --locked
+
+echo "== tests"
+cargo test --workspace --locked
