@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 echo "== formatting"
 cargo fmt --all -- --check
 
+echo "== python tools (moto_server for the DynamoDB store tests)"
+VOTECHECK_MOTO_SERVER="$(bash scripts/python-env.sh)"
+export VOTECHECK_MOTO_SERVER
+
 echo "== building the binaries"
 cargo build --workspace --bins --locked
 

@@ -2,11 +2,17 @@
 //!
 //! ```text
 //! cargo run --release -p votecheck-bench -- index-build [--corpus DIR] [--runs 3]
+//! cargo run --release -p votecheck-bench -- answer [--corpus DIR --cases FILE] [--rounds 5] [--no-peers]
 //! ```
 //!
 //! `index-build` builds the index of a corpus (default: `../shared/corpus` when it exists, else
 //! `samples/corpus`) and prints documents/s, passages/s, MB/s and the process's peak resident
 //! memory, then how often language detection agrees with the languages the documents declare.
+//!
+//! `answer` builds the index of a corpus, answers every question of an eval file `--rounds`
+//! times (question in, reply rendered) and prints the latency percentiles over all answers and
+//! the peak memory, then hit@1 and hit@3 per language next to two plain BM25 peers (SQLite FTS5
+//! and bm25s, run by `bench/peers/run.sh` over the same passages and cases in the same run).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,6 +36,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Answer latency and quality per language, next to plain BM25 peers.
+    Answer {
+        /// Corpus (default: ../shared/corpus when present, else samples/corpus).
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+        /// Eval cases (default: the eval file that matches the corpus).
+        #[arg(long)]
+        cases: Option<PathBuf>,
+        /// How many times every question is answered.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Skip the Python peers.
+        #[arg(long)]
+        no_peers: bool,
+    },
     /// Index build throughput and peak memory.
     IndexBuild {
         /// Corpus to build (default: ../shared/corpus when present, else samples/corpus).
@@ -44,6 +65,12 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::IndexBuild { corpus, runs } => index_build(corpus, runs.max(1)),
+        Command::Answer {
+            corpus,
+            cases,
+            rounds,
+            no_peers,
+        } => answer(corpus, cases, rounds.max(1), !no_peers),
     }
 }
 
@@ -156,5 +183,195 @@ fn language_agreement(index_dir: &Path) -> anyhow::Result<()> {
     for (language, (documents, same, undetectable)) in per_language {
         println!("| {language} | {documents} | {same} | {undetectable} |");
     }
+    Ok(())
+}
+
+fn default_cases(corpus: &Path) -> PathBuf {
+    let file = if corpus.ends_with("samples/corpus") {
+        "sample-corpus.jsonl"
+    } else {
+        "shared-corpus.jsonl"
+    };
+    workspace_root().join("samples/eval").join(file)
+}
+
+/// Figures of one system for one language: (cases, hit@1, hit@3).
+type LanguageFigures = BTreeMap<String, (u64, f64, f64)>;
+
+fn answer(
+    corpus: Option<PathBuf>,
+    cases: Option<PathBuf>,
+    rounds: usize,
+    peers: bool,
+) -> anyhow::Result<()> {
+    use votecheck_engine::eval::{parse_cases, percentile, run};
+    let corpus = corpus.unwrap_or_else(default_corpus);
+    let cases_path = cases.unwrap_or_else(|| default_cases(&corpus));
+    println!("machine: {}", machine());
+    println!("corpus:  {}", corpus.display());
+    println!("cases:   {}", cases_path.display());
+    let work = tempfile::tempdir()?;
+    let index_dir = work.path().join("index");
+    build_index(&corpus, &index_dir, &BuildOptions::default(), &mut |_| {})
+        .with_context(|| format!("building {}", corpus.display()))?;
+    let cases = parse_cases(&std::fs::read_to_string(&cases_path)?)
+        .map_err(|error| anyhow::anyhow!("{}: {error}", cases_path.display()))?;
+    let engine = votecheck_engine::Engine::open(&index_dir)?;
+    let rss_after_open = peak_rss_mib();
+    let mut latencies = Vec::new();
+    let mut report = None;
+    for _ in 0..rounds {
+        let round = run(&engine, &cases, 3);
+        latencies.extend(round.results.iter().map(|result| result.latency_us));
+        report = Some(round);
+    }
+    let report = report.expect("at least one round");
+    latencies.sort_unstable();
+    println!();
+    println!("| figure | value |");
+    println!("|---|---|");
+    println!(
+        "| answers timed | {} ({} questions x {rounds} rounds) |",
+        latencies.len(),
+        cases.len()
+    );
+    println!(
+        "| answer latency p50 | {} us |",
+        percentile(&latencies, 0.50)
+    );
+    println!(
+        "| answer latency p99 | {} us |",
+        percentile(&latencies, 0.99)
+    );
+    println!(
+        "| answer latency max | {} us |",
+        latencies.last().copied().unwrap_or(0)
+    );
+    if let (Some(open), Some(peak)) = (rss_after_open, peak_rss_mib()) {
+        println!("| peak RSS after opening the index | {open:.1} MiB |");
+        println!("| peak RSS after answering | {peak:.1} MiB |");
+    }
+    println!(
+        "| outcome accuracy | {:.1}% |",
+        report.outcome_accuracy * 100.0
+    );
+
+    let mut ours: LanguageFigures = BTreeMap::new();
+    for (tag, figures) in &report.by_tag {
+        if let (Some(hit1), Some(hit3)) = (figures.hit_at_1, figures.hit_at_3) {
+            ours.insert(tag.clone(), (figures.retrieval_cases as u64, hit1, hit3));
+        }
+    }
+    let mut systems: Vec<(String, LanguageFigures, String)> = vec![(
+        "votecheck".to_string(),
+        ours,
+        format!(
+            "{}/{}",
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.99)
+        ),
+    )];
+    if peers {
+        let export = work.path().join("passages.jsonl");
+        export_passages(&index_dir, &export)?;
+        let output = std::process::Command::new("bash")
+            .arg(workspace_root().join("bench/peers/run.sh"))
+            .args([
+                "--passages".as_ref(),
+                export.as_os_str(),
+                "--cases".as_ref(),
+                cases_path.as_os_str(),
+                "--json".as_ref(),
+            ])
+            .output()
+            .context("running bench/peers/run.sh")?;
+        anyhow::ensure!(
+            output.status.success(),
+            "the BM25 peers failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let value: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+        for (name, system) in value["systems"].as_object().into_iter().flatten() {
+            let mut figures = LanguageFigures::new();
+            for (tag, row) in system["by_tag"].as_object().into_iter().flatten() {
+                figures.insert(
+                    tag.clone(),
+                    (
+                        row["cases"].as_u64().unwrap_or(0),
+                        row["hit_at_1"].as_f64().unwrap_or(0.0),
+                        row["hit_at_3"].as_f64().unwrap_or(0.0),
+                    ),
+                );
+            }
+            let latency = format!(
+                "{}/{}",
+                system["latency_us"]["p50"].as_f64().unwrap_or(0.0).round(),
+                system["latency_us"]["p99"].as_f64().unwrap_or(0.0).round()
+            );
+            systems.push((name.clone(), figures, latency));
+        }
+    }
+    let languages: Vec<String> = cases
+        .iter()
+        .filter(|case| case.is_retrieval())
+        .filter_map(|case| case.tags.first().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    println!();
+    print!("| language | cases |");
+    for (name, _, _) in &systems {
+        print!(" {name} hit@1 | {name} hit@3 |");
+    }
+    println!();
+    print!("|---|---|");
+    for _ in &systems {
+        print!("---|---|");
+    }
+    println!();
+    for language in &languages {
+        let cases = systems[0].1.get(language).map_or(0, |row| row.0);
+        print!("| {language} | {cases} |");
+        for (_, figures, _) in &systems {
+            match figures.get(language) {
+                Some((_, hit1, hit3)) => print!(" {:.0}% | {:.0}% |", hit1 * 100.0, hit3 * 100.0),
+                None => print!(" - | - |"),
+            }
+        }
+        println!();
+    }
+    print!("| all | {} |", report.retrieval_cases);
+    println!();
+    for (name, _, latency) in &systems {
+        println!("latency p50/p99 (us) {name}: {latency}");
+    }
+    println!(
+        "votecheck overall: hit@1 {:.1}%, hit@3 {:.1}%, MRR {:.3}",
+        report.hit_at_1 * 100.0,
+        report.hit_at_3 * 100.0,
+        report.mrr
+    );
+    Ok(())
+}
+
+fn export_passages(index_dir: &Path, out: &Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    let index = PassageIndex::open(index_dir)?;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+    for passage in index.all_passages()? {
+        let line = serde_json::json!({
+            "passage_id": passage.passage_id,
+            "source": passage.source,
+            "section": passage.section,
+            "title": passage.title,
+            "language": passage.language,
+            "jurisdiction": passage.jurisdiction,
+            "kind": passage.kind.as_str(),
+            "claim": passage.claim_review.as_ref().map(|review| review.claim.as_str()),
+            "text": passage.text,
+        });
+        writeln!(file, "{line}")?;
+    }
+    file.flush()?;
     Ok(())
 }

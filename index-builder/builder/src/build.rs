@@ -202,12 +202,12 @@ impl Collected {
         }
         let before = self.passages.len();
         let (title, language, origin, kind) = match parsed.file {
-            ParsedFile::Prose(document) => {
-                let resolved = self.add_prose(source, document, settings, limits);
-                (resolved.0, resolved.1, resolved.2, resolved.3)
-            }
+            ParsedFile::Prose(document) => self.add_prose(source, document, settings, limits),
             ParsedFile::FactChecks(items) => self.add_fact_checks(source, items, settings),
         };
+        let jurisdiction = self.passages[before..]
+            .first()
+            .and_then(|passage| passage.jurisdiction.clone());
         let passages = (self.passages.len() - before) as u64;
         if passages == 0 {
             self.warn(source, "has no text to index; skipped".to_string());
@@ -219,6 +219,7 @@ impl Collected {
             language,
             language_origin: origin,
             kind,
+            jurisdiction,
             passages,
             bytes: bytes.len() as u64,
         });

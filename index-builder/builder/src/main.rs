@@ -52,6 +52,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print every passage as one JSON object per line (for peers and benchmarks).
+    Export { index: PathBuf },
     /// Print the passages that match a query, with scores (a debugging aid).
     Search {
         index: PathBuf,
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
             quiet,
         } => run_build(&corpus, &out, strict, quiet),
         Command::Inspect { index, json } => run_inspect(&index, json),
+        Command::Export { index } => run_export(&index),
         Command::Search {
             index,
             query,
@@ -188,6 +191,28 @@ fn run_inspect(index: &Path, json: bool) -> anyhow::Result<()> {
     for warning in &manifest.warnings {
         println!("  {warning}");
     }
+    Ok(())
+}
+
+fn run_export(index: &Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    let passages = PassageIndex::open(index)?.all_passages()?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for passage in passages {
+        let line = serde_json::json!({
+            "passage_id": passage.passage_id,
+            "source": passage.source,
+            "section": passage.section,
+            "title": passage.title,
+            "language": passage.language,
+            "jurisdiction": passage.jurisdiction,
+            "kind": passage.kind.as_str(),
+            "claim": passage.claim_review.as_ref().map(|review| review.claim.as_str()),
+            "text": passage.text,
+        });
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
     Ok(())
 }
 

@@ -67,6 +67,18 @@ pub fn plain_analyzer() -> TextAnalyzer {
         .build()
 }
 
+/// The analyzer a language's text is compared with: stemmed where tantivy has a stemmer for the
+/// language, plain otherwise.
+pub fn language_analyzer(language: &str) -> TextAnalyzer {
+    match crate::language::stemmed_field_key(language).and_then(stemmer_language) {
+        Some(stemmer) => TextAnalyzer::builder(WordTokenizer)
+            .filter(Stemmer::new(stemmer))
+            .filter(DiacriticFolder)
+            .build(),
+        None => plain_analyzer(),
+    }
+}
+
 /// The terms the plain analyzer makes of a text (handy for tests and for query processing).
 pub fn terms(text: &str) -> Vec<String> {
     terms_with(&mut plain_analyzer(), text)
@@ -197,6 +209,12 @@ fn analyze(text: &str) -> Vec<Token> {
 
 /// NFKC, lower case and truncation of one word.
 fn lowercase_word(word: &str) -> String {
+    if word.is_ascii() {
+        // NFKC leaves ASCII unchanged: skip it (most words of most questions).
+        let mut lowered = word[..word.len().min(MAX_TOKEN_CHARS)].to_string();
+        lowered.make_ascii_lowercase();
+        return lowered;
+    }
     word.nfkc()
         .flat_map(char::to_lowercase)
         .take(MAX_TOKEN_CHARS)

@@ -153,6 +153,34 @@ pub fn detect(text: &str) -> Option<Detection> {
     })
 }
 
+/// Detects the language of a text among a set of allowed languages (BCP 47 tags; their primary
+/// subtags are compared). Restricting the detector to the languages a deployment can answer in
+/// keeps short questions from flipping to unrelated languages.
+pub fn detect_among(text: &str, allowed: &[String]) -> Option<Detection> {
+    if let Some(tag) = script_language(text) {
+        return Some(Detection {
+            tag: tag.to_string(),
+            confidence: 1.0,
+            reliable: true,
+        });
+    }
+    let allowed_bases: Vec<String> = allowed.iter().map(|tag| primary_subtag(tag)).collect();
+    let allowlist: Vec<Lang> = Lang::all()
+        .iter()
+        .copied()
+        .filter(|lang| allowed_bases.iter().any(|base| base == whatlang_tag(*lang)))
+        .collect();
+    if allowlist.is_empty() {
+        return detect(text);
+    }
+    let info = whatlang::Detector::with_allowlist(allowlist).detect(text)?;
+    Some(Detection {
+        tag: whatlang_tag(info.lang()).to_string(),
+        confidence: info.confidence(),
+        reliable: info.is_reliable(),
+    })
+}
+
 /// Decides the language from the script alone for the scripts that identify one language.
 fn script_language(text: &str) -> Option<&'static str> {
     let mut kana = 0usize;
@@ -327,6 +355,19 @@ mod tests {
         assert_eq!(detect(korean).unwrap().tag, "ko");
         let english = "Register to vote in Texas. The form is also available in 中文.";
         assert_eq!(detect(english).unwrap().tag, "en");
+    }
+
+    #[test]
+    fn detection_among_allowed_languages_stays_among_them() {
+        let allowed = vec!["en".to_string(), "es".to_string(), "ja".to_string()];
+        assert_eq!(
+            detect_among("can I vote by whatsapp", &allowed)
+                .unwrap()
+                .tag,
+            "en"
+        );
+        assert_eq!(detect_among("donde voto", &allowed).unwrap().tag, "es");
+        assert_eq!(detect_among("投票所はどこ", &allowed).unwrap().tag, "ja");
     }
 
     #[test]

@@ -37,6 +37,23 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// The distinct jurisdictions of the indexed documents, sorted.
+    pub fn jurisdictions(&self) -> Vec<String> {
+        let mut jurisdictions: Vec<String> = self
+            .documents
+            .iter()
+            .filter_map(|document| document.jurisdiction.clone())
+            .collect();
+        jurisdictions.sort();
+        jurisdictions.dedup();
+        jurisdictions
+    }
+
+    /// The distinct languages of the indexed documents, sorted.
+    pub fn languages(&self) -> Vec<String> {
+        self.counts.documents_by_language.keys().cloned().collect()
+    }
+
     /// Short corpus version shown in logs and reports: the first 12 hex digits of the hash.
     pub fn corpus_version(&self) -> &str {
         &self.corpus_hash[..self.corpus_hash.len().min(12)]
@@ -100,6 +117,9 @@ pub struct DocumentRecord {
     pub language: String,
     pub language_origin: LanguageOrigin,
     pub kind: Option<String>,
+    /// The jurisdiction the document applies to (its own or the corpus default).
+    #[serde(default)]
+    pub jurisdiction: Option<String>,
     pub passages: u64,
     pub bytes: u64,
 }

@@ -208,6 +208,43 @@ impl PassageIndex {
         &self.index
     }
 
+    /// A searcher over the index (cheap; take one per question).
+    pub fn searcher(&self) -> tantivy::Searcher {
+        self.reader.searcher()
+    }
+
+    /// Inverse document frequency of a plain-analyzed term in the passage text, BM25 style:
+    /// rare terms weigh more; a term no passage contains gets the highest weight.
+    pub fn body_idf(&self, searcher: &tantivy::Searcher, term: &str) -> f32 {
+        self.idf(searcher, self.schema.body, term)
+    }
+
+    /// Inverse document frequency of a term in the stemmed body field of `language` (falls back
+    /// to the plain body field for languages without a stemmer).
+    pub fn language_idf(&self, searcher: &tantivy::Searcher, language: &str, term: &str) -> f32 {
+        let field = stemmed_field_key(language)
+            .map_or(self.schema.body, |key| self.schema.body_stemmed[key]);
+        self.idf(searcher, field, term)
+    }
+
+    fn idf(&self, searcher: &tantivy::Searcher, field: Field, term: &str) -> f32 {
+        let documents = searcher.num_docs() as f32;
+        let frequency = searcher
+            .doc_freq(&Term::from_field_text(field, term))
+            .unwrap_or(0) as f32;
+        (1.0 + (documents - frequency + 0.5) / (frequency + 0.5)).ln()
+    }
+
+    /// The terms the analyzer of `language` makes of a text: stemmed where the language has a
+    /// stemmer, plain otherwise (what confidence compares).
+    pub fn language_terms(&self, language: &str, text: &str) -> Vec<String> {
+        if stemmed_field_key(language).is_some() {
+            self.stemmed_terms(language, text)
+        } else {
+            self.plain_terms(text)
+        }
+    }
+
     /// Number of passages in the index.
     pub fn passage_count(&self) -> u64 {
         self.reader.searcher().num_docs()
@@ -319,6 +356,29 @@ impl PassageIndex {
             });
         }
         Ok(hits)
+    }
+
+    /// The best `limit` matches of a query as (score, address), without loading any passage.
+    pub fn top_addresses(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        limit: usize,
+    ) -> Result<Vec<(Score, tantivy::DocAddress)>, IndexError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(searcher.search(query, &TopDocs::with_limit(limit).order_by_score())?)
+    }
+
+    /// The passage stored at an address.
+    pub fn passage_at(
+        &self,
+        searcher: &tantivy::Searcher,
+        address: tantivy::DocAddress,
+    ) -> Result<Passage, IndexError> {
+        let document: TantivyDocument = searcher.doc(address)?;
+        Ok(self.schema.to_passage(&document))
     }
 
     /// Every passage in the index, in index order (for exports and benchmarks).

@@ -1,0 +1,197 @@
+//! The value the engine returns for one question: [`Answer`], with its [`Outcome`], [`Intent`],
+//! [`Citation`]s, the [`FactCheckMatch`] when a rumour was recognised, the rendered [`Reply`] and
+//! [`Timings`]. Callers log it, record it and send its reply; nothing in it needs the engine.
+
+use serde::Serialize;
+
+/// What the engine decided to do with a message.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Answered from official passages.
+    Answer,
+    /// Matched a fact-checked claim.
+    FactCheck,
+    /// Nothing answers the question with enough confidence.
+    NoAnswer,
+    /// A request for opinions on parties or candidates: declined, procedural help offered.
+    NeutralRefusal,
+    /// Greeting, help or menu request: the topic menu.
+    Menu,
+    /// Thanks, goodbye.
+    SmallTalk,
+    /// A problem at the polls: the official reporting channel.
+    ReportProblem,
+    /// Opt-out, opt-in or delete-my-data command.
+    OptOut,
+}
+
+impl Outcome {
+    /// The snake_case name used in logs, records and the CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Answer => "answer",
+            Outcome::FactCheck => "fact_check",
+            Outcome::NoAnswer => "no_answer",
+            Outcome::NeutralRefusal => "neutral_refusal",
+            Outcome::Menu => "menu",
+            Outcome::SmallTalk => "small_talk",
+            Outcome::ReportProblem => "report_problem",
+            Outcome::OptOut => "opt_out",
+        }
+    }
+
+    /// The outcome named `name`.
+    pub fn parse(name: &str) -> Option<Outcome> {
+        [
+            Outcome::Answer,
+            Outcome::FactCheck,
+            Outcome::NoAnswer,
+            Outcome::NeutralRefusal,
+            Outcome::Menu,
+            Outcome::SmallTalk,
+            Outcome::ReportProblem,
+            Outcome::OptOut,
+        ]
+        .into_iter()
+        .find(|outcome| outcome.as_str() == name)
+    }
+}
+
+/// What the citizen wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    Question,
+    Greeting,
+    Menu,
+    SmallTalk,
+    Partisan,
+    OptOut,
+    OptIn,
+    DeleteMyData,
+    ReportProblem,
+}
+
+impl Intent {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::Question => "question",
+            Intent::Greeting => "greeting",
+            Intent::Menu => "menu",
+            Intent::SmallTalk => "small_talk",
+            Intent::Partisan => "partisan",
+            Intent::OptOut => "opt_out",
+            Intent::OptIn => "opt_in",
+            Intent::DeleteMyData => "delete_my_data",
+            Intent::ReportProblem => "report_problem",
+        }
+    }
+}
+
+/// One cited passage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Citation {
+    pub passage_id: String,
+    /// The document's source path, as the corpus format defines it.
+    pub source: String,
+    /// The passage's heading path.
+    pub section: String,
+    pub title: String,
+    pub url: Option<String>,
+    /// The quoted text (a passage, possibly shortened at a word boundary).
+    pub snippet: String,
+    /// Retrieval score (BM25 over fields; comparable within one question only).
+    pub score: f32,
+    /// How much of the question's information the passage covers, 0 to 1 (see `retrieval`).
+    pub confidence: f32,
+    pub language: String,
+    /// The document's date shown as "as of".
+    pub as_of: Option<String>,
+}
+
+/// A recognised fact-checked claim.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FactCheckMatch {
+    pub passage_id: String,
+    pub source: String,
+    pub claim: String,
+    pub verdict: Option<String>,
+    pub checked_by: Option<String>,
+    pub date: Option<String>,
+    pub url: Option<String>,
+    /// How closely the message matches the claim, 0 to 1.
+    pub similarity: f32,
+}
+
+/// A row of the topic menu (a WhatsApp list row).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MenuRow {
+    /// Row id sent back when the citizen taps it (`topic:<id>`).
+    pub id: String,
+    /// At most 24 characters.
+    pub title: String,
+    /// At most 72 characters.
+    pub description: Option<String>,
+}
+
+/// A reply button (WhatsApp allows 3, titles of at most 20 characters).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplyButton {
+    pub id: String,
+    pub title: String,
+}
+
+/// Interactive elements that accompany the reply text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Interactive {
+    /// A list message: the button that opens it, a section title, the rows.
+    List {
+        button: String,
+        section_title: String,
+        rows: Vec<MenuRow>,
+    },
+    /// Reply buttons under the text.
+    Buttons { buttons: Vec<ReplyButton> },
+}
+
+/// The reply as the citizen sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reply {
+    /// The exact WhatsApp text (at most 4096 characters).
+    pub text: String,
+    /// Buttons or a list, when the reply has them.
+    pub interactive: Option<Interactive>,
+}
+
+/// Time spent in each step, in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Timings {
+    pub language_us: u64,
+    pub intent_us: u64,
+    pub retrieval_us: u64,
+    pub render_us: u64,
+    pub total_us: u64,
+}
+
+/// Everything the engine decided about one message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    pub outcome: Outcome,
+    /// The reply language (BCP 47).
+    pub language: String,
+    pub intent: Intent,
+    /// Cited passages, best first (at most 3).
+    pub citations: Vec<Citation>,
+    pub fact_check: Option<FactCheckMatch>,
+    /// Whether the passages are in the deployment's default language instead of the citizen's.
+    pub fallback_language: bool,
+    /// The jurisdiction the question named, if any.
+    pub jurisdiction: Option<String>,
+    pub reply: Reply,
+    pub timings: Timings,
+}

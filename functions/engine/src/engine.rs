@@ -1,0 +1,472 @@
+//! [`Engine::answer`]: one message in, one [`Answer`] out, as a sequence of plain steps —
+//! bound the input, choose the reply language, recognise the intent, and for questions match
+//! fact-checks, retrieve passages (in the citizen's language, else in the deployment's default
+//! language), abstain when nothing is confident enough, and render the reply.
+
+use std::time::Instant;
+
+use votecheck_index::language::{detect_among, primary_subtag};
+use votecheck_index::{Passage, PassageIndex};
+
+use crate::EngineError;
+use crate::answer::{Answer, Citation, FactCheckMatch, Intent, Outcome, Reply, Timings};
+use crate::calibration::Thresholds;
+use crate::catalogue::{Catalogue, FALLBACK_LANGUAGE};
+use crate::intent::{IntentClassifier, IntentMatch};
+use crate::jurisdiction::JurisdictionMatcher;
+use crate::lexicon::Lexicon;
+use crate::reply::{MAX_QUOTE_CHARS, Renderer};
+use crate::retrieval::{Candidate, Retriever, Search};
+use crate::text::shorten;
+
+/// Longest message the engine reads; the rest is ignored (a forwarded rumour is shorter).
+pub const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// Messages with fewer words than this are too short for language detection to overrule the
+/// citizen's previous language.
+pub const SHORT_QUESTION_WORDS: usize = 3;
+
+/// Most citations in one reply.
+pub const MAX_CITATIONS: usize = 3;
+
+/// What the engine knows about the conversation, from the store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversationContext {
+    /// The language the citizen chose explicitly (always wins).
+    pub preferred_language: Option<String>,
+    /// The language of the citizen's previous messages.
+    pub previous_language: Option<String>,
+    /// Whether WhatsApp marked the message as forwarded (rumours are matched first).
+    pub forwarded: bool,
+}
+
+/// The scores behind a decision (what calibration needs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Trace {
+    /// Confidence of the best official passage (own language or fallback), 0 when none.
+    pub best_passage_confidence: f32,
+    /// Similarity of the best fact-check, 0 when none.
+    pub best_fact_check_similarity: f32,
+}
+
+/// The answer engine over one index.
+pub struct Engine {
+    index: PassageIndex,
+    catalogue: Catalogue,
+    intents: IntentClassifier,
+    lexicon: Lexicon,
+    jurisdictions: JurisdictionMatcher,
+    thresholds: Thresholds,
+    default_language: String,
+    detectable_languages: Vec<String>,
+    /// Primary subtags of the languages the corpus has documents in.
+    corpus_languages: Vec<String>,
+}
+
+impl Engine {
+    /// Opens the index in `dir` and loads the engine's data.
+    pub fn open(dir: &std::path::Path) -> Result<Self, EngineError> {
+        Self::new(PassageIndex::open(dir)?)
+    }
+
+    /// An engine over an opened index.
+    pub fn new(index: PassageIndex) -> Result<Self, EngineError> {
+        let catalogue = Catalogue::load()?;
+        let manifest = index.manifest();
+        let default_language = manifest
+            .settings
+            .defaults
+            .language
+            .clone()
+            .unwrap_or_else(|| FALLBACK_LANGUAGE.to_string());
+        let mut detectable_languages: Vec<String> = catalogue.languages();
+        let corpus_languages: Vec<String> = manifest
+            .languages()
+            .iter()
+            .map(|language| primary_subtag(language))
+            .collect();
+        for language in manifest.languages() {
+            let base = primary_subtag(&language);
+            if !detectable_languages.contains(&base) {
+                detectable_languages.push(base);
+            }
+        }
+        Ok(Engine {
+            jurisdictions: JurisdictionMatcher::new(&manifest.jurisdictions()),
+            catalogue,
+            intents: IntentClassifier::load()?,
+            lexicon: Lexicon::load()?,
+            thresholds: Thresholds::calibrated()?,
+            default_language,
+            detectable_languages,
+            corpus_languages,
+            index,
+        })
+    }
+
+    /// Replaces the thresholds (calibration and tests).
+    pub fn with_thresholds(mut self, thresholds: Thresholds) -> Self {
+        self.thresholds = thresholds;
+        self
+    }
+
+    /// The thresholds in use.
+    pub fn thresholds(&self) -> Thresholds {
+        self.thresholds
+    }
+
+    /// The index.
+    pub fn index(&self) -> &PassageIndex {
+        &self.index
+    }
+
+    /// The message catalogue.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    /// The deployment's default language.
+    pub fn default_language(&self) -> &str {
+        &self.default_language
+    }
+
+    /// A renderer of canned replies in a language (for callers that reply without a question:
+    /// rate-limit notices, media, feedback thanks).
+    pub fn renderer<'a>(&'a self, language: &'a str) -> Renderer<'a> {
+        Renderer {
+            catalogue: &self.catalogue,
+            settings: &self.index.manifest().settings,
+            language,
+        }
+    }
+
+    /// The question a menu topic stands for (`topic:<id>` list rows).
+    pub fn topic_question(&self, topic_id: &str) -> Option<String> {
+        let topic = self
+            .index
+            .manifest()
+            .settings
+            .topics
+            .iter()
+            .find(|topic| topic.id == topic_id)?;
+        Some(
+            topic
+                .question
+                .clone()
+                .unwrap_or_else(|| topic.title.clone()),
+        )
+    }
+
+    /// The language a message is in, and whether detection was sure of it.
+    pub fn choose_language(&self, message: &str, context: &ConversationContext) -> (String, bool) {
+        if let Some(preferred) = &context.preferred_language {
+            return (preferred.clone(), true);
+        }
+        let words = message.split_whitespace().count();
+        let detection = detect_among(message, &self.detectable_languages);
+        if let Some(found) = &detection
+            && found.confidence >= 1.0
+        {
+            // The script decides (kana, Hangul, Han...).
+            return (found.tag.clone(), true);
+        }
+        let vocabulary = self
+            .lexicon
+            .function_word_language(message)
+            .map(str::to_string)
+            .or_else(|| {
+                // Not decisive: let the detector choose among the languages whose function words
+                // the message uses about as often as the best one.
+                let votes = self.lexicon.function_word_votes(message);
+                let best = votes.first()?.1;
+                let close: Vec<String> = votes
+                    .iter()
+                    .filter(|(_, hits)| *hits + 1 >= best)
+                    .map(|(language, _)| language.to_string())
+                    .collect();
+                detect_among(message, &close).map(|found| found.tag)
+            });
+        match (detection, vocabulary, &context.previous_language) {
+            // The message's function words are decisive evidence.
+            (_, Some(language), _) => (language, true),
+            // A reliable detection of a long enough message overrules the conversation.
+            (Some(found), None, _) if found.reliable && words >= SHORT_QUESTION_WORDS => {
+                (found.tag, true)
+            }
+            // Short or uncertain: keep the conversation's language.
+            (_, None, Some(previous)) => (previous.clone(), false),
+            // A first message: the detector's guess, when it is reliable.
+            (Some(found), None, None) if found.reliable => (found.tag, true),
+            _ => (self.default_language.clone(), false),
+        }
+    }
+
+    /// Answers one message.
+    pub fn answer(&self, message: &str, context: &ConversationContext) -> Answer {
+        self.answer_with_trace(message, context).0
+    }
+
+    /// Answers one message and returns the scores behind the decision.
+    pub fn answer_with_trace(
+        &self,
+        message: &str,
+        context: &ConversationContext,
+    ) -> (Answer, Trace) {
+        let started = Instant::now();
+        let mut timings = Timings::default();
+        let message = bound(message);
+
+        let step = Instant::now();
+        let (mut language, sure) = self.choose_language(&message, context);
+        timings.language_us = micros(step);
+
+        let step = Instant::now();
+        let intent_match = self.intents.classify(&message, &language);
+        if let Some(IntentMatch {
+            language: matched, ..
+        }) = &intent_match
+            && !sure
+        {
+            language = matched.clone();
+        }
+        timings.intent_us = micros(step);
+
+        let mut trace = Trace::default();
+        let mut answer = match &intent_match {
+            _ if !message.chars().any(char::is_alphanumeric) => {
+                let renderer = self.renderer(&language);
+                let mut reply = renderer.menu();
+                reply.text = format!(
+                    "{}\n\n{}",
+                    renderer.plain("empty_question", &[]).text,
+                    reply.text
+                );
+                self.simple(Outcome::Menu, Intent::Menu, &language, reply)
+            }
+            Some(found) => self.command(found, &language),
+            None => {
+                let step = Instant::now();
+                let (answer, question_trace) = self.question(&message, &language, context);
+                timings.retrieval_us = micros(step);
+                trace = question_trace;
+                answer
+            }
+        };
+        timings.render_us = 0;
+        timings.total_us = micros(started);
+        answer.timings = timings;
+        (answer, trace)
+    }
+
+    fn simple(&self, outcome: Outcome, intent: Intent, language: &str, reply: Reply) -> Answer {
+        Answer {
+            outcome,
+            language: language.to_string(),
+            intent,
+            citations: Vec::new(),
+            fact_check: None,
+            fallback_language: false,
+            jurisdiction: None,
+            reply,
+            timings: Timings::default(),
+        }
+    }
+
+    fn command(&self, found: &IntentMatch, language: &str) -> Answer {
+        let renderer = self.renderer(language);
+        let (outcome, reply) = match found.intent {
+            Intent::OptOut => (Outcome::OptOut, renderer.plain("opt_out_confirm", &[])),
+            Intent::OptIn => (Outcome::OptOut, renderer.plain("opt_in_confirm", &[])),
+            Intent::DeleteMyData => (Outcome::OptOut, renderer.plain("delete_confirm", &[])),
+            Intent::ReportProblem => (Outcome::ReportProblem, renderer.report_problem()),
+            Intent::Partisan => (Outcome::NeutralRefusal, renderer.neutral_refusal()),
+            Intent::Greeting | Intent::Menu => (Outcome::Menu, renderer.menu()),
+            Intent::SmallTalk => {
+                let key = if found.rule == "bye" {
+                    "small_talk_bye"
+                } else {
+                    "small_talk_thanks"
+                };
+                (Outcome::SmallTalk, renderer.plain(key, &[]))
+            }
+            Intent::Question => unreachable!("questions are not commands"),
+        };
+        self.simple(outcome, found.intent, language, reply)
+    }
+
+    /// A question: fact-checks, then passages. A search error on the read-only index (not expected:
+    /// it is memory-mapped and immutable) degrades to "no answer" rather than failing the message.
+    fn question(
+        &self,
+        message: &str,
+        language: &str,
+        context: &ConversationContext,
+    ) -> (Answer, Trace) {
+        let retriever = Retriever::new(&self.index);
+        let expansion = self.lexicon.expand(message, language);
+        let jurisdiction = self.jurisdictions.find(message);
+        let own = primary_subtag(language);
+        let default = primary_subtag(&self.default_language);
+        let function_terms = self.lexicon.function_stems(language);
+        let mut trace = Trace::default();
+
+        let mut fact_languages = vec![own.clone()];
+        if default != own {
+            fact_languages.push(default.clone());
+        }
+        let fact_search = Search {
+            text: message,
+            language,
+            passage_languages: fact_languages,
+            expansion: expansion.text.clone(),
+            jurisdiction: None,
+            limit: 1,
+            function_terms,
+            synonyms: &expansion.synonyms,
+        };
+        let fact_checks = retriever
+            .fact_checks(&fact_search, context.forwarded)
+            .unwrap_or_default();
+        let best_fact_check = fact_checks.into_iter().next();
+        trace.best_fact_check_similarity = best_fact_check.as_ref().map_or(0.0, |c| c.confidence);
+
+        let mut candidates = retriever
+            .passages(&Search {
+                text: message,
+                language,
+                passage_languages: vec![own.clone()],
+                expansion: expansion.text.clone(),
+                jurisdiction,
+                limit: MAX_CITATIONS + 3,
+                function_terms,
+                synonyms: &expansion.synonyms,
+            })
+            .unwrap_or_default();
+        // The deployment's default language stands in only when the corpus has nothing in the
+        // citizen's language: a corpus with documents in that language answers from them or not
+        // at all (a Japanese question must not be answered from a US state's FAQ).
+        let mut fallback = false;
+        if own != default && !self.corpus_languages.contains(&own) {
+            let concepts = self.lexicon.concept_terms(&expansion.concepts, &default);
+            let explained = self.lexicon.explained_share(message, language, &expansion);
+            if !concepts.is_empty() {
+                let fallback_candidates = retriever
+                    .passages(&Search {
+                        text: &concepts,
+                        language: &default,
+                        passage_languages: vec![default.clone()],
+                        expansion: String::new(),
+                        jurisdiction,
+                        limit: MAX_CITATIONS + 3,
+                        function_terms: self.lexicon.function_stems(&default),
+                        synonyms: &[],
+                    })
+                    .unwrap_or_default();
+                // The concepts stand for only part of the question: confidence is scaled by the
+                // share of the question they explain.
+                candidates = fallback_candidates
+                    .into_iter()
+                    .map(|mut candidate| {
+                        candidate.confidence *= explained;
+                        candidate
+                    })
+                    .collect();
+                fallback = true;
+            }
+        }
+        trace.best_passage_confidence = candidates.first().map_or(0.0, |c| c.confidence);
+
+        let threshold = self.thresholds.answer_confidence;
+        let citations: Vec<Citation> = candidates
+            .iter()
+            .enumerate()
+            .filter(|(rank, candidate)| {
+                *rank == 0
+                    || (candidate.confidence >= threshold
+                        && candidate.score >= 0.5 * candidates[0].score)
+            })
+            .take(MAX_CITATIONS)
+            .map(|(_, candidate)| citation(candidate))
+            .collect();
+        let confident = !candidates.is_empty() && trace.best_passage_confidence >= threshold;
+        let fact_check_matches = best_fact_check.as_ref().filter(|candidate| {
+            candidate.confidence >= self.thresholds.fact_check_similarity
+                && candidate.confidence - trace.best_passage_confidence
+                    >= self.thresholds.fact_check_margin
+        });
+        let renderer = self.renderer(language);
+
+        let (outcome, reply, citations, fact_check) = if let Some(matched) = fact_check_matches {
+            let fact_check = fact_check_match(matched);
+            let supporting = confident.then(|| citations.first().cloned()).flatten();
+            let reply = renderer.fact_check(&fact_check, supporting.as_ref());
+            let mut cited = vec![citation(matched)];
+            cited.extend(supporting);
+            (Outcome::FactCheck, reply, cited, Some(fact_check))
+        } else if confident {
+            let reply = renderer.answer(&citations, fallback.then_some(language));
+            (Outcome::Answer, reply, citations, None)
+        } else {
+            (Outcome::NoAnswer, renderer.no_answer(), Vec::new(), None)
+        };
+        let answer = Answer {
+            outcome,
+            language: language.to_string(),
+            intent: Intent::Question,
+            citations,
+            fact_check,
+            fallback_language: fallback && outcome == Outcome::Answer,
+            jurisdiction: jurisdiction.map(str::to_string),
+            reply,
+            timings: Timings::default(),
+        };
+        (answer, trace)
+    }
+}
+
+fn micros(since: Instant) -> u64 {
+    since.elapsed().as_micros() as u64
+}
+
+/// The part of a message the engine reads: at most [`MAX_MESSAGE_CHARS`] characters, without
+/// control characters.
+fn bound(message: &str) -> String {
+    message
+        .chars()
+        .filter(|character| !character.is_control() || *character == '\n')
+        .take(MAX_MESSAGE_CHARS)
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+fn citation(candidate: &Candidate) -> Citation {
+    let passage: &Passage = &candidate.passage;
+    Citation {
+        passage_id: passage.passage_id.clone(),
+        source: passage.source.clone(),
+        section: passage.section.clone(),
+        title: passage.title.clone(),
+        url: passage.url.clone(),
+        snippet: shorten(&passage.text, MAX_QUOTE_CHARS),
+        score: candidate.score,
+        confidence: candidate.confidence,
+        language: passage.language.clone(),
+        as_of: passage.as_of().map(str::to_string),
+    }
+}
+
+fn fact_check_match(candidate: &Candidate) -> FactCheckMatch {
+    let passage = &candidate.passage;
+    let review = passage.claim_review.clone().unwrap_or_default();
+    FactCheckMatch {
+        passage_id: passage.passage_id.clone(),
+        source: passage.source.clone(),
+        claim: review.claim,
+        verdict: review.verdict,
+        checked_by: review.checked_by,
+        date: review.date_published,
+        url: review.url,
+        similarity: candidate.confidence,
+    }
+}

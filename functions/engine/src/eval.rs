@@ -1,0 +1,535 @@
+//! Running a file of labelled cases through the engine: hit@1, hit@3, MRR and outcome accuracy,
+//! overall and per tag, with latency percentiles; and calibrating the abstention thresholds.
+//!
+//! A case file has one JSON object per line:
+//! `{"id": "...", "tags": ["en", ...], "question": "...", "expect": {...}, "forwarded": false}`
+//! where `expect` holds any of `source` (a path or a list of acceptable ones), `section` (a
+//! string or list of strings, one of which must occur, case-insensitively and with whitespace
+//! collapsed, in the citation's section path) and `outcome` (default `answer` when `source` or
+//! `section` is given). A case **hits at rank r** when the outcome matches and the r-th citation
+//! satisfies `source` and `section`; hit rates are computed over the cases that expect a source or
+//! a section (retrieval cases), outcome accuracy over all cases. Blank lines and lines starting
+//! with `#` are ignored; any other malformed line is an error naming its line number.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::answer::{Answer, Outcome};
+use crate::calibration::{Thresholds, choose_threshold};
+use crate::engine::{ConversationContext, Engine, Trace};
+
+/// One labelled case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalCase {
+    pub id: String,
+    pub tags: Vec<String>,
+    pub question: String,
+    pub forwarded: bool,
+    /// Acceptable sources (empty: any).
+    pub sources: Vec<String>,
+    /// Acceptable section substrings, normalised (empty: any).
+    pub sections: Vec<String>,
+    pub outcome: Outcome,
+    /// Line number in the file (1-based).
+    pub line: usize,
+}
+
+impl EvalCase {
+    /// Whether the case checks retrieval (expects a source or a section).
+    pub fn is_retrieval(&self) -> bool {
+        !self.sources.is_empty() || !self.sections.is_empty()
+    }
+
+    /// Whether a citation satisfies the case's source and section.
+    pub fn accepts(&self, source: &str, section: &str) -> bool {
+        let section = collapse(section);
+        (self.sources.is_empty() || self.sources.iter().any(|accepted| accepted == source))
+            && (self.sections.is_empty()
+                || self
+                    .sections
+                    .iter()
+                    .any(|wanted| section.contains(wanted.as_str())))
+    }
+
+    /// The rank (1-based) of the first citation that satisfies the case, if the outcome matches.
+    pub fn hit_rank(&self, answer: &Answer) -> Option<usize> {
+        if answer.outcome != self.outcome || !self.is_retrieval() {
+            return None;
+        }
+        answer
+            .citations
+            .iter()
+            .position(|citation| self.accepts(&citation.source, &citation.section))
+            .map(|index| index + 1)
+    }
+}
+
+fn collapse(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// A malformed case file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct CaseError {
+    pub line: usize,
+    pub reason: String,
+}
+
+fn strings(value: Option<&Value>, key: &str, line: usize) -> Result<Vec<String>, CaseError> {
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(text)) => Ok(vec![text.clone()]),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                item.as_str().map(str::to_string).ok_or_else(|| CaseError {
+                    line,
+                    reason: format!("`{key}` must hold strings"),
+                })
+            })
+            .collect(),
+        Some(_) => Err(CaseError {
+            line,
+            reason: format!("`{key}` must be a string or a list of strings"),
+        }),
+    }
+}
+
+/// Parses a case file; the first malformed line is an error.
+pub fn parse_cases(text: &str) -> Result<Vec<EvalCase>, CaseError> {
+    let mut cases = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let error = |reason: String| CaseError { line, reason };
+        let value: Value =
+            serde_json::from_str(trimmed).map_err(|e| error(format!("invalid JSON: {e}")))?;
+        let object = value
+            .as_object()
+            .ok_or_else(|| error("a case must be a JSON object".into()))?;
+        let id = object
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| error("missing string `id`".into()))?
+            .to_string();
+        let question = object
+            .get("question")
+            .and_then(Value::as_str)
+            .ok_or_else(|| error("missing string `question`".into()))?
+            .to_string();
+        let tags = strings(object.get("tags"), "tags", line)?;
+        let forwarded = object
+            .get("forwarded")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let expect = object
+            .get("expect")
+            .and_then(Value::as_object)
+            .ok_or_else(|| error("missing object `expect`".into()))?;
+        let sources = strings(expect.get("source"), "source", line)?;
+        let sections: Vec<String> = strings(expect.get("section"), "section", line)?
+            .iter()
+            .map(|section| collapse(section))
+            .collect();
+        let outcome = match expect.get("outcome") {
+            Some(Value::String(name)) => {
+                Outcome::parse(name).ok_or_else(|| error(format!("unknown outcome `{name}`")))?
+            }
+            Some(_) => return Err(error("`outcome` must be a string".into())),
+            None if !sources.is_empty() || !sections.is_empty() => Outcome::Answer,
+            None => {
+                return Err(error(
+                    "`expect` needs a `source`, a `section` or an `outcome`".into(),
+                ));
+            }
+        };
+        cases.push(EvalCase {
+            id,
+            tags,
+            question,
+            forwarded,
+            sources,
+            sections,
+            outcome,
+            line,
+        });
+    }
+    Ok(cases)
+}
+
+/// The result of one case.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseResult {
+    pub id: String,
+    pub outcome: Outcome,
+    pub expected_outcome: Outcome,
+    pub hit_rank: Option<usize>,
+    pub latency_us: u64,
+    pub trace: Trace,
+    #[serde(skip)]
+    pub tags: Vec<String>,
+    #[serde(skip)]
+    pub retrieval: bool,
+}
+
+/// Figures for a group of cases.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupFigures {
+    pub cases: usize,
+    pub retrieval_cases: usize,
+    pub hit_at_1: Option<f64>,
+    pub hit_at_3: Option<f64>,
+    pub outcome_accuracy: f64,
+}
+
+/// Latency percentiles in microseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    pub p50: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+/// The whole report (the `--json` output of `votecheck eval`).
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    pub cases: usize,
+    pub retrieval_cases: usize,
+    pub k: usize,
+    pub hit_at_1: f64,
+    pub hit_at_3: f64,
+    pub hit_at_k: f64,
+    pub mrr: f64,
+    pub outcome_accuracy: f64,
+    pub by_tag: BTreeMap<String, GroupFigures>,
+    pub by_outcome: BTreeMap<String, GroupFigures>,
+    pub latency_us: Latency,
+    pub thresholds: Thresholds,
+    pub results: Vec<CaseResult>,
+}
+
+fn rate(hits: usize, total: usize) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        hits as f64 / total as f64
+    }
+}
+
+fn group(results: &[&CaseResult]) -> GroupFigures {
+    let retrieval: Vec<&&CaseResult> = results.iter().filter(|result| result.retrieval).collect();
+    let hits_within = |k: usize| {
+        retrieval
+            .iter()
+            .filter(|r| r.hit_rank.is_some_and(|rank| rank <= k))
+            .count()
+    };
+    GroupFigures {
+        cases: results.len(),
+        retrieval_cases: retrieval.len(),
+        hit_at_1: (!retrieval.is_empty()).then(|| rate(hits_within(1), retrieval.len())),
+        hit_at_3: (!retrieval.is_empty()).then(|| rate(hits_within(3), retrieval.len())),
+        outcome_accuracy: rate(
+            results
+                .iter()
+                .filter(|result| result.outcome == result.expected_outcome)
+                .count(),
+            results.len(),
+        ),
+    }
+}
+
+/// Percentile of sorted values (nearest rank).
+pub fn percentile(sorted: &[u64], fraction: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((fraction * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// Runs every case through the engine.
+pub fn run(engine: &Engine, cases: &[EvalCase], k: usize) -> EvalReport {
+    let results: Vec<CaseResult> = cases
+        .iter()
+        .map(|case| {
+            let context = ConversationContext {
+                forwarded: case.forwarded,
+                ..ConversationContext::default()
+            };
+            let started = Instant::now();
+            let (answer, trace) = engine.answer_with_trace(&case.question, &context);
+            let latency_us = started.elapsed().as_micros() as u64;
+            CaseResult {
+                id: case.id.clone(),
+                outcome: answer.outcome,
+                expected_outcome: case.outcome,
+                hit_rank: case.hit_rank(&answer),
+                latency_us,
+                trace,
+                tags: case.tags.clone(),
+                retrieval: case.is_retrieval(),
+            }
+        })
+        .collect();
+    let all: Vec<&CaseResult> = results.iter().collect();
+    let overall = group(&all);
+    let retrieval: Vec<&CaseResult> = results.iter().filter(|result| result.retrieval).collect();
+    let hits_within = |k: usize| {
+        retrieval
+            .iter()
+            .filter(|r| r.hit_rank.is_some_and(|rank| rank <= k))
+            .count()
+    };
+    let mrr = if retrieval.is_empty() {
+        0.0
+    } else {
+        retrieval
+            .iter()
+            .map(|result| result.hit_rank.map_or(0.0, |rank| 1.0 / rank as f64))
+            .sum::<f64>()
+            / retrieval.len() as f64
+    };
+    let mut by_tag: BTreeMap<String, Vec<&CaseResult>> = BTreeMap::new();
+    let mut by_outcome: BTreeMap<String, Vec<&CaseResult>> = BTreeMap::new();
+    for result in &results {
+        for tag in &result.tags {
+            by_tag.entry(tag.clone()).or_default().push(result);
+        }
+        by_outcome
+            .entry(result.expected_outcome.as_str().to_string())
+            .or_default()
+            .push(result);
+    }
+    let mut latencies: Vec<u64> = results.iter().map(|result| result.latency_us).collect();
+    latencies.sort_unstable();
+    EvalReport {
+        cases: results.len(),
+        retrieval_cases: retrieval.len(),
+        k,
+        hit_at_1: rate(hits_within(1), retrieval.len()),
+        hit_at_3: rate(hits_within(3), retrieval.len()),
+        hit_at_k: rate(hits_within(k), retrieval.len()),
+        mrr,
+        outcome_accuracy: overall.outcome_accuracy,
+        by_tag: by_tag
+            .into_iter()
+            .map(|(tag, results)| (tag, group(&results)))
+            .collect(),
+        by_outcome: by_outcome
+            .into_iter()
+            .map(|(name, results)| (name, group(&results)))
+            .collect(),
+        latency_us: Latency {
+            p50: percentile(&latencies, 0.50),
+            p99: percentile(&latencies, 0.99),
+            max: latencies.last().copied().unwrap_or(0),
+        },
+        thresholds: engine.thresholds(),
+        results,
+    }
+}
+
+/// Thresholds chosen on a report's traces, and how many decisions each gets right.
+#[derive(Debug, Clone, Serialize)]
+pub struct Calibration {
+    pub thresholds: Thresholds,
+    pub answer_cases: usize,
+    pub answer_correct: usize,
+    pub fact_check_cases: usize,
+    pub fact_check_correct: usize,
+}
+
+/// One case's decision scores and expected outcome, as `votecheck eval --json` writes them
+/// (what calibration reads back to pool several eval runs).
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub struct LabelledTrace {
+    pub expected_outcome: Outcome,
+    pub trace: TraceScores,
+}
+
+/// The scores of a [`Trace`], as read back from JSON.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub struct TraceScores {
+    pub best_passage_confidence: f32,
+    pub best_fact_check_similarity: f32,
+}
+
+/// Reads the per-case traces of a `votecheck eval --json` report.
+pub fn traces_from_report_json(json: &str) -> Result<Vec<LabelledTrace>, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct Report {
+        results: Vec<LabelledTrace>,
+    }
+    serde_json::from_str::<Report>(json).map(|report| report.results)
+}
+
+/// Chooses thresholds from the scores of an eval run (see [`calibrate_traces`]).
+pub fn calibrate(report: &EvalReport) -> Calibration {
+    let traces: Vec<LabelledTrace> = report
+        .results
+        .iter()
+        .map(|result| LabelledTrace {
+            expected_outcome: result.expected_outcome,
+            trace: TraceScores {
+                best_passage_confidence: result.trace.best_passage_confidence,
+                best_fact_check_similarity: result.trace.best_fact_check_similarity,
+            },
+        })
+        .collect();
+    calibrate_traces(&traces)
+}
+
+/// Chooses thresholds from the scores of eval runs: the answer threshold separates cases
+/// expecting `answer` from cases expecting `no_answer`; the fact-check threshold separates cases expecting `fact_check` from
+/// those expecting `answer` or `no_answer`. Commands and refusals do not take part.
+pub fn calibrate_traces(traces: &[LabelledTrace]) -> Calibration {
+    let answer_labelled: Vec<(f32, bool)> = traces
+        .iter()
+        .filter_map(|result| match result.expected_outcome {
+            Outcome::Answer => Some((result.trace.best_passage_confidence, true)),
+            Outcome::NoAnswer => Some((result.trace.best_passage_confidence, false)),
+            _ => None,
+        })
+        .collect();
+    let fact_labelled: Vec<(f32, bool)> = traces
+        .iter()
+        .filter_map(|result| match result.expected_outcome {
+            Outcome::FactCheck => Some((result.trace.best_fact_check_similarity, true)),
+            Outcome::Answer | Outcome::NoAnswer => {
+                Some((result.trace.best_fact_check_similarity, false))
+            }
+            _ => None,
+        })
+        .collect();
+    let (answer_confidence, answer_correct) = choose_threshold(&answer_labelled);
+    let (fact_check_similarity, _) = choose_threshold(&fact_labelled);
+    // Among the cases that pass the similarity threshold, the margin over the best passage's
+    // confidence separates rumours from questions; scores are mapped from [-1, 1] to [0, 1].
+    let margin_labelled: Vec<(f32, bool)> = traces
+        .iter()
+        .filter(|labelled| labelled.trace.best_fact_check_similarity >= fact_check_similarity)
+        .filter_map(|labelled| {
+            let margin =
+                labelled.trace.best_fact_check_similarity - labelled.trace.best_passage_confidence;
+            let mapped = (margin + 1.0) / 2.0;
+            match labelled.expected_outcome {
+                Outcome::FactCheck => Some((mapped, true)),
+                Outcome::Answer | Outcome::NoAnswer => Some((mapped, false)),
+                _ => None,
+            }
+        })
+        .collect();
+    let (mapped_margin, _) = choose_threshold(&margin_labelled);
+    let fact_check_margin = mapped_margin * 2.0 - 1.0;
+    let fact_check_correct =
+        fact_labelled_correct(traces, fact_check_similarity, fact_check_margin);
+    Calibration {
+        thresholds: Thresholds {
+            answer_confidence,
+            fact_check_similarity,
+            fact_check_margin,
+        },
+        answer_cases: answer_labelled.len(),
+        answer_correct,
+        fact_check_cases: fact_labelled.len(),
+        fact_check_correct,
+    }
+}
+
+/// How many fact-check decisions (fact-check or not, for cases expecting a fact-check, an answer
+/// or no answer) the two fact-check thresholds get right.
+fn fact_labelled_correct(traces: &[LabelledTrace], similarity: f32, margin: f32) -> usize {
+    traces
+        .iter()
+        .filter(|labelled| {
+            matches!(
+                labelled.expected_outcome,
+                Outcome::FactCheck | Outcome::Answer | Outcome::NoAnswer
+            )
+        })
+        .filter(|labelled| {
+            let trace = labelled.trace;
+            let predicted = trace.best_fact_check_similarity >= similarity
+                && trace.best_fact_check_similarity - trace.best_passage_confidence >= margin;
+            predicted == (labelled.expected_outcome == Outcome::FactCheck)
+        })
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_cases_with_defaults_and_lists() {
+        let text = r#"
+# comment
+{"id": "a", "tags": ["en"], "question": "q?", "expect": {"source": "en/a.md", "section": "Voting  by Mail"}}
+{"id": "b", "tags": ["es"], "question": "q", "expect": {"source": ["x.md", "y.md"], "outcome": "fact_check"}, "forwarded": true}
+{"id": "c", "tags": [], "question": "q", "expect": {"outcome": "no_answer"}}
+"#;
+        let cases = parse_cases(text).unwrap();
+        assert_eq!(cases.len(), 3);
+        assert_eq!(cases[0].outcome, Outcome::Answer);
+        assert_eq!(cases[0].sections, vec!["voting by mail"]);
+        assert_eq!(cases[0].line, 3);
+        assert_eq!(cases[1].sources, vec!["x.md", "y.md"]);
+        assert!(cases[1].forwarded);
+        assert!(!cases[2].is_retrieval());
+        assert!(cases[0].accepts("en/a.md", "Guide ›  VOTING by mail › Returning"));
+        assert!(!cases[0].accepts("en/b.md", "Voting by mail"));
+    }
+
+    #[test]
+    fn reports_malformed_lines_with_their_number() {
+        for (text, line, reason) in [
+            ("{\"id\": \"a\"", 1, "invalid JSON"),
+            ("\n[1]", 2, "object"),
+            ("{\"id\": \"a\", \"question\": \"q\"}", 1, "expect"),
+            (
+                "{\"id\": \"a\", \"question\": \"q\", \"expect\": {}}",
+                1,
+                "needs",
+            ),
+            (
+                "{\"id\": \"a\", \"question\": \"q\", \"expect\": {\"outcome\": \"maybe\"}}",
+                1,
+                "unknown outcome",
+            ),
+            (
+                "{\"question\": \"q\", \"expect\": {\"outcome\": \"menu\"}}",
+                1,
+                "id",
+            ),
+            (
+                "{\"id\": \"a\", \"question\": \"q\", \"expect\": {\"source\": 3}}",
+                1,
+                "source",
+            ),
+        ] {
+            let error = parse_cases(text).unwrap_err();
+            assert_eq!(error.line, line, "{text}");
+            assert!(error.reason.contains(reason), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let values: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&values, 0.5), 50);
+        assert_eq!(percentile(&values, 0.99), 99);
+        assert_eq!(percentile(&[], 0.5), 0);
+        assert_eq!(percentile(&[7], 0.99), 7);
+    }
+}

@@ -1,0 +1,50 @@
+//! # votecheck-engine: the answer engine
+//!
+//! From a citizen's question, as typed on WhatsApp, to an [`Answer`]: the language to reply in,
+//! what the citizen wants ([`Intent`]), the official passages that answer it with citations, the
+//! fact-check verdict when the message repeats a checked rumour, or an honest "no answer" with the
+//! deployment's contact line — rendered as the exact WhatsApp reply. Pure and synchronous: no
+//! network, no clock beyond timings, no AWS; the Lambda, the local server and the CLI all call
+//! [`Engine::answer`].
+//!
+//! One module per step:
+//! - [`engine`]: the sequence of steps and the [`ConversationContext`] it takes;
+//! - [`intent`]: commands, greetings, partisan requests, problem reports (phrases as data);
+//! - [`lexicon`]: election synonyms per language (data) for query expansion;
+//! - [`jurisdiction`]: which jurisdiction a question names;
+//! - [`retrieval`]: search, near-duplicate collapsing, confidence and fact-check similarity;
+//! - [`calibration`]: the abstention thresholds, chosen on eval data;
+//! - [`reply`] and [`catalogue`]: WhatsApp rendering and canned texts in 12 languages;
+//! - [`eval`]: running a file of labelled cases and computing hit@k and outcome accuracy.
+//!
+//! ```no_run
+//! use votecheck_engine::{ConversationContext, Engine};
+//! let engine = Engine::open(std::path::Path::new("target/sample-index"))?;
+//! let answer = engine.answer("how do I vote by mail?", &ConversationContext::default());
+//! println!("{} ({}): {}", answer.outcome.as_str(), answer.language, answer.reply.text);
+//! # Ok::<(), votecheck_engine::EngineError>(())
+//! ```
+
+pub mod answer;
+pub mod calibration;
+pub mod catalogue;
+pub mod engine;
+pub mod eval;
+pub mod intent;
+pub mod jurisdiction;
+pub mod lexicon;
+pub mod reply;
+pub mod retrieval;
+pub mod text;
+
+pub use answer::{Answer, Citation, FactCheckMatch, Intent, Interactive, Outcome, Reply};
+pub use engine::{ConversationContext, Engine, Trace};
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Index(#[from] votecheck_index::IndexError),
+    #[error("the engine's data file {file} is invalid: {reason}")]
+    Data { file: String, reason: String },
+}

@@ -1,0 +1,352 @@
+//! Rendering replies for WhatsApp: a short lead, the quoted passage (`> ` lines), and for each
+//! citation its section path, its date ("as of") and its link; canned texts come from the
+//! [`Catalogue`] in the citizen's language. Replies never exceed [`MAX_REPLY_CHARS`] and are
+//! never cut inside a word or a link.
+
+use votecheck_index::DeploymentSettings;
+
+use crate::answer::{Citation, FactCheckMatch, Interactive, MenuRow, Reply, ReplyButton};
+use crate::catalogue::Catalogue;
+use crate::text::shorten;
+
+/// WhatsApp's limit for a text message body.
+pub const MAX_REPLY_CHARS: usize = 4096;
+
+/// Longest quote of the best passage.
+pub const MAX_QUOTE_CHARS: usize = 700;
+
+/// Longest quote of a second passage.
+pub const MAX_SECOND_QUOTE_CHARS: usize = 400;
+
+/// Longest claim shown in a fact-check reply.
+pub const MAX_CLAIM_CHARS: usize = 300;
+
+/// WhatsApp limits for interactive messages.
+pub const MAX_LIST_ROWS: usize = 10;
+pub const MAX_ROW_TITLE_CHARS: usize = 24;
+pub const MAX_ROW_DESCRIPTION_CHARS: usize = 72;
+pub const MAX_BUTTON_TITLE_CHARS: usize = 20;
+
+/// Button ids of the feedback buttons.
+pub const FEEDBACK_YES: &str = "feedback:yes";
+pub const FEEDBACK_NO: &str = "feedback:no";
+
+/// Renders replies in one language.
+pub struct Renderer<'a> {
+    pub catalogue: &'a Catalogue,
+    pub settings: &'a DeploymentSettings,
+    pub language: &'a str,
+}
+
+impl Renderer<'_> {
+    fn message<'k>(&'k self, key: &'k str) -> &'k str {
+        self.catalogue.message(self.language, key)
+    }
+
+    fn render(&self, key: &str, values: &[(&str, &str)]) -> String {
+        self.catalogue.render(self.language, key, values)
+    }
+
+    /// "name, phone, website" of the deployment's contact, if it has one.
+    pub fn contact(&self) -> Option<String> {
+        let contact = self.settings.contact.as_ref()?;
+        let parts: Vec<&str> = [
+            &contact.name,
+            &contact.phone,
+            &contact.website,
+            &contact.email,
+        ]
+        .into_iter()
+        .filter_map(|part| part.as_deref())
+        .filter(|part| !part.trim().is_empty())
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+
+    fn contact_line(&self) -> Option<String> {
+        self.contact()
+            .map(|contact| self.render("contact_line", &[("contact", &contact)]))
+    }
+
+    fn feedback_buttons(&self) -> Interactive {
+        Interactive::Buttons {
+            buttons: vec![
+                ReplyButton {
+                    id: FEEDBACK_YES.to_string(),
+                    title: shorten(self.message("feedback_yes"), MAX_BUTTON_TITLE_CHARS),
+                },
+                ReplyButton {
+                    id: FEEDBACK_NO.to_string(),
+                    title: shorten(self.message("feedback_no"), MAX_BUTTON_TITLE_CHARS),
+                },
+            ],
+        }
+    }
+
+    fn citation_line(&self, citation: &Citation) -> String {
+        let mut line = format!("*{}*", citation.section);
+        if let Some(date) = &citation.as_of {
+            line.push_str(&format!(" ({})", self.render("as_of", &[("date", date)])));
+        }
+        if let Some(url) = &citation.url {
+            line.push('\n');
+            line.push_str(url);
+        }
+        line
+    }
+
+    /// An answer from official passages.
+    pub fn answer(&self, citations: &[Citation], fallback_from: Option<&str>) -> Reply {
+        let mut text = match fallback_from {
+            Some(question_language) => self.render(
+                "answer_lead_fallback",
+                &[
+                    (
+                        "language",
+                        &self
+                            .catalogue
+                            .language_name(question_language, self.language),
+                    ),
+                    (
+                        "fallback_language",
+                        &self
+                            .catalogue
+                            .language_name(&citations[0].language, self.language),
+                    ),
+                ],
+            ),
+            None => self.message("answer_lead").to_string(),
+        };
+        for (rank, citation) in citations.iter().enumerate() {
+            let quoted = rank == 0 || (rank == 1 && citation.score >= 0.85 * citations[0].score);
+            text.push_str("\n\n");
+            if quoted {
+                let limit = if rank == 0 {
+                    MAX_QUOTE_CHARS
+                } else {
+                    MAX_SECOND_QUOTE_CHARS
+                };
+                text.push_str(&quote(&shorten(&citation.snippet, limit)));
+                text.push('\n');
+                text.push_str(&format!("_{}:_ ", self.message("source")));
+            }
+            text.push_str(&self.citation_line(citation));
+        }
+        Reply {
+            text: fit(text),
+            interactive: Some(self.feedback_buttons()),
+        }
+    }
+
+    /// A recognised fact-checked claim, with the best official passage when one supports it.
+    pub fn fact_check(&self, fact_check: &FactCheckMatch, supporting: Option<&Citation>) -> Reply {
+        let mut text = self.message("fact_check_lead").to_string();
+        text.push_str(&format!(
+            "\n\n*{}:* _{}_",
+            self.message("fact_check_claim"),
+            shorten(&fact_check.claim, MAX_CLAIM_CHARS)
+        ));
+        if let Some(verdict) = &fact_check.verdict {
+            text.push('\n');
+            text.push_str(&self.render("fact_check_verdict", &[("verdict", verdict)]));
+        }
+        if let Some(checker) = &fact_check.checked_by {
+            text.push('\n');
+            text.push_str(&match &fact_check.date {
+                Some(date) => self.render("fact_check_by", &[("checker", checker), ("date", date)]),
+                None => self.render("fact_check_by_undated", &[("checker", checker)]),
+            });
+        }
+        if let Some(url) = &fact_check.url {
+            text.push('\n');
+            text.push_str(url);
+        }
+        if let Some(citation) = supporting {
+            text.push_str(&format!("\n\n*{}:*\n", self.message("official_source")));
+            text.push_str(&quote(&shorten(&citation.snippet, MAX_SECOND_QUOTE_CHARS)));
+            text.push('\n');
+            text.push_str(&self.citation_line(citation));
+        }
+        Reply {
+            text: fit(text),
+            interactive: Some(self.feedback_buttons()),
+        }
+    }
+
+    /// Nothing answers the question.
+    pub fn no_answer(&self) -> Reply {
+        let mut text = self.message("no_answer").to_string();
+        if let Some(line) = self.contact_line() {
+            text.push('\n');
+            text.push_str(&line);
+        }
+        Reply {
+            text: fit(text),
+            interactive: None,
+        }
+    }
+
+    /// A partisan request: declined, with procedural help.
+    pub fn neutral_refusal(&self) -> Reply {
+        let mut text = self.message("neutral_refusal").to_string();
+        if let Some(website) = self
+            .settings
+            .contact
+            .as_ref()
+            .and_then(|contact| contact.website.as_deref())
+        {
+            text.push_str("\n\n");
+            text.push_str(&self.render("neutral_offer", &[("website", website)]));
+        }
+        Reply {
+            text: fit(text),
+            interactive: self.menu_list(),
+        }
+    }
+
+    /// The welcome text and the topic menu.
+    pub fn menu(&self) -> Reply {
+        let authority = self
+            .settings
+            .defaults
+            .authority
+            .clone()
+            .or_else(|| {
+                self.settings
+                    .contact
+                    .as_ref()
+                    .and_then(|contact| contact.name.clone())
+            })
+            .unwrap_or_default();
+        Reply {
+            text: fit(self.render("welcome", &[("authority", &authority)])),
+            interactive: self.menu_list(),
+        }
+    }
+
+    /// The topic menu as a WhatsApp list, when the deployment has topics.
+    pub fn menu_list(&self) -> Option<Interactive> {
+        if self.settings.topics.is_empty() {
+            return None;
+        }
+        let rows = self
+            .settings
+            .topics
+            .iter()
+            .take(MAX_LIST_ROWS)
+            .map(|topic| MenuRow {
+                id: format!("topic:{}", topic.id),
+                title: shorten(&topic.title, MAX_ROW_TITLE_CHARS),
+                description: topic
+                    .description
+                    .as_deref()
+                    .map(|description| shorten(description, MAX_ROW_DESCRIPTION_CHARS)),
+            })
+            .collect();
+        Some(Interactive::List {
+            button: shorten(self.message("menu_button"), MAX_BUTTON_TITLE_CHARS),
+            section_title: shorten(self.message("menu_section"), MAX_ROW_TITLE_CHARS),
+            rows,
+        })
+    }
+
+    /// A canned text with no interactive part.
+    pub fn plain(&self, key: &str, values: &[(&str, &str)]) -> Reply {
+        Reply {
+            text: fit(self.render(key, values)),
+            interactive: None,
+        }
+    }
+
+    /// The official reporting channel.
+    pub fn report_problem(&self) -> Reply {
+        let mut text = self.message("report_problem").to_string();
+        let channel = self.settings.report.as_ref();
+        let lines: Vec<&str> = channel
+            .map(|report| {
+                [&report.phone, &report.website, &report.email]
+                    .into_iter()
+                    .filter_map(|part| part.as_deref())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if lines.is_empty() {
+            if let Some(contact) = self.contact() {
+                text.push_str(&format!("\n{contact}"));
+            }
+        } else {
+            for line in lines {
+                text.push_str(&format!("\n- {line}"));
+            }
+        }
+        text.push_str("\n\n");
+        text.push_str(self.message("report_emergency"));
+        Reply {
+            text: fit(text),
+            interactive: None,
+        }
+    }
+}
+
+/// Prefixes every line with `> ` (a WhatsApp quote).
+fn quote(text: &str) -> String {
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| format!("> {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Keeps a reply within [`MAX_REPLY_CHARS`], dropping whole lines from the end (so no link or word
+/// is cut) and, for a single overlong line, shortening it at a word boundary.
+pub fn fit(text: String) -> String {
+    if text.chars().count() <= MAX_REPLY_CHARS {
+        return text;
+    }
+    let mut out = String::new();
+    for line in text.lines() {
+        let next = out.chars().count() + line.chars().count() + 1;
+        if next > MAX_REPLY_CHARS - 1 {
+            if out.is_empty() {
+                return shorten(line, MAX_REPLY_CHARS);
+            }
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    format!("{}…", out.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_keeps_short_text_and_cuts_long_text_at_lines() {
+        assert_eq!(fit("short".to_string()), "short");
+        let long = (0..400)
+            .map(|i| format!("line {i} https://example.org/{i}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let fitted = fit(long);
+        assert!(fitted.chars().count() <= MAX_REPLY_CHARS);
+        let last = fitted.lines().last().unwrap();
+        assert!(last.ends_with('…'));
+        assert!(
+            last.trim_end_matches('…')
+                .chars()
+                .last()
+                .unwrap()
+                .is_ascii_digit(),
+            "{last}"
+        );
+        let one_line = "word ".repeat(2000);
+        assert!(fit(one_line).chars().count() <= MAX_REPLY_CHARS);
+    }
+
+    #[test]
+    fn quotes_every_line() {
+        assert_eq!(quote("a\n\nb"), "> a\n> b");
+    }
+}

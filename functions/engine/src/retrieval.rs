@@ -1,0 +1,362 @@
+//! Finding the passages that answer a question, and how sure we are.
+//!
+//! [`Retriever::passages`] searches the index with the question (the same analyzers as the
+//! builder; headings weigh more than body text), adds the lexicon's synonyms at a lower weight,
+//! drops passages of another jurisdiction than the one the question names, collapses
+//! near-duplicates (the same section cut in overlapping passages, or the same text published twice)
+//! and scores each remaining passage's **confidence**: the share of the question's information
+//! the passage covers, where each question term weighs its inverse document frequency (so "how",
+//! "do", "I" weigh little and "absentee" a lot), from 0 (nothing) to 1 (every term). Unlike BM25
+//! scores, confidences compare across questions, which is what abstention needs.
+//!
+//! [`Retriever::fact_checks`] does the same over fact-checks and scores their **similarity** to
+//! the message: the harmonic mean of how much of the message the claim covers and how much of the
+//! claim the message covers ([`claim_similarity`]).
+
+use std::collections::HashSet;
+
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query};
+use votecheck_index::language::primary_subtag;
+use votecheck_index::{
+    FieldWeights, IndexError, Passage, PassageIndex, PassageKind, SearchRequest,
+};
+
+/// How much a synonym from the lexicon weighs against a word the citizen typed.
+pub const EXPANSION_WEIGHT: f32 = 0.4;
+
+/// Near-duplicate passages share at least this share of their terms.
+pub const NEAR_DUPLICATE_OVERLAP: f32 = 0.8;
+
+/// How many fact-checks to compare with a message.
+const FACT_CHECK_CANDIDATES: usize = 3;
+
+/// How many hits to consider before filtering and collapsing (passages are loaded lazily).
+const CANDIDATES: usize = 16;
+
+/// Weight of a function word ("how", "the", "です") relative to its inverse document frequency.
+pub const FUNCTION_WORD_WEIGHT: f32 = 0.1;
+
+/// Share of the final ranking score that comes from confidence (the rest from BM25, normalised
+/// by the best hit's score).
+pub const CONFIDENCE_IN_RANKING: f32 = 0.5;
+
+/// A passage with its retrieval score and confidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub passage: Passage,
+    /// BM25 score of the combined query.
+    pub score: f32,
+    /// Share of the question's IDF weight the passage covers (for passages), or similarity to the
+    /// message (for fact-checks), 0 to 1.
+    pub confidence: f32,
+}
+
+/// A search to run.
+#[derive(Debug, Clone)]
+pub struct Search<'a> {
+    /// The question (or the forwarded message).
+    pub text: &'a str,
+    /// The question's language, for the stemmed fields.
+    pub language: &'a str,
+    /// Only passages in these languages (by primary subtag).
+    pub passage_languages: Vec<String>,
+    /// Extra terms at [`EXPANSION_WEIGHT`] (lexicon synonyms, translated concepts).
+    pub expansion: String,
+    /// The jurisdiction the question names.
+    pub jurisdiction: Option<&'a str>,
+    /// How many candidates to return.
+    pub limit: usize,
+    /// The question language's function words as its analyzer makes them (they weigh little in
+    /// confidence).
+    pub function_terms: &'a HashSet<String>,
+    /// Lexicon synonyms of terms the question used: a passage that uses a synonym covers the
+    /// question's term.
+    pub synonyms: &'a [(String, Vec<String>)],
+}
+
+/// Searches one index.
+pub struct Retriever<'a> {
+    index: &'a PassageIndex,
+}
+
+struct QuestionTerms {
+    weighted: Vec<(String, f32)>,
+    total: f32,
+}
+
+impl<'a> Retriever<'a> {
+    /// A retriever over an index.
+    pub fn new(index: &'a PassageIndex) -> Self {
+        Retriever { index }
+    }
+
+    fn query(&self, search: &Search<'_>, kind: PassageKind) -> Option<Box<dyn Query>> {
+        let request = |text: &str, weights: FieldWeights| SearchRequest {
+            text: text.to_string(),
+            language: Some(search.language.to_string()),
+            kind: Some(kind),
+            languages: search.passage_languages.clone(),
+            jurisdiction: None,
+            weights,
+            limit: CANDIDATES,
+        };
+        let main = self
+            .index
+            .query(&request(search.text, FieldWeights::default()));
+        let expansion = if search.expansion.trim().is_empty() {
+            None
+        } else {
+            self.index
+                .query(&request(&search.expansion, FieldWeights::default()))
+        };
+        match (main, expansion) {
+            (Some(main), Some(expansion)) => Some(Box::new(BooleanQuery::new(vec![
+                (Occur::Should, main),
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(expansion, EXPANSION_WEIGHT)),
+                ),
+            ]))),
+            (Some(main), None) => Some(main),
+            (None, Some(expansion)) => Some(Box::new(BoostQuery::new(expansion, EXPANSION_WEIGHT))),
+            (None, None) => None,
+        }
+    }
+
+    fn question_terms(
+        &self,
+        searcher: &tantivy::Searcher,
+        language: &str,
+        text: &str,
+        function_terms: &HashSet<String>,
+    ) -> QuestionTerms {
+        let mut seen = HashSet::new();
+        let weighted: Vec<(String, f32)> = self
+            .index
+            .language_terms(language, text)
+            .into_iter()
+            .filter(|term| seen.insert(term.clone()))
+            .map(|term| {
+                let mut weight = self.index.language_idf(searcher, language, &term);
+                if function_terms.contains(&term) {
+                    weight *= FUNCTION_WORD_WEIGHT;
+                }
+                (term, weight)
+            })
+            .collect();
+        let total = weighted.iter().map(|(_, idf)| idf).sum();
+        QuestionTerms { weighted, total }
+    }
+
+    fn coverage(&self, question: &QuestionTerms, passage_terms: &HashSet<String>) -> f32 {
+        if question.total <= 0.0 {
+            return 0.0;
+        }
+        let covered: f32 = question
+            .weighted
+            .iter()
+            .filter(|(term, _)| passage_terms.contains(term))
+            .map(|(_, idf)| idf)
+            .sum();
+        covered / question.total
+    }
+
+    fn term_set(&self, language: &str, text: &str) -> HashSet<String> {
+        self.index
+            .language_terms(language, text)
+            .into_iter()
+            .collect()
+    }
+
+    /// The question's synonym pairs as index terms: (terms the question used, alternatives).
+    fn synonym_terms(
+        &self,
+        language: &str,
+        synonyms: &[(String, Vec<String>)],
+    ) -> Vec<(Vec<String>, Vec<Vec<String>>)> {
+        synonyms
+            .iter()
+            .map(|(used, others)| {
+                let alternatives = others
+                    .iter()
+                    .map(|other| self.index.language_terms(language, other))
+                    .filter(|terms| !terms.is_empty())
+                    .collect();
+                (self.index.language_terms(language, used), alternatives)
+            })
+            .collect()
+    }
+
+    /// The passage's terms plus the question's terms it covers through a synonym.
+    fn with_synonyms(
+        mut terms: HashSet<String>,
+        synonyms: &[(Vec<String>, Vec<Vec<String>>)],
+    ) -> HashSet<String> {
+        for (used, alternatives) in synonyms {
+            let covered = alternatives
+                .iter()
+                .any(|alternative| alternative.iter().all(|term| terms.contains(term)));
+            if covered {
+                terms.extend(used.iter().cloned());
+            }
+        }
+        terms
+    }
+
+    /// Official passages for a question, best first, with confidences.
+    pub fn passages(&self, search: &Search<'_>) -> Result<Vec<Candidate>, IndexError> {
+        let Some(query) = self.query(search, PassageKind::Passage) else {
+            return Ok(Vec::new());
+        };
+        let searcher = self.index.searcher();
+        let top = self
+            .index
+            .top_addresses(&searcher, query.as_ref(), CANDIDATES)?;
+        let best_score = top
+            .first()
+            .map_or(1.0, |(score, _)| score.max(f32::EPSILON));
+        let question = self.question_terms(
+            &searcher,
+            search.language,
+            search.text,
+            search.function_terms,
+        );
+        let synonyms = self.synonym_terms(search.language, search.synonyms);
+        let mut kept: Vec<(Candidate, HashSet<String>)> = Vec::new();
+        let mut sections_seen = HashSet::new();
+        for (score, address) in top {
+            if kept.len() >= search.limit {
+                break;
+            }
+            let passage = self.index.passage_at(&searcher, address)?;
+            if let (Some(named), Some(own)) = (search.jurisdiction, passage.jurisdiction.as_deref())
+                && !same_jurisdiction(named, own)
+            {
+                continue;
+            }
+            if !sections_seen.insert((passage.source.clone(), passage.section.clone())) {
+                continue;
+            }
+            let terms = self.term_set(
+                search.language,
+                &format!("{}\n{}\n{}", passage.title, passage.section, passage.text),
+            );
+            if kept
+                .iter()
+                .any(|(_, other)| overlap(&terms, other) >= NEAR_DUPLICATE_OVERLAP)
+            {
+                continue;
+            }
+            let confidence =
+                self.coverage(&question, &Self::with_synonyms(terms.clone(), &synonyms));
+            kept.push((
+                Candidate {
+                    passage,
+                    score,
+                    confidence,
+                },
+                terms,
+            ));
+        }
+        let mut candidates: Vec<Candidate> =
+            kept.into_iter().map(|(candidate, _)| candidate).collect();
+        let ranking = |candidate: &Candidate| {
+            (1.0 - CONFIDENCE_IN_RANKING) * candidate.score / best_score
+                + CONFIDENCE_IN_RANKING * candidate.confidence
+        };
+        candidates.sort_by(|a, b| ranking(b).total_cmp(&ranking(a)));
+        Ok(candidates)
+    }
+
+    /// Fact-checks for a message, most similar first. A forwarded message is a copy of a rumour,
+    /// often with more around it, so for one the claim's coverage by the message weighs more.
+    pub fn fact_checks(
+        &self,
+        search: &Search<'_>,
+        forwarded: bool,
+    ) -> Result<Vec<Candidate>, IndexError> {
+        let Some(query) = self.query(search, PassageKind::FactCheck) else {
+            return Ok(Vec::new());
+        };
+        let searcher = self.index.searcher();
+        let top = self
+            .index
+            .top_addresses(&searcher, query.as_ref(), FACT_CHECK_CANDIDATES)?;
+        let question = self.question_terms(
+            &searcher,
+            search.language,
+            search.text,
+            search.function_terms,
+        );
+        let question_set: HashSet<String> = question
+            .weighted
+            .iter()
+            .map(|(term, _)| term.clone())
+            .collect();
+        let mut candidates = Vec::new();
+        for (score, address) in top {
+            let passage = self.index.passage_at(&searcher, address)?;
+            let Some(review) = &passage.claim_review else {
+                continue;
+            };
+            let claim = self.question_terms(
+                &searcher,
+                search.language,
+                &review.claim,
+                search.function_terms,
+            );
+            let mut claim_terms: HashSet<String> = claim
+                .weighted
+                .iter()
+                .map(|(term, _)| term.clone())
+                .collect();
+            if let Some(headline) = &review.headline {
+                claim_terms.extend(self.term_set(search.language, headline));
+            }
+            let message_covered = self.coverage(&question, &claim_terms);
+            let claim_covered = self.coverage(&claim, &question_set);
+            let similarity = claim_similarity(message_covered, claim_covered, forwarded);
+            candidates.push(Candidate {
+                passage,
+                score,
+                confidence: similarity,
+            });
+        }
+        candidates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        candidates.truncate(search.limit);
+        Ok(candidates)
+    }
+}
+
+/// How close a message is to a claim, from how much of the message the claim covers and how much
+/// of the claim the message covers: their harmonic mean, so that both must be substantial (a
+/// question that merely shares a topic word with a claim covers little of the claim). A forwarded
+/// message is a copy of a rumour, often with more text around it, so for one the claim's side
+/// counts twice as much.
+pub fn claim_similarity(message_covered: f32, claim_covered: f32, forwarded: bool) -> f32 {
+    let (message_weight, claim_weight) = if forwarded { (1.0, 2.0) } else { (1.0, 1.0) };
+    if message_covered <= 0.0 || claim_covered <= 0.0 {
+        return 0.0;
+    }
+    (message_weight + claim_weight)
+        / (message_weight / message_covered + claim_weight / claim_covered)
+}
+
+fn same_jurisdiction(named: &str, own: &str) -> bool {
+    votecheck_index::schema::jurisdiction_key(named)
+        == votecheck_index::schema::jurisdiction_key(own)
+}
+
+/// Share of the smaller term set found in the other.
+fn overlap(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
+    let smaller = a.len().min(b.len());
+    if smaller == 0 {
+        return 0.0;
+    }
+    a.intersection(b).count() as f32 / smaller as f32
+}
+
+/// The languages to search for a question language: its primary subtag.
+pub fn languages_for(language: &str) -> Vec<String> {
+    vec![primary_subtag(language)]
+}

@@ -1,0 +1,67 @@
+//! # votecheck-store: the conversation store
+//!
+//! Everything votecheck remembers between two messages, behind one object-safe trait, [`Store`],
+//! so the conversation handler holds an `Arc<dyn Store>` and never names a backend:
+//!
+//! - **message claims**: WhatsApp delivers webhooks at least once (and retries for up to 7
+//!   days); [`Store::claim_message`] lets exactly one delivery of a message id through;
+//! - **the query log**: one [`QueryRecord`] per question, with the question [`redact`]ed, kept
+//!   for [`StoreConfig::retention_days`] (90 by default) and then ignored by readers and deleted
+//!   by DynamoDB's TTL;
+//! - **preferences** (language, opt-out, last seen), **feedback**, **delivery failures**;
+//! - **rate limiting**: a fixed-window counter per citizen ([`Store::count_message`]);
+//! - **delete my data**: [`Store::delete_citizen`] removes a citizen's records and says how many.
+//!
+//! Citizens are named by [`CitizenKey`], an HMAC-SHA256 of their WhatsApp id under a secret salt:
+//! never the number. Times are explicit parameters (Unix seconds): the store never reads the clock.
+//!
+//! Two implementations that pass one shared test suite:
+//!
+//! - [`DynamoStore`] (module [`dynamo`]): DynamoDB, single-table design
+//!   ([`table_definition`], `docs/data-model.md`), client with short timeouts and bounded retries
+//!   ([`dynamo_client`]); [`admin::init_table`] creates the table;
+//! - [`SqliteStore`] (module [`sqlite`]): an embedded SQLite file for local use, so nothing local
+//!   needs AWS.
+//!
+//! [`report`] turns a period's records into the `votecheck report` figures.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), votecheck_store::StoreError> {
+//! use std::sync::Arc;
+//! use votecheck_store::{CitizenKey, Claim, SqliteStore, Store, StoreConfig};
+//!
+//! let config = StoreConfig::default();
+//! let store: Arc<dyn Store> = Arc::new(SqliteStore::open("target/local.sqlite3", config.clone())?);
+//! let now = 1_767_225_600;
+//! if store.claim_message("wamid.ABC", now).await? == Claim::Claimed {
+//!     let citizen = CitizenKey::derive(b"secret salt from configuration", "34600111222");
+//!     let count = store.count_message(&citizen, now, config.rate_limit.window_seconds).await?;
+//!     assert!(config.rate_limit.allows(count));
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod admin;
+pub mod citizen;
+pub mod config;
+pub mod dynamo;
+pub mod error;
+pub mod records;
+pub mod redact;
+pub mod report;
+pub mod sqlite;
+pub mod store;
+pub mod table;
+pub mod time;
+
+pub use citizen::CitizenKey;
+pub use config::{DAY_SECONDS, RateLimit, StoreConfig};
+pub use dynamo::DynamoStore;
+pub use dynamo::client::{ClientSettings, dynamo_client};
+pub use error::StoreError;
+pub use records::{Claim, DeliveryFailure, Feedback, Preferences, QueryRecord};
+pub use redact::redact;
+pub use sqlite::SqliteStore;
+pub use store::Store;
+pub use table::{TableDefinition, table_definition};

@@ -1,0 +1,628 @@
+//! [`SqliteStore`]: the embedded store for local use (`votecheck serve`, `votecheck report` on a
+//! local file), so that nothing local needs AWS.
+//!
+//! One SQLite file (bundled SQLite, WAL mode, 5-second busy timeout so a reader process and the
+//! preview server can share it). The connection sits behind a mutex and every call runs on
+//! tokio's blocking pool, so the async handler never blocks its worker threads. One table per
+//! record kind, keyed like the DynamoDB items (`(citizen, query_id)`...), with the same expiry
+//! rules: readers ignore expired rows; [`SqliteStore::purge_expired`] deletes them, since SQLite
+//! has no TTL.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), votecheck_store::StoreError> {
+//! use votecheck_store::{SqliteStore, Store, StoreConfig};
+//! let store = SqliteStore::open("target/votecheck.sqlite3", StoreConfig::default())?;
+//! println!("{}", store.describe());
+//! # Ok(())
+//! # }
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::store::{
+    merge_moved_preferences, preferences_expire_at, validate_delivery_failure, validate_feedback,
+    validate_message_id, validate_query_record, validate_window,
+};
+use crate::time::window_start;
+use crate::{
+    CitizenKey, Claim, DeliveryFailure, Feedback, Preferences, QueryRecord, Store, StoreConfig,
+    StoreError, redact,
+};
+
+/// The schema version this code writes, kept in `PRAGMA user_version`.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS message_claims (
+    message_id TEXT PRIMARY KEY NOT NULL,
+    claimed_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS queries (
+    citizen TEXT NOT NULL,
+    query_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    language TEXT NOT NULL,
+    intent TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    question_redacted TEXT NOT NULL,
+    passage_ids TEXT NOT NULL,
+    scores TEXT NOT NULL,
+    fact_check_id TEXT,
+    corpus_version TEXT NOT NULL,
+    latency_ms INTEGER NOT NULL,
+    forwarded INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (citizen, query_id)
+);
+CREATE INDEX IF NOT EXISTS queries_by_time ON queries (at, query_id);
+CREATE TABLE IF NOT EXISTS feedback (
+    citizen TEXT NOT NULL,
+    query_id TEXT NOT NULL,
+    helpful INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (citizen, query_id)
+);
+CREATE INDEX IF NOT EXISTS feedback_by_time ON feedback (at, query_id);
+CREATE TABLE IF NOT EXISTS preferences (
+    citizen TEXT PRIMARY KEY NOT NULL,
+    language TEXT,
+    opted_out INTEGER NOT NULL,
+    last_seen INTEGER,
+    expires_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS rate_counters (
+    citizen TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (citizen, window_start)
+);
+CREATE TABLE IF NOT EXISTS delivery_failures (
+    citizen TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    error_code INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (citizen, message_id)
+);
+";
+
+const QUERY_COLUMNS: &str = "query_id, at, citizen, language, intent, outcome, question_redacted, \
+     passage_ids, scores, fact_check_id, corpus_version, latency_ms, forwarded, expires_at";
+
+/// The embedded store: one SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    connection: Arc<Mutex<Connection>>,
+    path: Arc<PathBuf>,
+    config: Arc<StoreConfig>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, in WAL mode, with the schema in place.
+    /// Idempotent: opening an existing store keeps its data.
+    pub fn open(path: impl AsRef<Path>, config: StoreConfig) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let table = path.display().to_string();
+        let fail = |error: rusqlite::Error| map_error("open", &table, error);
+        let connection = Connection::open(&path).map_err(fail)?;
+        connection
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(fail)?;
+        let journal_mode: String = connection
+            .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
+            .map_err(fail)?;
+        if !journal_mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Backend {
+                operation: "open",
+                table,
+                message: format!("could not switch to WAL mode (journal mode is {journal_mode})"),
+            });
+        }
+        connection
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(fail)?;
+        let version: i64 = connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(fail)?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::Invalid {
+                operation: "open",
+                table,
+                message: format!(
+                    "schema version {version} is newer than this program's {SCHEMA_VERSION}; use a newer votecheck"
+                ),
+            });
+        }
+        connection.execute_batch(SCHEMA).map_err(fail)?;
+        connection
+            .pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(fail)?;
+        Ok(SqliteStore {
+            connection: Arc::new(Mutex::new(connection)),
+            path: Arc::new(path),
+            config: Arc::new(config),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The configuration this store writes with.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    /// Deletes every expired row (SQLite has no TTL) and returns how many went. Readers already
+    /// ignore them; this reclaims the space and keeps the retention promise on disk.
+    pub async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        self.run("purge_expired", move |connection| {
+            let transaction = connection.transaction()?;
+            let mut deleted = 0;
+            for table in [
+                "message_claims",
+                "queries",
+                "feedback",
+                "rate_counters",
+                "delivery_failures",
+            ] {
+                deleted += transaction.execute(
+                    &format!("DELETE FROM {table} WHERE expires_at <= ?1"),
+                    params![now],
+                )? as u64;
+            }
+            deleted += transaction.execute(
+                "DELETE FROM preferences WHERE expires_at IS NOT NULL AND expires_at <= ?1",
+                params![now],
+            )? as u64;
+            transaction.commit()?;
+            Ok(deleted)
+        })
+        .await
+    }
+
+    /// Runs `work` on the blocking pool with the connection, mapping errors with context.
+    async fn run<T, F>(&self, operation: &'static str, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        let table = self.path.display().to_string();
+        let table_for_error = table.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll
+            // back), so a poisoned lock is still usable.
+            let mut connection = connection
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            work(&mut connection).map_err(|error| map_error(operation, &table, error))
+        })
+        .await
+        .map_err(|join_error| StoreError::Backend {
+            operation,
+            table: table_for_error,
+            message: format!("the blocking task failed: {join_error}"),
+        })?
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn claim_message(&self, message_id: &str, now: i64) -> Result<Claim, StoreError> {
+        validate_message_id(message_id)?;
+        let message_id = message_id.to_owned();
+        let expires_at = self.config.claim_expires_at(now);
+        self.run("claim_message", move |connection| {
+            // Inserts, or takes over an expired claim; a live claim makes the upsert a no-op.
+            let changed = connection.execute(
+                "INSERT INTO message_claims (message_id, claimed_at, expires_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (message_id) DO UPDATE
+                 SET claimed_at = excluded.claimed_at, expires_at = excluded.expires_at
+                 WHERE message_claims.expires_at <= excluded.claimed_at",
+                params![message_id, now, expires_at],
+            )?;
+            Ok(if changed == 1 {
+                Claim::Claimed
+            } else {
+                Claim::Duplicate
+            })
+        })
+        .await
+    }
+
+    async fn release_message(&self, message_id: &str) -> Result<(), StoreError> {
+        validate_message_id(message_id)?;
+        let message_id = message_id.to_owned();
+        self.run("release_message", move |connection| {
+            connection.execute(
+                "DELETE FROM message_claims WHERE message_id = ?1",
+                params![message_id],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_query(&self, record: &QueryRecord) -> Result<(), StoreError> {
+        validate_query_record(record)?;
+        let record = QueryRecord {
+            question_redacted: redact(&record.question_redacted),
+            ..record.clone()
+        };
+        let passage_ids = json(&record.passage_ids);
+        let scores = json(&record.scores);
+        self.run("record_query", move |connection| {
+            connection.execute(
+                &format!(
+                    "INSERT OR REPLACE INTO queries ({QUERY_COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                ),
+                params![
+                    record.query_id,
+                    record.at,
+                    record.citizen.as_str(),
+                    record.language,
+                    record.intent,
+                    record.outcome,
+                    record.question_redacted,
+                    passage_ids,
+                    scores,
+                    record.fact_check_id,
+                    record.corpus_version,
+                    record.latency_ms,
+                    record.forwarded,
+                    record.expires_at,
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn query(
+        &self,
+        citizen: &CitizenKey,
+        query_id: &str,
+        now: i64,
+    ) -> Result<Option<QueryRecord>, StoreError> {
+        let citizen = citizen.as_str().to_owned();
+        let query_id = query_id.to_owned();
+        self.run("query", move |connection| {
+            connection
+                .query_row(
+                    &format!(
+                        "SELECT {QUERY_COLUMNS} FROM queries
+                         WHERE citizen = ?1 AND query_id = ?2 AND expires_at > ?3"
+                    ),
+                    params![citizen, query_id, now],
+                    query_from_row,
+                )
+                .optional()
+        })
+        .await
+    }
+
+    async fn preferences(
+        &self,
+        citizen: &CitizenKey,
+        now: i64,
+    ) -> Result<Option<Preferences>, StoreError> {
+        let citizen = citizen.as_str().to_owned();
+        self.run("preferences", move |connection| {
+            read_preferences(connection, &citizen, Some(now))
+        })
+        .await
+    }
+
+    async fn save_preferences(
+        &self,
+        citizen: &CitizenKey,
+        preferences: &Preferences,
+    ) -> Result<(), StoreError> {
+        let citizen = citizen.as_str().to_owned();
+        let preferences = preferences.clone();
+        let expires_at = preferences_expire_at(&preferences, &self.config);
+        self.run("save_preferences", move |connection| {
+            write_preferences(connection, &citizen, &preferences, expires_at)
+        })
+        .await
+    }
+
+    async fn move_citizen(&self, from: &CitizenKey, to: &CitizenKey) -> Result<(), StoreError> {
+        if from == to {
+            return Ok(());
+        }
+        let from = from.as_str().to_owned();
+        let to = to.as_str().to_owned();
+        let config = Arc::clone(&self.config);
+        self.run("move_citizen", move |connection| {
+            let transaction = connection.transaction()?;
+            let Some(moving) = read_preferences(&transaction, &from, None)? else {
+                return Ok(());
+            };
+            let existing = read_preferences(&transaction, &to, None)?;
+            let merged = merge_moved_preferences(moving, existing);
+            let expires_at = preferences_expire_at(&merged, &config);
+            write_preferences(&transaction, &to, &merged, expires_at)?;
+            transaction.execute("DELETE FROM preferences WHERE citizen = ?1", params![from])?;
+            transaction.commit()
+        })
+        .await
+    }
+
+    async fn record_feedback(&self, feedback: &Feedback) -> Result<(), StoreError> {
+        validate_feedback(feedback)?;
+        let feedback = feedback.clone();
+        let expires_at = self.config.expires_at(feedback.at);
+        self.run("record_feedback", move |connection| {
+            connection.execute(
+                "INSERT OR REPLACE INTO feedback (citizen, query_id, helpful, at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    feedback.citizen.as_str(),
+                    feedback.query_id,
+                    feedback.helpful,
+                    feedback.at,
+                    expires_at
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn count_message(
+        &self,
+        citizen: &CitizenKey,
+        now: i64,
+        window_seconds: i64,
+    ) -> Result<u64, StoreError> {
+        validate_window(now, window_seconds)?;
+        let citizen = citizen.as_str().to_owned();
+        let start = window_start(now, window_seconds);
+        let expires_at = start + window_seconds;
+        self.run("count_message", move |connection| {
+            let count: i64 = connection.query_row(
+                "INSERT INTO rate_counters (citizen, window_start, count, expires_at)
+                 VALUES (?1, ?2, 1, ?3)
+                 ON CONFLICT (citizen, window_start) DO UPDATE SET count = count + 1
+                 RETURNING count",
+                params![citizen, start, expires_at],
+                |row| row.get(0),
+            )?;
+            Ok(count as u64)
+        })
+        .await
+    }
+
+    async fn delete_citizen(&self, citizen: &CitizenKey) -> Result<u64, StoreError> {
+        let citizen = citizen.as_str().to_owned();
+        self.run("delete_citizen", move |connection| {
+            let transaction = connection.transaction()?;
+            let mut deleted = 0;
+            for table in ["queries", "feedback", "preferences", "delivery_failures"] {
+                deleted += transaction.execute(
+                    &format!("DELETE FROM {table} WHERE citizen = ?1"),
+                    params![citizen],
+                )? as u64;
+            }
+            transaction.commit()?;
+            Ok(deleted)
+        })
+        .await
+    }
+
+    async fn record_delivery_failure(&self, failure: &DeliveryFailure) -> Result<(), StoreError> {
+        validate_delivery_failure(failure)?;
+        let failure = failure.clone();
+        let expires_at = self.config.expires_at(failure.at);
+        self.run("record_delivery_failure", move |connection| {
+            connection.execute(
+                "INSERT OR REPLACE INTO delivery_failures
+                 (citizen, message_id, error_code, at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    failure.citizen.as_str(),
+                    failure.message_id,
+                    failure.error_code,
+                    failure.at,
+                    expires_at
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn queries_between(
+        &self,
+        from: i64,
+        to: i64,
+        now: i64,
+    ) -> Result<Vec<QueryRecord>, StoreError> {
+        self.run("queries_between", move |connection| {
+            let mut statement = connection.prepare_cached(&format!(
+                "SELECT {QUERY_COLUMNS} FROM queries
+                 WHERE at >= ?1 AND at < ?2 AND expires_at > ?3
+                 ORDER BY at, query_id"
+            ))?;
+            let records = statement
+                .query_map(params![from, to, now], query_from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(records)
+        })
+        .await
+    }
+
+    async fn feedback_between(
+        &self,
+        from: i64,
+        to: i64,
+        now: i64,
+    ) -> Result<Vec<Feedback>, StoreError> {
+        self.run("feedback_between", move |connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT query_id, citizen, helpful, at FROM feedback
+                 WHERE at >= ?1 AND at < ?2 AND expires_at > ?3
+                 ORDER BY at, query_id",
+            )?;
+            let feedback = statement
+                .query_map(params![from, to, now], |row| {
+                    Ok(Feedback {
+                        query_id: row.get(0)?,
+                        citizen: citizen_from_row(row, 1)?,
+                        helpful: row.get(2)?,
+                        at: row.get(3)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(feedback)
+        })
+        .await
+    }
+
+    fn describe(&self) -> String {
+        format!("sqlite {}", self.path.display())
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("vectors of strings and finite numbers serialise")
+}
+
+fn read_preferences(
+    connection: &Connection,
+    citizen: &str,
+    now: Option<i64>,
+) -> Result<Option<Preferences>, rusqlite::Error> {
+    connection
+        .query_row(
+            "SELECT language, opted_out, last_seen FROM preferences
+             WHERE citizen = ?1 AND (?2 IS NULL OR expires_at IS NULL OR expires_at > ?2)",
+            params![citizen, now],
+            |row| {
+                Ok(Preferences {
+                    language: row.get(0)?,
+                    opted_out: row.get(1)?,
+                    last_seen: row.get(2)?,
+                })
+            },
+        )
+        .optional()
+}
+
+fn write_preferences(
+    connection: &Connection,
+    citizen: &str,
+    preferences: &Preferences,
+    expires_at: Option<i64>,
+) -> Result<(), rusqlite::Error> {
+    connection.execute(
+        "INSERT OR REPLACE INTO preferences (citizen, language, opted_out, last_seen, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            citizen,
+            preferences.language,
+            preferences.opted_out,
+            preferences.last_seen,
+            expires_at
+        ],
+    )?;
+    Ok(())
+}
+
+fn conversion_error(
+    column: usize,
+    error: impl std::error::Error + Send + Sync + 'static,
+) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(error))
+}
+
+fn citizen_from_row(row: &Row<'_>, column: usize) -> Result<CitizenKey, rusqlite::Error> {
+    let stored: String = row.get(column)?;
+    CitizenKey::from_stored(&stored).map_err(|error| conversion_error(column, error))
+}
+
+fn query_from_row(row: &Row<'_>) -> Result<QueryRecord, rusqlite::Error> {
+    let passage_ids: String = row.get(7)?;
+    let scores: String = row.get(8)?;
+    Ok(QueryRecord {
+        query_id: row.get(0)?,
+        at: row.get(1)?,
+        citizen: citizen_from_row(row, 2)?,
+        language: row.get(3)?,
+        intent: row.get(4)?,
+        outcome: row.get(5)?,
+        question_redacted: row.get(6)?,
+        passage_ids: serde_json::from_str(&passage_ids).map_err(|e| conversion_error(7, e))?,
+        scores: serde_json::from_str(&scores).map_err(|e| conversion_error(8, e))?,
+        fact_check_id: row.get(9)?,
+        corpus_version: row.get(10)?,
+        latency_ms: row.get(11)?,
+        forwarded: row.get(12)?,
+        expires_at: row.get(13)?,
+    })
+}
+
+/// Maps a SQLite error to the store's error, with the operation and the database path.
+fn map_error(operation: &'static str, table: &str, error: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    let table = table.to_owned();
+    let message = error.to_string();
+    match error.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Unavailable {
+            operation,
+            table,
+            message,
+        },
+        Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied | ErrorCode::ReadOnly) => {
+            StoreError::Unavailable {
+                operation,
+                table,
+                message: format!("{message}; check that the directory exists and is writable"),
+            }
+        }
+        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict {
+            operation,
+            table,
+            message,
+        },
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            operation,
+            table,
+            message,
+        },
+        _ => match error {
+            rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::InvalidColumnType(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..) => StoreError::Corrupt {
+                operation,
+                table,
+                message,
+            },
+            _ => StoreError::Backend {
+                operation,
+                table,
+                message,
+            },
+        },
+    }
+}

@@ -1,0 +1,327 @@
+//! `votecheck`: the local command line.
+//!
+//! ```text
+//! votecheck ask --index <DIR> [--json] [--language xx] [--forwarded] "<question>"
+//! votecheck eval --index <DIR> --cases <FILE.jsonl> [--k 3] [--json] [--calibrate]
+//! ```
+//!
+//! `ask` prints the exact WhatsApp reply (or, with `--json`, the decision as one JSON object);
+//! `eval` runs a file of labelled cases and prints hit@k, outcome accuracy and latency; with
+//! `--calibrate` it also prints the abstention thresholds that fit the cases best.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use votecheck_engine::eval::{
+    EvalReport, calibrate, calibrate_traces, parse_cases, run, traces_from_report_json,
+};
+use votecheck_engine::{ConversationContext, Engine};
+
+#[derive(Parser)]
+#[command(
+    name = "votecheck",
+    version,
+    about = "votecheck: election information and fact-checks on WhatsApp"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ask the answer engine one question.
+    Ask {
+        /// The index directory (built by `index-builder build`).
+        #[arg(long)]
+        index: PathBuf,
+        /// Print the decision as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// The citizen's chosen language (BCP 47); detected when omitted.
+        #[arg(long)]
+        language: Option<String>,
+        /// Treat the message as forwarded (rumours are matched first).
+        #[arg(long)]
+        forwarded: bool,
+        /// The question, as a citizen would type it.
+        question: String,
+    },
+    /// Run a file of labelled cases and report retrieval and outcome quality.
+    Eval {
+        #[arg(long)]
+        index: PathBuf,
+        /// JSON Lines file of cases (repeat to run several files as one set).
+        #[arg(long, required = true)]
+        cases: Vec<PathBuf>,
+        /// Rank cut-off for hit@k.
+        #[arg(long, default_value_t = 3)]
+        k: usize,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Also choose the abstention thresholds that fit these cases best.
+        #[arg(long)]
+        calibrate: bool,
+    },
+    /// Choose the abstention thresholds from one or more `eval --json` reports (pooled), for
+    /// example one per corpus, and print them as `data/calibration.toml` lines.
+    Calibrate {
+        /// Reports written by `votecheck eval --json`.
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Ask {
+            index,
+            json,
+            language,
+            forwarded,
+            question,
+        } => report(ask(&index, json, language, forwarded, &question)),
+        Command::Eval {
+            index,
+            cases,
+            k,
+            json,
+            calibrate,
+        } => eval(&index, &cases, k, json, calibrate),
+        Command::Calibrate { reports } => report(calibrate_reports(&reports)),
+    }
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open_engine(index: &Path) -> anyhow::Result<Engine> {
+    Engine::open(index).with_context(|| format!("opening the index {}", index.display()))
+}
+
+fn ask(
+    index: &Path,
+    as_json: bool,
+    language: Option<String>,
+    forwarded: bool,
+    question: &str,
+) -> anyhow::Result<()> {
+    let engine = open_engine(index)?;
+    let context = ConversationContext {
+        preferred_language: language,
+        previous_language: None,
+        forwarded,
+    };
+    let answer = engine.answer(question, &context);
+    if as_json {
+        let citations: Vec<serde_json::Value> = answer
+            .citations
+            .iter()
+            .map(|citation| {
+                json!({
+                    "source": citation.source,
+                    "section": citation.section,
+                    "title": citation.title,
+                    "url": citation.url,
+                    "snippet": citation.snippet,
+                    "score": citation.score,
+                    "confidence": citation.confidence,
+                    "language": citation.language,
+                    "as_of": citation.as_of,
+                })
+            })
+            .collect();
+        let output = json!({
+            "outcome": answer.outcome.as_str(),
+            "language": answer.language,
+            "intent": answer.intent.as_str(),
+            "citations": citations,
+            "fact_check": answer.fact_check,
+            "fallback_language": answer.fallback_language,
+            "jurisdiction": answer.jurisdiction,
+            "reply": answer.reply.text,
+            "interactive": answer.reply.interactive,
+            "timings": answer.timings,
+            "corpus_version": engine.index().manifest().corpus_version(),
+        });
+        println!("{}", serde_json::to_string_pretty(&output)?);
+    } else {
+        println!("{}", answer.reply.text);
+    }
+    Ok(())
+}
+
+fn eval(
+    index: &Path,
+    case_paths: &[PathBuf],
+    k: usize,
+    as_json: bool,
+    calibrate_thresholds: bool,
+) -> ExitCode {
+    let mut cases = Vec::new();
+    for cases_path in case_paths {
+        let text = match std::fs::read_to_string(cases_path) {
+            Ok(text) => text,
+            Err(error) => {
+                eprintln!("error: cannot read {}: {error}", cases_path.display());
+                return ExitCode::from(2);
+            }
+        };
+        match parse_cases(&text) {
+            Ok(parsed) => cases.extend(parsed),
+            Err(error) => {
+                eprintln!("error: {}: {error}", cases_path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let engine = match open_engine(index) {
+        Ok(engine) => engine,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = run(&engine, &cases, k.max(1));
+    let calibration = calibrate_thresholds.then(|| calibrate(&report));
+    if as_json {
+        let mut value = serde_json::to_value(&report).expect("a report serialises");
+        if let Some(calibration) = &calibration {
+            value["calibration"] =
+                serde_json::to_value(calibration).expect("a calibration serialises");
+        }
+        println!("{value}");
+    } else {
+        print_table(&report);
+        if let Some(calibration) = calibration {
+            println!();
+            println!(
+                "calibrated thresholds: answer_confidence = {:.2} ({}/{} answer/no-answer decisions right), fact_check_similarity = {:.2} and fact_check_margin = {:.2} ({}/{} fact-check decisions right)",
+                calibration.thresholds.answer_confidence,
+                calibration.answer_correct,
+                calibration.answer_cases,
+                calibration.thresholds.fact_check_similarity,
+                calibration.thresholds.fact_check_margin,
+                calibration.fact_check_correct,
+                calibration.fact_check_cases,
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn calibrate_reports(reports: &[PathBuf]) -> anyhow::Result<()> {
+    let mut traces = Vec::new();
+    for path in reports {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        traces.extend(traces_from_report_json(&text).with_context(|| {
+            format!("{} is not a `votecheck eval --json` report", path.display())
+        })?);
+    }
+    let calibration = calibrate_traces(&traces);
+    println!(
+        "# {} answer/no-answer decisions, {} right; {} fact-check decisions, {} right",
+        calibration.answer_cases,
+        calibration.answer_correct,
+        calibration.fact_check_cases,
+        calibration.fact_check_correct
+    );
+    println!(
+        "answer_confidence = {:.2}",
+        calibration.thresholds.answer_confidence
+    );
+    println!(
+        "fact_check_similarity = {:.2}",
+        calibration.thresholds.fact_check_similarity
+    );
+    println!(
+        "fact_check_margin = {:.2}",
+        calibration.thresholds.fact_check_margin
+    );
+    Ok(())
+}
+
+fn percent(value: Option<f64>) -> String {
+    value.map_or("-".to_string(), |value| format!("{:.1}%", value * 100.0))
+}
+
+fn print_table(report: &EvalReport) {
+    println!(
+        "{} cases ({} retrieval): hit@1 {:.1}%  hit@3 {:.1}%  hit@{} {:.1}%  MRR {:.3}  outcome accuracy {:.1}%",
+        report.cases,
+        report.retrieval_cases,
+        report.hit_at_1 * 100.0,
+        report.hit_at_3 * 100.0,
+        report.k,
+        report.hit_at_k * 100.0,
+        report.mrr,
+        report.outcome_accuracy * 100.0
+    );
+    println!(
+        "latency: p50 {} µs  p99 {} µs  max {} µs   thresholds: answer {:.2}, fact-check {:.2}",
+        report.latency_us.p50,
+        report.latency_us.p99,
+        report.latency_us.max,
+        report.thresholds.answer_confidence,
+        report.thresholds.fact_check_similarity
+    );
+    println!();
+    println!(
+        "{:<16} {:>6} {:>9} {:>8} {:>8} {:>9}",
+        "tag", "cases", "retrieval", "hit@1", "hit@3", "outcome"
+    );
+    for (tag, figures) in report
+        .by_tag
+        .iter()
+        .chain(report.by_outcome.iter().map(|(k, v)| (k, v)))
+    {
+        println!(
+            "{:<16} {:>6} {:>9} {:>8} {:>8} {:>9}",
+            tag,
+            figures.cases,
+            figures.retrieval_cases,
+            percent(figures.hit_at_1),
+            percent(figures.hit_at_3),
+            percent(Some(figures.outcome_accuracy))
+        );
+    }
+    let misses: Vec<String> = report
+        .results
+        .iter()
+        .filter(|result| {
+            result.outcome != result.expected_outcome
+                || (result.retrieval && result.hit_rank.is_none())
+        })
+        .map(|result| {
+            format!(
+                "  {}: got {} (expected {}), hit rank {}",
+                result.id,
+                result.outcome.as_str(),
+                result.expected_outcome.as_str(),
+                result
+                    .hit_rank
+                    .map_or("-".to_string(), |rank| rank.to_string())
+            )
+        })
+        .collect();
+    if !misses.is_empty() {
+        println!();
+        println!("misses:");
+        for miss in misses {
+            println!("{miss}");
+        }
+    }
+}
