@@ -1,8 +1,12 @@
 //! Harness for the end-to-end tests in `tests/tests/`: where the workspace and its built binaries
 //! are, and how to run a binary and capture what it says.
 //!
+//! [`moto::MotoServer`] runs a real DynamoDB-protocol server for the tests that need one.
+//!
 //! The binaries are the ones `cargo build --workspace --bins` leaves next to the test executables
 //! (the README's test command builds them first, in the same profile as the tests).
+
+pub mod moto;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

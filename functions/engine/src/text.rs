@@ -89,13 +89,13 @@ pub fn shorten(text: &str, max_chars: usize) -> String {
     // Prefer ending at the end of a sentence (a terminator followed by a space) in the second half.
     let sentence_end = out
         .char_indices()
-        .filter(|(index, character)| {
+        .rev()
+        .find(|(index, character)| {
             matches!(character, '.' | '!' | '?')
                 && out[index + 1..].starts_with(char::is_whitespace)
                 || matches!(character, '。' | '！' | '？')
         })
-        .map(|(index, character)| index + character.len_utf8())
-        .last();
+        .map(|(index, character)| index + character.len_utf8());
     if let Some(end) = sentence_end
         && out[..end].chars().count() > budget / 2
     {

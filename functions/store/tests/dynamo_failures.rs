@@ -8,7 +8,8 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use common::{Behaviour, FakeServer, free_port};
+use common::{Behaviour, FakeServer};
+use votecheck_end_to_end::moto::free_port;
 use votecheck_store::{ClientSettings, DynamoStore, Store, StoreConfig, StoreError, dynamo_client};
 
 const NOW: i64 = 1_772_323_200;

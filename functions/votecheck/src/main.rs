@@ -3,6 +3,9 @@
 //! ```text
 //! votecheck ask --index <DIR> [--json] [--language xx] [--forwarded] "<question>"
 //! votecheck eval --index <DIR> --cases <FILE.jsonl> [--k 3] [--json] [--calibrate]
+//! votecheck calibrate <REPORT.json>...
+//! votecheck store init --table <NAME>
+//! votecheck report [--store <PATH | dynamodb://TABLE>] [--since 7d] [--json]
 //! ```
 //!
 //! `ask` prints the exact WhatsApp reply (or, with `--json`, the decision as one JSON object);
@@ -68,6 +71,24 @@ enum Command {
         #[arg(long)]
         calibrate: bool,
     },
+    /// Manage the conversation store.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
+    /// What citizens asked and what went unanswered, from the conversation store.
+    Report {
+        /// A local SQLite store file, or `dynamodb://<TABLE>` (endpoint and credentials from
+        /// the AWS SDK's usual environment: AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION...).
+        #[arg(long, default_value = DEFAULT_LOCAL_STORE)]
+        store: String,
+        /// The period to report: 30m, 24h, 7d, 2w...
+        #[arg(long, default_value = "7d")]
+        since: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Choose the abstention thresholds from one or more `eval --json` reports (pooled), for
     /// example one per corpus, and print them as `data/calibration.toml` lines.
     Calibrate {
@@ -76,6 +97,19 @@ enum Command {
         reports: Vec<PathBuf>,
     },
 }
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Create the DynamoDB table and turn on its TTL (idempotent), against whatever endpoint the
+    /// AWS SDK is configured for (AWS, moto_server, DynamoDB Local).
+    Init {
+        #[arg(long)]
+        table: String,
+    },
+}
+
+/// The local store file used when no `--store` is given (and by `votecheck serve`).
+const DEFAULT_LOCAL_STORE: &str = "votecheck-local.sqlite3";
 
 fn main() -> ExitCode {
     match Cli::parse().command {
@@ -94,6 +128,12 @@ fn main() -> ExitCode {
             calibrate,
         } => eval(&index, &cases, k, json, calibrate),
         Command::Calibrate { reports } => report(calibrate_reports(&reports)),
+        Command::Store {
+            command: StoreCommand::Init { table },
+        } => report(runtime().and_then(|runtime| runtime.block_on(store_init(&table)))),
+        Command::Report { store, since, json } => report(
+            runtime().and_then(|runtime| runtime.block_on(store_report(&store, &since, json))),
+        ),
     }
 }
 
@@ -222,6 +262,77 @@ fn eval(
     ExitCode::SUCCESS
 }
 
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+async fn store_init(table: &str) -> anyhow::Result<()> {
+    let client = votecheck_store::dynamo_client(&votecheck_store::ClientSettings::default()).await;
+    let outcome = votecheck_store::admin::init_table(&client, table)
+        .await
+        .with_context(|| format!("initialising the DynamoDB table {table}"))?;
+    println!("{outcome}");
+    Ok(())
+}
+
+/// Opens the store a `--store` value names.
+async fn open_store(store: &str) -> anyhow::Result<Box<dyn votecheck_store::Store>> {
+    let config = votecheck_store::StoreConfig::default();
+    if let Some(table) = store.strip_prefix("dynamodb://") {
+        anyhow::ensure!(
+            !table.is_empty(),
+            "`dynamodb://` needs a table name, e.g. dynamodb://votecheck"
+        );
+        let client =
+            votecheck_store::dynamo_client(&votecheck_store::ClientSettings::default()).await;
+        let config = votecheck_store::StoreConfig {
+            table_name: table.to_string(),
+            ..config
+        };
+        return Ok(Box::new(votecheck_store::DynamoStore::new(client, config)));
+    }
+    anyhow::ensure!(
+        std::path::Path::new(store).is_file(),
+        "there is no local store at {store} (it is created by `votecheck serve`; give --store <FILE> or dynamodb://<TABLE>)"
+    );
+    Ok(Box::new(
+        votecheck_store::SqliteStore::open(store, config)
+            .with_context(|| format!("opening the local store {store}"))?,
+    ))
+}
+
+async fn store_report(store: &str, since: &str, as_json: bool) -> anyhow::Result<()> {
+    let since_seconds = votecheck_store::report::parse_since(since)?;
+    let store = open_store(store).await?;
+    let now = unix_now();
+    let from = now - since_seconds;
+    let queries = store
+        .queries_between(from, now + 1, now)
+        .await
+        .context("reading the query log")?;
+    let feedback = store
+        .feedback_between(from, now + 1, now)
+        .await
+        .context("reading feedback")?;
+    let report = votecheck_store::report::build_report(&queries, &feedback, now, since_seconds);
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.render_text());
+    }
+    Ok(())
+}
+
+/// Seconds since 1970 now.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
 fn calibrate_reports(reports: &[PathBuf]) -> anyhow::Result<()> {
     let mut traces = Vec::new();
     for path in reports {
@@ -283,11 +394,7 @@ fn print_table(report: &EvalReport) {
         "{:<16} {:>6} {:>9} {:>8} {:>8} {:>9}",
         "tag", "cases", "retrieval", "hit@1", "hit@3", "outcome"
     );
-    for (tag, figures) in report
-        .by_tag
-        .iter()
-        .chain(report.by_outcome.iter().map(|(k, v)| (k, v)))
-    {
+    for (tag, figures) in report.by_tag.iter().chain(report.by_outcome.iter()) {
         println!(
             "{:<16} {:>6} {:>9} {:>8} {:>8} {:>9}",
             tag,

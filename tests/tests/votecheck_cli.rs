@@ -1,0 +1,303 @@
+//! The `votecheck` command line, end to end: `ask` and `eval` over the sample index, `report`
+//! over a local SQLite store and over DynamoDB (a real moto_server), and `store init`.
+
+use std::path::Path;
+
+use votecheck_end_to_end::moto::MotoServer;
+use votecheck_end_to_end::{run, run_with_env, sample_corpus, stderr_of, stdout_of};
+use votecheck_store::{CitizenKey, Feedback, QueryRecord, SqliteStore, Store, StoreConfig};
+
+fn build_sample_index(out: &Path) {
+    let output = run(
+        "index-builder",
+        &[&"build", &sample_corpus(), &"--out", &out],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[test]
+fn ask_prints_the_reply_or_the_decision_as_json() {
+    let work = tempfile::tempdir().unwrap();
+    let index = work.path().join("index");
+    build_sample_index(&index);
+    let output = run(
+        "votecheck",
+        &[
+            &"ask",
+            &"--index",
+            &index,
+            &"--json",
+            &"¿Cómo pido una boleta por correo?",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let decision: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(decision["outcome"], "answer");
+    assert_eq!(decision["language"], "es");
+    let citation = &decision["citations"][0];
+    for key in ["source", "section", "title", "url", "snippet", "score"] {
+        assert!(
+            citation.get(key).is_some(),
+            "citation lacks {key}: {citation}"
+        );
+    }
+    assert_eq!(citation["source"], "es/votar-por-correo.md");
+    let reply = decision["reply"].as_str().unwrap();
+
+    let plain = run(
+        "votecheck",
+        &[
+            &"ask",
+            &"--index",
+            &index,
+            &"¿Cómo pido una boleta por correo?",
+        ],
+    );
+    assert_eq!(
+        stdout_of(&plain).trim_end(),
+        reply.trim_end(),
+        "plain output is the exact reply"
+    );
+
+    let refusal = run(
+        "votecheck",
+        &[
+            &"ask",
+            &"--index",
+            &index,
+            &"--json",
+            &"who should I vote for?",
+        ],
+    );
+    let decision: serde_json::Value = serde_json::from_slice(&refusal.stdout).unwrap();
+    assert_eq!(decision["outcome"], "neutral_refusal");
+}
+
+#[test]
+fn eval_reports_figures_and_rejects_malformed_cases() {
+    let work = tempfile::tempdir().unwrap();
+    let index = work.path().join("index");
+    build_sample_index(&index);
+    let cases = work.path().join("cases.jsonl");
+    std::fs::write(
+        &cases,
+        concat!(
+            r#"{"id": "mail", "tags": ["en"], "question": "how do I return my mail ballot", "expect": {"source": "en/vote-by-mail.md"}}"#,
+            "\n",
+            r#"{"id": "hi", "tags": ["en"], "question": "hello", "expect": {"outcome": "menu"}}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let output = run(
+        "votecheck",
+        &[&"eval", &"--index", &index, &"--cases", &cases, &"--json"],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["cases"], 2);
+    assert_eq!(report["hit_at_1"], 1.0);
+    assert_eq!(report["outcome_accuracy"], 1.0);
+    for key in ["hit_at_3", "mrr", "by_tag", "latency_us", "results"] {
+        assert!(report.get(key).is_some(), "{key}");
+    }
+    assert!(report["latency_us"]["p99"].as_u64().is_some());
+
+    std::fs::write(
+        &cases,
+        "{\"id\": \"ok\", \"question\": \"q\", \"expect\": {\"outcome\": \"menu\"}}\n{not json}\n",
+    )
+    .unwrap();
+    let output = run(
+        "votecheck",
+        &[&"eval", &"--index", &index, &"--cases", &cases],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr_of(&output).contains("line 2"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+fn record(
+    query_id: &str,
+    at: i64,
+    outcome: &str,
+    question: &str,
+    config: &StoreConfig,
+) -> QueryRecord {
+    QueryRecord {
+        query_id: query_id.to_string(),
+        at,
+        citizen: CitizenKey::derive(b"test salt", "15550001111"),
+        language: "en".to_string(),
+        intent: "question".to_string(),
+        outcome: outcome.to_string(),
+        question_redacted: question.to_string(),
+        passage_ids: vec![],
+        scores: vec![],
+        fact_check_id: None,
+        corpus_version: "abc123".to_string(),
+        latency_ms: 3,
+        forwarded: false,
+        expires_at: config.expires_at(at),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_reads_a_local_store() {
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("local.sqlite3");
+    let config = StoreConfig::default();
+    let store = SqliteStore::open(&path, config.clone()).unwrap();
+    let now = now();
+    store
+        .record_query(&record(
+            "q1",
+            now - 60,
+            "answer",
+            "where do I vote",
+            &config,
+        ))
+        .await
+        .unwrap();
+    store
+        .record_query(&record(
+            "q2",
+            now - 120,
+            "no_answer",
+            "can I bring my dog",
+            &config,
+        ))
+        .await
+        .unwrap();
+    store
+        .record_query(&record(
+            "q3",
+            now - 180,
+            "no_answer",
+            "Can I bring my dog?",
+            &config,
+        ))
+        .await
+        .unwrap();
+    store
+        .record_query(&record(
+            "old",
+            now - 30 * 86_400,
+            "answer",
+            "outside the period",
+            &config,
+        ))
+        .await
+        .unwrap();
+    let mut expired = record("gone", now - 3_600, "answer", "expired", &config);
+    expired.expires_at = now - 1;
+    store.record_query(&expired).await.unwrap();
+    store
+        .record_feedback(&Feedback {
+            query_id: "q1".to_string(),
+            citizen: CitizenKey::derive(b"test salt", "15550001111"),
+            helpful: false,
+            at: now - 30,
+        })
+        .await
+        .unwrap();
+    drop(store);
+
+    let output = run(
+        "votecheck",
+        &[&"report", &"--store", &path, &"--since", &"7d", &"--json"],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["total_queries"], 3, "{report}");
+    assert_eq!(report["by_outcome"]["no_answer"], 2);
+    let unanswered = report["top_unanswered"][0].clone();
+    assert_eq!(
+        unanswered["count"], 2,
+        "grouped after normalisation: {report}"
+    );
+    assert_eq!(report["not_helpful"][0]["count"], 1, "{report}");
+
+    let text = run("votecheck", &[&"report", &"--store", &path]);
+    assert!(text.status.success());
+    assert!(
+        stdout_of(&text).to_lowercase().contains("dog"),
+        "{}",
+        stdout_of(&text)
+    );
+
+    let missing = run(
+        "votecheck",
+        &[&"report", &"--store", &work.path().join("none.sqlite3")],
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr_of(&missing).contains("no local store"),
+        "{}",
+        stderr_of(&missing)
+    );
+}
+
+#[test]
+fn store_init_creates_the_table_once_and_report_reads_dynamodb() {
+    let moto = MotoServer::start();
+    let env = [
+        ("AWS_ENDPOINT_URL_DYNAMODB", moto.endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let first = run_with_env(
+        "votecheck",
+        &[&"store", &"init", &"--table", &"votecheck-e2e"],
+        &env,
+    );
+    assert!(
+        first.status.success(),
+        "{}\n{}",
+        stderr_of(&first),
+        moto.log()
+    );
+    assert!(
+        stdout_of(&first).contains("created table votecheck-e2e"),
+        "{}",
+        stdout_of(&first)
+    );
+    let second = run_with_env(
+        "votecheck",
+        &[&"store", &"init", &"--table", &"votecheck-e2e"],
+        &env,
+    );
+    assert!(second.status.success(), "{}", stderr_of(&second));
+    assert!(
+        stdout_of(&second).contains("already exists"),
+        "{}",
+        stdout_of(&second)
+    );
+
+    let report = run_with_env(
+        "votecheck",
+        &[
+            &"report",
+            &"--store",
+            &"dynamodb://votecheck-e2e",
+            &"--since",
+            &"24h",
+            &"--json",
+        ],
+        &env,
+    );
+    assert!(report.status.success(), "{}", stderr_of(&report));
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(report["total_queries"], 0);
+}
