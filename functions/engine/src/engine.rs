@@ -201,6 +201,63 @@ impl Engine {
         }
     }
 
+    /// Languages whose function words a message uses about equally (Spanish and Portuguese share
+    /// many): the candidates when the evidence is not decisive.
+    fn close_languages(&self, message: &str) -> Vec<String> {
+        if self.lexicon.function_word_language(message).is_some() {
+            return Vec::new();
+        }
+        let votes = self.lexicon.function_word_votes(message);
+        let Some(best) = votes.first().map(|(_, hits)| *hits) else {
+            return Vec::new();
+        };
+        votes
+            .iter()
+            .filter(|(_, hits)| *hits + 1 >= best)
+            .map(|(language, _)| language.to_string())
+            .filter(|language| self.corpus_languages.contains(language))
+            .take(3)
+            .collect()
+    }
+
+    /// For a first question whose language is uncertain between close languages, the one whose
+    /// passages cover the question best (the corpus is evidence too); otherwise `chosen`.
+    fn language_the_corpus_answers_best(&self, message: &str, chosen: String) -> String {
+        let candidates = self.close_languages(message);
+        if candidates.len() < 2 || !candidates.contains(&primary_subtag(&chosen)) {
+            return chosen;
+        }
+        let retriever = Retriever::new(&self.index);
+        let best_confidence = |language: &str| {
+            let expansion = self.lexicon.expand(message, language);
+            retriever
+                .passages(&Search {
+                    text: message,
+                    language,
+                    passage_languages: vec![language.to_string()],
+                    expansion: expansion.text.clone(),
+                    jurisdiction: self.jurisdictions.find(message),
+                    limit: 1,
+                    function_terms: self.lexicon.function_stems(language),
+                    synonyms: &expansion.synonyms,
+                })
+                .ok()
+                .and_then(|candidates| candidates.first().map(|candidate| candidate.confidence))
+                .unwrap_or(0.0)
+        };
+        let mut best = (best_confidence(&chosen), chosen);
+        for candidate in candidates {
+            if candidate == primary_subtag(&best.1) {
+                continue;
+            }
+            let confidence = best_confidence(&candidate);
+            if confidence > best.0 {
+                best = (confidence, candidate);
+            }
+        }
+        best.1
+    }
+
     /// Answers one message.
     pub fn answer(&self, message: &str, context: &ConversationContext) -> Answer {
         self.answer_with_trace(message, context).0
@@ -246,6 +303,9 @@ impl Engine {
             Some(found) => self.command(found, &language),
             None => {
                 let step = Instant::now();
+                if context.preferred_language.is_none() && context.previous_language.is_none() {
+                    language = self.language_the_corpus_answers_best(&message, language);
+                }
                 let (answer, question_trace) = self.question(&message, &language, context);
                 timings.retrieval_us = micros(step);
                 trace = question_trace;

@@ -25,6 +25,7 @@ const LEXICON_FILES: &[(&str, &str)] = &[
     ("vi", include_str!("../data/lexicon/vi.toml")),
     ("tl", include_str!("../data/lexicon/tl.toml")),
     ("ru", include_str!("../data/lexicon/ru.toml")),
+    ("bn", include_str!("../data/lexicon/bn.toml")),
 ];
 
 #[derive(Deserialize)]
@@ -289,6 +290,7 @@ mod tests {
         let lexicon = Lexicon::load().unwrap();
         for (language, _) in LEXICON_FILES {
             assert!(lexicon.groups[*language].len() >= 10, "{language}");
+            assert!(!lexicon.function_terms(language).is_empty(), "{language}");
         }
     }
 }

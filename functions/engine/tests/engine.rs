@@ -206,3 +206,31 @@ proptest! {
         prop_assert!(answer.reply.text.chars().count() <= MAX_REPLY_CHARS);
     }
 }
+
+#[test]
+fn an_ambiguous_language_is_settled_by_what_the_corpus_answers() {
+    // Spanish and Portuguese share most function words; a short question in either is hard to
+    // tell apart, and the corpus has documents in both.
+    let corpus = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(corpus.path().join("es")).unwrap();
+    std::fs::create_dir_all(corpus.path().join("pt")).unwrap();
+    std::fs::write(
+        corpus.path().join("es/registro.md"),
+        "+++\nlanguage = \"es\"\n+++\n# Registro\n\n## Cómo registrarse para votar\n\nPara registrarse para votar llene la solicitud en línea o en la oficina electoral antes de la fecha límite.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        corpus.path().join("pt/registro.md"),
+        "+++\nlanguage = \"pt\"\n+++\n# Registro\n\n## Como se registrar para votar\n\nPara se registrar como eleitor, preencha o formulário na internet ou no cartório eleitoral até o prazo final.\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let index = out.path().join("index");
+    build_index(corpus.path(), &index, &BuildOptions::default(), &mut |_| {}).unwrap();
+    let engine = Engine::open(&index).unwrap();
+    let answer = engine.answer("como me registro para votar en texas", &ConversationContext::default());
+    assert_eq!(answer.language, "es", "{}", answer.reply.text);
+    assert_eq!(answer.citations[0].source, "es/registro.md");
+    let answer = engine.answer("como me registro como eleitor no cartório", &ConversationContext::default());
+    assert_eq!(answer.language, "pt", "{}", answer.reply.text);
+}
