@@ -397,7 +397,7 @@ impl Engine {
                 passage_languages: vec![own.clone()],
                 expansion: expansion.text.clone(),
                 jurisdiction,
-                limit: MAX_CITATIONS + 3,
+                limit: MAX_CITATIONS + 1,
                 function_terms,
                 synonyms: &expansion.synonyms,
             })
@@ -417,7 +417,7 @@ impl Engine {
                         passage_languages: vec![default.clone()],
                         expansion: String::new(),
                         jurisdiction,
-                        limit: MAX_CITATIONS + 3,
+                        limit: MAX_CITATIONS + 1,
                         function_terms: self.lexicon.function_stems(&default),
                         synonyms: &[],
                     })

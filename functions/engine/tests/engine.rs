@@ -228,9 +228,15 @@ fn an_ambiguous_language_is_settled_by_what_the_corpus_answers() {
     let index = out.path().join("index");
     build_index(corpus.path(), &index, &BuildOptions::default(), &mut |_| {}).unwrap();
     let engine = Engine::open(&index).unwrap();
-    let answer = engine.answer("como me registro para votar en texas", &ConversationContext::default());
+    let answer = engine.answer(
+        "como me registro para votar en texas",
+        &ConversationContext::default(),
+    );
     assert_eq!(answer.language, "es", "{}", answer.reply.text);
     assert_eq!(answer.citations[0].source, "es/registro.md");
-    let answer = engine.answer("como me registro como eleitor no cartório", &ConversationContext::default());
+    let answer = engine.answer(
+        "como me registro como eleitor no cartório",
+        &ConversationContext::default(),
+    );
     assert_eq!(answer.language, "pt", "{}", answer.reply.text);
 }
