@@ -1,0 +1,301 @@
+//! [`GraphClient`]: one reused HTTP client that POSTs message bodies to the messages endpoint,
+//! with a per-attempt timeout and bounded, jittered exponential backoff.
+//!
+//! Retried: network errors, timeouts, HTTP 5xx, HTTP 429 and Graph codes 131056 / 130429.
+//! Not retried: 131047 ([`GraphError::OutsideWindow`]), 190 ([`GraphError::TokenExpired`]),
+//! other 4xx, invalid messages (refused before any request), and malformed success answers.
+//!
+//! TLS is rustls with the `ring` crypto provider (shared with the AWS SDK); no OpenSSL.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::classify_error_response;
+use crate::message::{self, Button, ListRow, Recipient};
+use crate::{GraphConfig, GraphError};
+
+/// A message accepted by the Cloud API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMessage {
+    /// The `wamid.…` id from `messages[0].id`, echoed later in status webhooks.
+    pub message_id: String,
+}
+
+#[derive(Deserialize)]
+struct SendResponse {
+    #[serde(default)]
+    messages: Vec<SentMessageId>,
+}
+
+#[derive(Deserialize)]
+struct SentMessageId {
+    id: String,
+}
+
+/// The Cloud API client. Build it once at start-up and share it (`&GraphClient` or `Arc`).
+pub struct GraphClient {
+    http: reqwest::Client,
+    url: String,
+    config: GraphConfig,
+}
+
+impl fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphClient")
+            .field("url", &self.url)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Installs rustls' `ring` provider as the process default unless one is already installed
+/// (by the AWS SDK or an earlier client); reqwest's `rustls-no-provider` feature needs one.
+fn ensure_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // An `Err` means another thread installed one first, which is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+impl GraphClient {
+    /// Validates the configuration and builds the HTTP client.
+    pub fn new(config: GraphConfig) -> Result<Self, GraphError> {
+        if config.phone_number_id.trim().is_empty() || config.phone_number_id.contains('/') {
+            return Err(GraphError::InvalidConfig(
+                "phone_number_id must be a non-empty id without '/'".into(),
+            ));
+        }
+        if config.access_token.trim().is_empty() {
+            return Err(GraphError::InvalidConfig("access_token is empty".into()));
+        }
+        if config.version.trim_matches('/').is_empty() {
+            return Err(GraphError::InvalidConfig(
+                "version is empty (e.g. v25.0)".into(),
+            ));
+        }
+        if !(config.base_url.starts_with("https://") || config.base_url.starts_with("http://")) {
+            return Err(GraphError::InvalidConfig(format!(
+                "base_url {:?} must start with https:// (or http:// for local tests)",
+                config.base_url
+            )));
+        }
+        if config.max_attempts == 0 {
+            return Err(GraphError::InvalidConfig(
+                "max_attempts must be at least 1".into(),
+            ));
+        }
+        if config.timeout.is_zero() {
+            return Err(GraphError::InvalidConfig("timeout must be positive".into()));
+        }
+        let mut authorization = HeaderValue::try_from(format!("Bearer {}", config.access_token))
+            .map_err(|_| {
+                GraphError::InvalidConfig(
+                    "access_token contains characters not allowed in an HTTP header".into(),
+                )
+            })?;
+        authorization.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, authorization);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+
+        ensure_crypto_provider();
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .user_agent(concat!("votecheck-graph/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| {
+                GraphError::InvalidConfig(format!("cannot build the HTTP client: {error}"))
+            })?;
+        let url = config.messages_url();
+        Ok(GraphClient { http, url, config })
+    }
+
+    /// The configuration this client was built with.
+    pub fn config(&self) -> &GraphConfig {
+        &self.config
+    }
+
+    /// Sends a text message, as a contextual reply to `reply_to` when given.
+    pub async fn send_text(
+        &self,
+        to: &Recipient,
+        body: &str,
+        reply_to: Option<&str>,
+    ) -> Result<SentMessage, GraphError> {
+        let request = message::text_body(to, body, reply_to)?;
+        self.send(&request).await
+    }
+
+    /// Sends an interactive message with 1–3 reply buttons given as `(id, title)`.
+    pub async fn send_buttons(
+        &self,
+        to: &Recipient,
+        body: &str,
+        buttons: &[(&str, &str)],
+        reply_to: Option<&str>,
+    ) -> Result<SentMessage, GraphError> {
+        let buttons: Vec<Button> = buttons
+            .iter()
+            .map(|&(id, title)| Button { id, title })
+            .collect();
+        let request = message::buttons_body(to, body, &buttons, reply_to)?;
+        self.send(&request).await
+    }
+
+    /// Sends an interactive list message: one section of 1–10 rows given as
+    /// `(id, title, description)`, opened by a button labelled `button_label`.
+    pub async fn send_list(
+        &self,
+        to: &Recipient,
+        body: &str,
+        button_label: &str,
+        section_title: &str,
+        rows: &[(&str, &str, Option<&str>)],
+        reply_to: Option<&str>,
+    ) -> Result<SentMessage, GraphError> {
+        let rows: Vec<ListRow> = rows
+            .iter()
+            .map(|&(id, title, description)| ListRow {
+                id,
+                title,
+                description,
+            })
+            .collect();
+        let request = message::list_body(to, body, button_label, section_title, &rows, reply_to)?;
+        self.send(&request).await
+    }
+
+    /// Marks an inbound message read, with a typing indicator when asked.
+    pub async fn mark_read(
+        &self,
+        message_id: &str,
+        typing_indicator: bool,
+    ) -> Result<(), GraphError> {
+        let request = message::mark_read_body(message_id, typing_indicator)?;
+        self.post_with_retries(&request).await.map(|_| ())
+    }
+
+    async fn send(&self, request: &Value) -> Result<SentMessage, GraphError> {
+        let (status, body) = self.post_with_retries(request).await?;
+        let parsed: SendResponse =
+            serde_json::from_slice(&body).map_err(|_| GraphError::UnexpectedResponse {
+                status,
+                reason: "body is not the documented send-message JSON".into(),
+            })?;
+        parsed
+            .messages
+            .into_iter()
+            .next()
+            .map(|sent| SentMessage {
+                message_id: sent.id,
+            })
+            .ok_or_else(|| GraphError::UnexpectedResponse {
+                status,
+                reason: "no messages[0].id in the answer".into(),
+            })
+    }
+
+    /// POSTs `request`, retrying retryable failures; returns the success status and body.
+    async fn post_with_retries(&self, request: &Value) -> Result<(u16, Vec<u8>), GraphError> {
+        let payload = serde_json::to_vec(request).map_err(|error| GraphError::InvalidMessage {
+            field: "request",
+            reason: format!("cannot be serialized: {error}"),
+        })?;
+        let mut attempt = 1;
+        loop {
+            match self.post_once(&payload).await {
+                Ok(success) => return Ok(success),
+                Err(error) if error.is_retryable() && attempt < self.config.max_attempts => {
+                    tokio::time::sleep(backoff_delay(&self.config, attempt)).await;
+                    attempt += 1;
+                }
+                Err(error) => return Err(error.with_attempts(attempt)),
+            }
+        }
+    }
+
+    async fn post_once(&self, payload: &[u8]) -> Result<(u16, Vec<u8>), GraphError> {
+        let response = self
+            .http
+            .post(&self.url)
+            .body(payload.to_vec())
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(transport_error)?;
+        if (200..300).contains(&status) {
+            Ok((status, body.to_vec()))
+        } else {
+            Err(classify_error_response(status, &body))
+        }
+    }
+}
+
+/// Maps a reqwest error to a log-safe [`GraphError`] (no URL: it carries no secret, but the
+/// reason stays short and stable).
+fn transport_error(error: reqwest::Error) -> GraphError {
+    if error.is_timeout() {
+        return GraphError::Timeout { attempts: 1 };
+    }
+    let error = error.without_url();
+    let mut reason = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        reason.push_str(": ");
+        reason.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    GraphError::Network {
+        attempts: 1,
+        reason,
+    }
+}
+
+/// The delay before attempt `attempt + 1`: half of `base × 2^(attempt-1)` (capped at the
+/// maximum) plus a random share of the other half ("equal jitter").
+pub(crate) fn backoff_delay(config: &GraphConfig, attempt: u32) -> Duration {
+    let exponent = attempt.saturating_sub(1).min(16);
+    let ceiling = config
+        .backoff_base
+        .saturating_mul(1 << exponent)
+        .min(config.backoff_max);
+    let half = ceiling / 2;
+    let jitter_nanos = fastrand::u64(0..=half.as_nanos().min(u128::from(u64::MAX)) as u64);
+    half + Duration::from_nanos(jitter_nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let config = GraphConfig::new("1", "t")
+            .with_backoff(Duration::from_millis(100), Duration::from_millis(300));
+        for _ in 0..50 {
+            let first = backoff_delay(&config, 1);
+            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+            let second = backoff_delay(&config, 2);
+            assert!(second >= Duration::from_millis(100) && second <= Duration::from_millis(200));
+            let tenth = backoff_delay(&config, 10);
+            assert!(tenth >= Duration::from_millis(150) && tenth <= Duration::from_millis(300));
+        }
+    }
+
+    #[test]
+    fn new_refuses_bad_configuration_without_echoing_the_token() {
+        let bad = GraphConfig::new("1", "secret\ntoken");
+        let error = GraphClient::new(bad).unwrap_err();
+        assert!(!error.to_string().contains("secret"));
+        assert!(GraphClient::new(GraphConfig::new("", "t")).is_err());
+        assert!(GraphClient::new(GraphConfig::new("1", "t").with_max_attempts(0)).is_err());
+        assert!(GraphClient::new(GraphConfig::new("1", "t").with_base_url("ftp://x")).is_err());
+    }
+}

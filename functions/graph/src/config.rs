@@ -1,0 +1,146 @@
+//! [`GraphConfig`]: where the Graph API lives, which business phone number sends, the access
+//! token, and the timeout / retry budget.
+//!
+//! The access token is the one secret here: the hand-written `Debug` implementation prints
+//! `access_token: "<redacted>"` so a config can be logged safely.
+//!
+//! ```
+//! use std::time::Duration;
+//! use votecheck_graph::GraphConfig;
+//!
+//! let config = GraphConfig::new("109000000000001", "EAAG-secret").with_timeout(Duration::from_secs(2));
+//! assert_eq!(config.version, "v25.0");
+//! assert!(!format!("{config:?}").contains("EAAG-secret"));
+//! ```
+
+use std::fmt;
+use std::time::Duration;
+
+/// The default Graph API host.
+pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com";
+/// The default Graph API version.
+pub const DEFAULT_VERSION: &str = "v25.0";
+/// The default per-attempt timeout (connect + request + response).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+/// The default number of attempts per call (first try included).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// The default base delay of the exponential backoff.
+pub const DEFAULT_BACKOFF_BASE: Duration = Duration::from_millis(200);
+/// The default upper bound of one backoff delay.
+pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(2);
+
+/// Configuration of a [`crate::GraphClient`].
+#[derive(Clone)]
+pub struct GraphConfig {
+    /// Scheme and host, without a trailing path, e.g. `https://graph.facebook.com`.
+    pub base_url: String,
+    /// Graph API version path segment, e.g. `v25.0`.
+    pub version: String,
+    /// The WhatsApp business phone number id that sends the messages.
+    pub phone_number_id: String,
+    /// System-user access token, sent as `Authorization: Bearer …`. Never printed.
+    pub access_token: String,
+    /// Timeout of one HTTP attempt.
+    pub timeout: Duration,
+    /// Attempts per call, the first one included (at least 1).
+    pub max_attempts: u32,
+    /// Base of the exponential backoff between attempts: attempt `n` waits around
+    /// `backoff_base × 2^(n-1)`, with jitter, at most [`GraphConfig::backoff_max`].
+    pub backoff_base: Duration,
+    /// Upper bound of one backoff delay.
+    pub backoff_max: Duration,
+}
+
+impl GraphConfig {
+    /// A configuration with the defaults for everything but the phone number id and token.
+    pub fn new(phone_number_id: impl Into<String>, access_token: impl Into<String>) -> Self {
+        GraphConfig {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            version: DEFAULT_VERSION.to_owned(),
+            phone_number_id: phone_number_id.into(),
+            access_token: access_token.into(),
+            timeout: DEFAULT_TIMEOUT,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            backoff_base: DEFAULT_BACKOFF_BASE,
+            backoff_max: DEFAULT_BACKOFF_MAX,
+        }
+    }
+
+    /// Replaces the base URL (a local test server, a proxy).
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// Replaces the Graph API version.
+    pub fn with_version(mut self, version: impl Into<String>) -> Self {
+        self.version = version.into();
+        self
+    }
+
+    /// Replaces the per-attempt timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Replaces the number of attempts per call.
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// Replaces the backoff base and maximum.
+    pub fn with_backoff(mut self, base: Duration, max: Duration) -> Self {
+        self.backoff_base = base;
+        self.backoff_max = max;
+        self
+    }
+
+    /// The messages endpoint: `{base}/{version}/{phone_number_id}/messages`.
+    pub fn messages_url(&self) -> String {
+        format!(
+            "{}/{}/{}/messages",
+            self.base_url.trim_end_matches('/'),
+            self.version.trim_matches('/'),
+            self.phone_number_id
+        )
+    }
+}
+
+impl fmt::Debug for GraphConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphConfig")
+            .field("base_url", &self.base_url)
+            .field("version", &self.version)
+            .field("phone_number_id", &self.phone_number_id)
+            .field("access_token", &"<redacted>")
+            .field("timeout", &self.timeout)
+            .field("max_attempts", &self.max_attempts)
+            .field("backoff_base", &self.backoff_base)
+            .field("backoff_max", &self.backoff_max)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_url_joins_the_parts_once() {
+        let config = GraphConfig::new("123", "t").with_base_url("http://127.0.0.1:9/");
+        assert_eq!(
+            config.messages_url(),
+            "http://127.0.0.1:9/v25.0/123/messages"
+        );
+    }
+
+    #[test]
+    fn debug_redacts_the_token() {
+        let config = GraphConfig::new("123", "EAAG-very-secret");
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("EAAG-very-secret"));
+        assert!(debug.contains("<redacted>"));
+    }
+}

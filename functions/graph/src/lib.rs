@@ -1,0 +1,49 @@
+//! # votecheck-graph: the WhatsApp Cloud API client that sends votecheck's replies
+//!
+//! The Lambda builds one [`GraphClient`] at start-up and uses it for every reply:
+//!
+//! | call | Cloud API message |
+//! |---|---|
+//! | [`GraphClient::send_text`] | `type: text` (`preview_url` when the body has a link) |
+//! | [`GraphClient::send_buttons`] | `type: interactive`, `interactive.type: button` (1–3 reply buttons) |
+//! | [`GraphClient::send_list`] | `type: interactive`, `interactive.type: list` (1–10 rows) |
+//! | [`GraphClient::mark_read`] | `status: read`, optional `typing_indicator` |
+//!
+//! All of them `POST {base}/{version}/{phone_number_id}/messages` with
+//! `Authorization: Bearer <token>`, a per-attempt timeout and bounded retries with jittered
+//! exponential backoff on network errors, timeouts, 5xx and rate limits (HTTP 429, Graph codes
+//! 131056 / 130429). Error 131047 (outside the 24-hour window) becomes
+//! [`GraphError::OutsideWindow`] and error 190 [`GraphError::TokenExpired`]; neither is retried.
+//! [`GraphError::metric_name`] names each failure for metrics.
+//!
+//! Messages that break the documented limits (button and row counts and lengths) are refused
+//! with [`GraphError::InvalidMessage`] before any request. Neither `Debug` output nor error
+//! messages contain the access token, the recipient or the message text.
+//!
+//! Modules: [`config`] ([`GraphConfig`]), [`message`] (request bodies and limits), [`client`]
+//! ([`GraphClient`], retries), [`error`] ([`GraphError`]).
+//!
+//! ```no_run
+//! use votecheck_graph::{GraphClient, GraphConfig, GraphError, Recipient};
+//!
+//! # async fn reply() -> Result<(), GraphError> {
+//! let client = GraphClient::new(GraphConfig::new("109000000000001", "EAAG..."))?;
+//! let citizen = Recipient::PhoneNumber("15550001111".into());
+//! client.mark_read("wamid.IN", true).await?;
+//! let sent = client
+//!     .send_buttons(&citizen, "Ask me about voting.", &[("menu_register", "Registering")], Some("wamid.IN"))
+//!     .await?;
+//! println!("sent {}", sent.message_id);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod message;
+
+pub use client::{GraphClient, SentMessage};
+pub use config::GraphConfig;
+pub use error::GraphError;
+pub use message::{Button, ListRow, Recipient};

@@ -1,0 +1,418 @@
+//! The Graph client against a local HTTP server speaking the Cloud API's shapes.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::{GraphServer, Reply};
+use votecheck_graph::{GraphClient, GraphConfig, GraphError, Recipient};
+
+const TOKEN: &str = "EAAGtest-token-0123456789";
+const PHONE_NUMBER_ID: &str = "109000000000001";
+
+fn config(server: &GraphServer) -> GraphConfig {
+    GraphConfig::new(PHONE_NUMBER_ID, TOKEN)
+        .with_base_url(&server.base_url)
+        .with_timeout(Duration::from_millis(500))
+        .with_backoff(Duration::from_millis(10), Duration::from_millis(40))
+}
+
+fn client(server: &GraphServer) -> GraphClient {
+    GraphClient::new(config(server)).unwrap()
+}
+
+fn citizen() -> Recipient {
+    Recipient::PhoneNumber("15550001111".into())
+}
+
+fn assert_token_free(text: &str) {
+    assert!(!text.contains(TOKEN), "token leaked in {text}");
+    assert!(!text.contains("tok-body"), "message text leaked in {text}");
+}
+
+#[tokio::test]
+async fn text_reply_has_the_documented_body_path_and_bearer() {
+    let server = GraphServer::start(vec![Reply::Sent("wamid.OUT1")]).await;
+    let sent = client(&server)
+        .send_text(
+            &citizen(),
+            "Polls open at 7. https://vote.example.org",
+            Some("wamid.IN"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent.message_id, "wamid.OUT1");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/v25.0/109000000000001/messages");
+    assert_eq!(
+        request.header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    assert_eq!(
+        request.body,
+        json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": "15550001111",
+            "type": "text",
+            "context": { "message_id": "wamid.IN" },
+            "text": { "preview_url": true, "body": "Polls open at 7. https://vote.example.org" },
+        })
+    );
+}
+
+#[tokio::test]
+async fn configured_version_is_in_the_path_and_bsuid_is_addressed() {
+    let server = GraphServer::start(vec![]).await;
+    let client = GraphClient::new(config(&server).with_version("v26.0")).unwrap();
+    let bsuid = Recipient::BusinessScopedUserId("US.13491208655302741918".into());
+    client.send_text(&bsuid, "hello", None).await.unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(request.path, "/v26.0/109000000000001/messages");
+    assert_eq!(request.body["recipient"], json!("US.13491208655302741918"));
+    assert_eq!(
+        request.body["text"],
+        json!({ "preview_url": false, "body": "hello" })
+    );
+    assert!(request.body.get("context").is_none());
+}
+
+#[tokio::test]
+async fn buttons_have_the_documented_interactive_shape() {
+    let server = GraphServer::start(vec![Reply::Sent("wamid.B")]).await;
+    let sent = client(&server)
+        .send_buttons(
+            &citizen(),
+            "What would you like to know?",
+            &[("register", "Registering"), ("where", "Where to vote")],
+            Some("wamid.IN"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent.message_id, "wamid.B");
+    assert_eq!(
+        server.requests()[0].body,
+        json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": "15550001111",
+            "type": "interactive",
+            "context": { "message_id": "wamid.IN" },
+            "interactive": {
+                "type": "button",
+                "body": { "text": "What would you like to know?" },
+                "action": { "buttons": [
+                    { "type": "reply", "reply": { "id": "register", "title": "Registering" } },
+                    { "type": "reply", "reply": { "id": "where", "title": "Where to vote" } },
+                ]},
+            },
+        })
+    );
+}
+
+#[tokio::test]
+async fn list_has_the_documented_interactive_shape() {
+    let server = GraphServer::start(vec![Reply::Sent("wamid.L")]).await;
+    client(&server)
+        .send_list(
+            &citizen(),
+            "Pick a topic",
+            "Topics",
+            "Elections",
+            &[
+                ("dates", "Key dates", Some("Registration and voting days")),
+                ("id", "Voter ID", None),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        server.requests()[0].body,
+        json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": "15550001111",
+            "type": "interactive",
+            "interactive": {
+                "type": "list",
+                "body": { "text": "Pick a topic" },
+                "action": {
+                    "button": "Topics",
+                    "sections": [{ "title": "Elections", "rows": [
+                        { "id": "dates", "title": "Key dates", "description": "Registration and voting days" },
+                        { "id": "id", "title": "Voter ID" },
+                    ]}],
+                },
+            },
+        })
+    );
+}
+
+#[tokio::test]
+async fn mark_read_sends_status_and_typing_indicator() {
+    let server = GraphServer::start(vec![Reply::Success]).await;
+    client(&server).mark_read("wamid.IN", true).await.unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(request.path, "/v25.0/109000000000001/messages");
+    assert_eq!(
+        request.body,
+        json!({
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": "wamid.IN",
+            "typing_indicator": { "type": "text" },
+        })
+    );
+}
+
+#[tokio::test]
+async fn server_error_then_success_takes_two_attempts() {
+    let server = GraphServer::start(vec![Reply::Status(500), Reply::Sent("wamid.R")]).await;
+    let sent = client(&server)
+        .send_text(&citizen(), "hi", None)
+        .await
+        .unwrap();
+    assert_eq!(sent.message_id, "wamid.R");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].body, requests[1].body);
+}
+
+#[tokio::test]
+async fn persistent_server_error_stops_at_max_attempts() {
+    let server = GraphServer::start(vec![Reply::Status(503); 5]).await;
+    let error = client(&server)
+        .send_text(&citizen(), "hi", None)
+        .await
+        .unwrap_err();
+    assert_eq!(error.metric_name(), "graph_server_error");
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn http_429_is_retried() {
+    let server = GraphServer::start(vec![Reply::Status(429), Reply::Sent("wamid.R")]).await;
+    client(&server)
+        .send_text(&citizen(), "hi", None)
+        .await
+        .unwrap();
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn graph_rate_limit_codes_back_off_then_give_up() {
+    let server = GraphServer::start(vec![Reply::GraphError(400, 131056); 3]).await;
+    let error = client(&server)
+        .send_text(&citizen(), "hi", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            GraphError::RateLimited {
+                code: Some(131056),
+                attempts: 3,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(error.metric_name(), "graph_rate_limited");
+    assert_eq!(server.requests().len(), 3);
+
+    let server = GraphServer::start(vec![Reply::GraphError(400, 130429)]).await;
+    client(&server)
+        .send_text(&citizen(), "hi", None)
+        .await
+        .unwrap();
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn outside_window_is_not_retried() {
+    let server = GraphServer::start(vec![Reply::GraphError(400, 131047)]).await;
+    let error = client(&server)
+        .send_text(&citizen(), "tok-body", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, GraphError::OutsideWindow { .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.metric_name(), "graph_outside_window");
+    assert_eq!(server.requests().len(), 1);
+    assert_token_free(&format!("{error} {error:?}"));
+}
+
+#[tokio::test]
+async fn expired_token_is_not_retried() {
+    let server = GraphServer::start(vec![Reply::GraphError(401, 190)]).await;
+    let error = client(&server)
+        .send_text(&citizen(), "tok-body", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, GraphError::TokenExpired { .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.metric_name(), "graph_token_expired");
+    assert_eq!(server.requests().len(), 1);
+    assert_token_free(&format!("{error} {error:?}"));
+}
+
+#[tokio::test]
+async fn generic_client_error_is_not_retried() {
+    let server = GraphServer::start(vec![Reply::GraphError(400, 100)]).await;
+    let error = client(&server)
+        .send_text(&citizen(), "tok-body", None)
+        .await
+        .unwrap_err();
+    match &error {
+        GraphError::Api {
+            status,
+            code,
+            subcode,
+            message,
+            ..
+        } => {
+            assert_eq!(
+                (*status, *code, *subcode),
+                (400, Some(100), Some(2_494_010))
+            );
+            assert!(message.contains("test details"));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(error.metric_name(), "graph_client_error");
+    assert_eq!(server.requests().len(), 1);
+    assert_token_free(&format!("{error} {error:?}"));
+}
+
+#[tokio::test]
+async fn hanging_server_times_out_within_the_budget() {
+    let server = GraphServer::start(vec![Reply::Hang; 3]).await;
+    let timeout = Duration::from_millis(300);
+    let client = GraphClient::new(config(&server).with_timeout(timeout)).unwrap();
+    let started = Instant::now();
+    let error = client.send_text(&citizen(), "hi", None).await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(
+        matches!(error, GraphError::Timeout { attempts: 3 }),
+        "{error:?}"
+    );
+    assert_eq!(error.metric_name(), "graph_timeout");
+    assert_eq!(server.requests().len(), 3);
+    assert!(elapsed >= timeout * 3, "{elapsed:?}");
+    assert!(
+        elapsed < timeout * 3 + Duration::from_secs(2),
+        "{elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn unreachable_server_is_a_network_error_after_retries() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let config = GraphConfig::new(PHONE_NUMBER_ID, TOKEN)
+        .with_base_url(base_url)
+        .with_backoff(Duration::from_millis(1), Duration::from_millis(5));
+    let error = GraphClient::new(config)
+        .unwrap()
+        .send_text(&citizen(), "tok-body", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, GraphError::Network { attempts: 3, .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.metric_name(), "graph_network");
+    assert_token_free(&format!("{error} {error:?}"));
+}
+
+#[tokio::test]
+async fn malformed_success_is_not_retried() {
+    let server = GraphServer::start(vec![Reply::Success]).await;
+    let error = client(&server)
+        .send_text(&citizen(), "hi", None)
+        .await
+        .unwrap_err();
+    assert_eq!(error.metric_name(), "graph_unexpected_response");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn invalid_buttons_and_rows_send_nothing() {
+    let server = GraphServer::start(vec![]).await;
+    let client = client(&server);
+    let too_many = [("a", "A"), ("b", "B"), ("c", "C"), ("d", "D")];
+    let long_title = [("a", "This title is far too long")];
+    let long_id = "i".repeat(257);
+    let long_id_button = [(long_id.as_str(), "OK")];
+    for buttons in [&too_many[..], &long_title[..], &long_id_button[..], &[][..]] {
+        let error = client
+            .send_buttons(&citizen(), "body", buttons, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, GraphError::InvalidMessage { .. }),
+            "{error:?}"
+        );
+    }
+    let ids: Vec<String> = (0..11).map(|i| format!("row{i}")).collect();
+    let eleven: Vec<(&str, &str, Option<&str>)> =
+        ids.iter().map(|id| (id.as_str(), "Row", None)).collect();
+    let long_description = "d".repeat(73);
+    let bad_rows: [&[(&str, &str, Option<&str>)]; 3] = [
+        &eleven,
+        &[("a", "A title longer than 24 chars", None)],
+        &[("a", "A", Some(long_description.as_str()))],
+    ];
+    for rows in bad_rows {
+        let error = client
+            .send_list(&citizen(), "body", "Menu", "Section", rows, None)
+            .await
+            .unwrap_err();
+        assert_eq!(error.metric_name(), "graph_invalid_message");
+    }
+    let error = client
+        .send_list(
+            &citizen(),
+            "body",
+            "A label longer than 20",
+            "S",
+            &eleven[..2],
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, GraphError::InvalidMessage { .. }));
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn token_never_appears_in_debug_output() {
+    let server = GraphServer::start(vec![Reply::Status(500); 3]).await;
+    let config = config(&server);
+    let client = GraphClient::new(config.clone()).unwrap();
+    let error = client
+        .send_text(&citizen(), "tok-body", None)
+        .await
+        .unwrap_err();
+    for text in [
+        format!("{config:?}"),
+        format!("{client:?}"),
+        format!("{error:?}"),
+        format!("{error}"),
+        format!("{:?}", citizen()),
+    ] {
+        assert_token_free(&text);
+        assert!(!text.contains("15550001111"), "recipient leaked in {text}");
+    }
+}
