@@ -1,0 +1,19 @@
+//! # votecheck-webhook: the conversation handler
+//!
+//! One function decides what happens to one inbound WhatsApp webhook: [`Handler::handle`]. The
+//! Lambda bootstrap and the local server both call it, so there is no second code path for
+//! local use. It verifies, parses, deduplicates, rate-limits, answers with the
+//! [`votecheck_engine::Engine`], replies through a [`ReplySender`] (the Graph API in production,
+//! a capturing dry run locally and in tests) and records the query in the
+//! [`votecheck_store::Store`].
+//!
+//! - [`handler`]: the request and per-message steps;
+//! - [`sender`]: how replies leave (Graph API or dry run).
+
+pub mod handler;
+pub mod sender;
+
+pub use handler::{Handler, MessageOutcome, Method, Secrets, WebhookRequest, WebhookResponse};
+pub use sender::{
+    CapturingSender, GraphSender, OutgoingContent, OutgoingMessage, ReplySender, SendFailure,
+};

@@ -1,0 +1,173 @@
+//! Sending replies: the [`ReplySender`] trait the handler talks to, its Graph API implementation
+//! ([`GraphSender`]) and a dry-run one that captures what would have been sent
+//! ([`CapturingSender`], for the local preview and for tests).
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use votecheck_graph::{GraphClient, GraphError, Recipient};
+
+/// What a reply contains.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutgoingContent {
+    /// A text message.
+    Text { body: String },
+    /// A text with reply buttons: (id, title).
+    Buttons {
+        body: String,
+        buttons: Vec<(String, String)>,
+    },
+    /// A list message: the button that opens it, a section title, rows (id, title, description).
+    List {
+        body: String,
+        button: String,
+        section_title: String,
+        rows: Vec<(String, String, Option<String>)>,
+    },
+}
+
+impl OutgoingContent {
+    /// The text the citizen reads.
+    pub fn body(&self) -> &str {
+        match self {
+            OutgoingContent::Text { body }
+            | OutgoingContent::Buttons { body, .. }
+            | OutgoingContent::List { body, .. } => body,
+        }
+    }
+}
+
+/// One reply to one citizen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutgoingMessage {
+    pub to: Recipient,
+    /// The citizen's message this replies to (shown as a quote in WhatsApp).
+    pub reply_to: Option<String>,
+    pub content: OutgoingContent,
+}
+
+/// Why a reply could not be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("sending failed ({metric}): {reason}")]
+pub struct SendFailure {
+    /// Metric name for counting failures (`graph_outside_window`, `graph_token_expired`...).
+    pub metric: &'static str,
+    /// What went wrong, without personal data.
+    pub reason: String,
+}
+
+impl From<GraphError> for SendFailure {
+    fn from(error: GraphError) -> Self {
+        SendFailure {
+            metric: error.metric_name(),
+            reason: error.to_string(),
+        }
+    }
+}
+
+/// Sends replies and read receipts.
+#[async_trait]
+pub trait ReplySender: Send + Sync {
+    /// Marks a citizen's message as read and shows the typing indicator.
+    async fn mark_read(&self, message_id: &str) -> Result<(), SendFailure>;
+    /// Sends a reply; returns the WhatsApp message id of the reply.
+    async fn send(&self, message: &OutgoingMessage) -> Result<String, SendFailure>;
+}
+
+/// Sends through the WhatsApp Cloud API.
+pub struct GraphSender {
+    client: GraphClient,
+}
+
+impl GraphSender {
+    /// A sender over a Graph client (build the client once per process).
+    pub fn new(client: GraphClient) -> Self {
+        GraphSender { client }
+    }
+}
+
+#[async_trait]
+impl ReplySender for GraphSender {
+    async fn mark_read(&self, message_id: &str) -> Result<(), SendFailure> {
+        Ok(self.client.mark_read(message_id, true).await?)
+    }
+
+    async fn send(&self, message: &OutgoingMessage) -> Result<String, SendFailure> {
+        let reply_to = message.reply_to.as_deref();
+        let sent = match &message.content {
+            OutgoingContent::Text { body } => {
+                self.client.send_text(&message.to, body, reply_to).await?
+            }
+            OutgoingContent::Buttons { body, buttons } => {
+                let buttons: Vec<(&str, &str)> = buttons
+                    .iter()
+                    .map(|(id, title)| (id.as_str(), title.as_str()))
+                    .collect();
+                self.client
+                    .send_buttons(&message.to, body, &buttons, reply_to)
+                    .await?
+            }
+            OutgoingContent::List {
+                body,
+                button,
+                section_title,
+                rows,
+            } => {
+                let rows: Vec<(&str, &str, Option<&str>)> = rows
+                    .iter()
+                    .map(|(id, title, description)| {
+                        (id.as_str(), title.as_str(), description.as_deref())
+                    })
+                    .collect();
+                self.client
+                    .send_list(&message.to, body, button, section_title, &rows, reply_to)
+                    .await?
+            }
+        };
+        Ok(sent.message_id)
+    }
+}
+
+/// A dry-run sender: records every reply and read receipt instead of sending it.
+#[derive(Debug, Default)]
+pub struct CapturingSender {
+    sent: Mutex<Vec<OutgoingMessage>>,
+    read: Mutex<Vec<String>>,
+}
+
+impl CapturingSender {
+    /// The replies captured so far.
+    pub fn sent(&self) -> Vec<OutgoingMessage> {
+        self.sent
+            .lock()
+            .map(|sent| sent.clone())
+            .unwrap_or_default()
+    }
+
+    /// The message ids marked as read so far.
+    pub fn read(&self) -> Vec<String> {
+        self.read
+            .lock()
+            .map(|read| read.clone())
+            .unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl ReplySender for CapturingSender {
+    async fn mark_read(&self, message_id: &str) -> Result<(), SendFailure> {
+        if let Ok(mut read) = self.read.lock() {
+            read.push(message_id.to_string());
+        }
+        Ok(())
+    }
+
+    async fn send(&self, message: &OutgoingMessage) -> Result<String, SendFailure> {
+        let mut sent = self.sent.lock().map_err(|_| SendFailure {
+            metric: "dry_run",
+            reason: "the capture lock is poisoned".to_string(),
+        })?;
+        sent.push(message.clone());
+        Ok(format!("wamid.DRYRUN.{}", sent.len()))
+    }
+}

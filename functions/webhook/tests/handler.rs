@@ -1,0 +1,502 @@
+//! The conversation handler with the embedded SQLite store, the sample index and a capturing
+//! sender: the webhook contract, the per-message steps, commands, and a store that fails.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use votecheck_engine::Engine;
+use votecheck_index_builder::{BuildOptions, build_index};
+use votecheck_store::{
+    CitizenKey, Claim, DeliveryFailure, Feedback, Preferences, QueryRecord, SqliteStore, Store,
+    StoreConfig, StoreError,
+};
+use votecheck_webhook::{
+    CapturingSender, Handler, MessageOutcome, Method, OutgoingContent, Secrets, WebhookRequest,
+};
+use votecheck_whatsapp::signature_header;
+
+const APP_SECRET: &[u8] = b"test app secret";
+const VERIFY_TOKEN: &str = "test verify token";
+const NOW: i64 = 1_790_000_000;
+
+fn engine() -> Arc<Engine> {
+    static ENGINE: OnceLock<(tempfile::TempDir, Arc<Engine>)> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/corpus");
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("index");
+            build_index(&corpus, &out, &BuildOptions::default(), &mut |_| {}).unwrap();
+            let engine = Arc::new(Engine::open(&out).unwrap());
+            (dir, engine)
+        })
+        .1
+        .clone()
+}
+
+fn secrets() -> Secrets {
+    Secrets {
+        app_secret: APP_SECRET.to_vec(),
+        verify_token: VERIFY_TOKEN.to_string(),
+        id_salt: b"test salt".to_vec(),
+    }
+}
+
+struct Setup {
+    handler: Handler,
+    store: Arc<SqliteStore>,
+    sender: Arc<CapturingSender>,
+    _dir: tempfile::TempDir,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let config = StoreConfig::default();
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("store.sqlite3"), config.clone()).unwrap());
+    let sender = Arc::new(CapturingSender::default());
+    let handler = Handler::new(engine(), store.clone(), sender.clone(), secrets(), config)
+        .with_clock(Arc::new(|| NOW));
+    Setup {
+        handler,
+        store,
+        sender,
+        _dir: dir,
+    }
+}
+
+fn signed(body: &[u8]) -> WebhookRequest {
+    WebhookRequest {
+        method: Method::Post,
+        query: String::new(),
+        signature: Some(signature_header(APP_SECRET, body).unwrap()),
+        body: body.to_vec(),
+        body_is_base64: false,
+    }
+}
+
+/// A text message webhook from `from` with id `id`.
+fn text_webhook(id: &str, from: &str, text: &str, forwarded: bool) -> Vec<u8> {
+    let context = if forwarded {
+        r#","context":{"forwarded":true}"#
+    } else {
+        ""
+    };
+    format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"1","changes":[{{"field":"messages","value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15550100001","phone_number_id":"109000000000001"}},"contacts":[{{"profile":{{"name":"T"}},"wa_id":"{from}"}}],"messages":[{{"from":"{from}","id":"{id}","timestamp":"{NOW}","type":"text","text":{{"body":{}}}{context}}}]}}}}]}}]}}"#,
+        serde_json::to_string(text).unwrap()
+    )
+    .into_bytes()
+}
+
+fn interactive_webhook(id: &str, from: &str, reply: &str) -> Vec<u8> {
+    format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"1","changes":[{{"field":"messages","value":{{"messaging_product":"whatsapp","metadata":{{"phone_number_id":"109000000000001"}},"messages":[{{"from":"{from}","id":"{id}","timestamp":"{NOW}","type":"interactive","interactive":{reply}}}]}}}}]}}]}}"#
+    )
+    .into_bytes()
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../samples/webhooks")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_subscription_handshake_checks_the_token() {
+    let setup = setup();
+    let request = |token: &str| WebhookRequest {
+        method: Method::Get,
+        query: format!("hub.mode=subscribe&hub.verify_token={token}&hub.challenge=12345"),
+        signature: None,
+        body: Vec::new(),
+        body_is_base64: false,
+    };
+    let accepted = setup
+        .handler
+        .handle(&request("test%20verify%20token"))
+        .await;
+    assert_eq!((accepted.status, accepted.body.as_str()), (200, "12345"));
+    assert_eq!(setup.handler.handle(&request("wrong")).await.status, 403);
+}
+
+#[tokio::test]
+async fn forged_oversized_and_malformed_webhooks_are_refused_and_touch_nothing() {
+    let setup = setup();
+    let body = text_webhook("wamid.FORGED", "15550109999", "where do I vote?", false);
+    let mut forged = signed(&body);
+    forged.signature = Some(signature_header(b"another secret", &body).unwrap());
+    assert_eq!(setup.handler.handle(&forged).await.status, 401);
+    let mut unsigned = signed(&body);
+    unsigned.signature = None;
+    assert_eq!(setup.handler.handle(&unsigned).await.status, 401);
+    let huge = vec![b' '; 1024 * 1024 + 1];
+    assert_eq!(setup.handler.handle(&signed(&huge)).await.status, 413);
+    let mut bad_base64 = signed(b"%%%not base64%%%");
+    bad_base64.body_is_base64 = true;
+    assert_eq!(setup.handler.handle(&bad_base64).await.status, 400);
+    assert_eq!(
+        setup.handler.handle(&signed(b"{not json")).await.status,
+        400
+    );
+    assert!(setup.sender.sent().is_empty());
+    // The forged message id was never claimed.
+    assert_eq!(
+        setup
+            .store
+            .claim_message("wamid.FORGED", NOW)
+            .await
+            .unwrap(),
+        Claim::Claimed
+    );
+}
+
+#[tokio::test]
+async fn a_question_is_answered_as_a_contextual_reply_with_feedback_and_recorded() {
+    let setup = setup();
+    let body = fixture("message_text.json");
+    let (response, outcomes) = setup.handler.handle_with_outcomes(&signed(&body)).await;
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        outcomes,
+        vec![MessageOutcome::Answered {
+            outcome: "answer".into()
+        }]
+    );
+    let sent = setup.sender.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].reply_to.as_deref(), Some("wamid.TEST.TEXT.0001"));
+    let OutgoingContent::Buttons { body, buttons } = &sent[0].content else {
+        panic!("an answer offers feedback buttons: {:?}", sent[0].content);
+    };
+    assert!(
+        body.contains("> ") && body.contains("https://"),
+        "quotes and cites: {body}"
+    );
+    assert!(buttons.len() <= 3 && buttons.iter().all(|(_, title)| title.chars().count() <= 20));
+    assert!(buttons[0].0.ends_with(":wamid.TEST.TEXT.0001"));
+    assert_eq!(setup.sender.read(), vec!["wamid.TEST.TEXT.0001"]);
+    let records = setup
+        .store
+        .queries_between(NOW - 10, NOW + 10, NOW)
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].outcome, "answer");
+    assert!(!records[0].passage_ids.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redelivered_message_is_answered_once_even_concurrently() {
+    let setup = Arc::new(setup());
+    let body = text_webhook("wamid.DUP", "15550102222", "how do I vote by mail?", false);
+    for _ in 0..5 {
+        setup.handler.handle(&signed(&body)).await;
+    }
+    let mut tasks = Vec::new();
+    let concurrent = text_webhook("wamid.DUP2", "15550102222", "how do I vote by mail?", false);
+    for _ in 0..5 {
+        let setup = setup.clone();
+        let request = signed(&concurrent);
+        tasks.push(tokio::spawn(async move {
+            setup.handler.handle(&request).await.status
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    assert_eq!(setup.sender.sent().len(), 2, "one reply per message id");
+}
+
+#[tokio::test]
+async fn every_message_type_gets_a_sensible_reaction() {
+    for (fixture_name, expect_reply) in [
+        ("message_image.json", true),
+        ("message_audio.json", true),
+        ("message_location.json", true),
+        ("message_reaction.json", false),
+        ("message_unsupported.json", false),
+        ("message_unknown_future_type.json", false),
+        ("message_interactive_list_reply.json", true),
+        ("message_button_quick_reply.json", true),
+        ("message_from_bsuid_only_user.json", true),
+        ("status_failed.json", false),
+        ("status_read.json", false),
+        ("change_account_update.json", false),
+    ] {
+        let setup = setup();
+        let response = setup.handler.handle(&signed(&fixture(fixture_name))).await;
+        assert_eq!(response.status, 200, "{fixture_name}");
+        assert_eq!(
+            !setup.sender.sent().is_empty(),
+            expect_reply,
+            "{fixture_name}: {:?}",
+            setup.sender.sent()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_forwarded_rumour_gets_the_fact_check_and_is_marked() {
+    let setup = setup();
+    let body = text_webhook(
+        "wamid.FWD",
+        "15550103333",
+        "Forward to everyone: this year you can vote by text message, just send your choice!",
+        true,
+    );
+    let (_, outcomes) = setup.handler.handle_with_outcomes(&signed(&body)).await;
+    assert_eq!(
+        outcomes,
+        vec![MessageOutcome::Answered {
+            outcome: "fact_check".into()
+        }]
+    );
+    let records = setup
+        .store
+        .queries_between(NOW - 10, NOW + 10, NOW)
+        .await
+        .unwrap();
+    assert!(records[0].forwarded);
+    assert!(records[0].fact_check_id.is_some());
+}
+
+#[tokio::test]
+async fn one_number_cannot_flood_the_bot() {
+    let setup = setup();
+    let limit = StoreConfig::default().rate_limit.max_messages as usize;
+    let mut outcomes = Vec::new();
+    for index in 0..limit + 3 {
+        let body = text_webhook(
+            &format!("wamid.FLOOD.{index}"),
+            "15550104444",
+            "thanks",
+            false,
+        );
+        outcomes.extend(setup.handler.handle_with_outcomes(&signed(&body)).await.1);
+    }
+    assert_eq!(
+        outcomes[limit],
+        MessageOutcome::RateLimited { notified: true }
+    );
+    assert_eq!(
+        outcomes[limit + 1],
+        MessageOutcome::RateLimited { notified: false }
+    );
+    assert_eq!(
+        setup.sender.sent().len(),
+        limit + 1,
+        "answers plus one notice, then silence"
+    );
+}
+
+#[tokio::test]
+async fn opt_out_opt_in_and_delete_my_data() {
+    let setup = setup();
+    let from = "15550105555";
+    let ask = |id: &str, text: &str| signed(&text_webhook(id, from, text, false));
+    setup
+        .handler
+        .handle(&ask("wamid.O1", "where do I vote?"))
+        .await;
+    setup.handler.handle(&ask("wamid.O2", "STOP")).await;
+    let (_, outcomes) = setup
+        .handler
+        .handle_with_outcomes(&ask("wamid.O3", "how do I vote by mail?"))
+        .await;
+    assert_eq!(outcomes, vec![MessageOutcome::OptedOut]);
+    let (_, outcomes) = setup
+        .handler
+        .handle_with_outcomes(&ask("wamid.O4", "START"))
+        .await;
+    assert_eq!(
+        outcomes,
+        vec![MessageOutcome::Answered {
+            outcome: "opt_out".into()
+        }]
+    );
+    let (_, outcomes) = setup
+        .handler
+        .handle_with_outcomes(&ask("wamid.O5", "how do I vote by mail?"))
+        .await;
+    assert_eq!(
+        outcomes,
+        vec![MessageOutcome::Answered {
+            outcome: "answer".into()
+        }]
+    );
+
+    let (_, outcomes) = setup
+        .handler
+        .handle_with_outcomes(&ask("wamid.O6", "delete my data"))
+        .await;
+    assert_eq!(
+        outcomes,
+        vec![MessageOutcome::Answered {
+            outcome: "opt_out".into()
+        }]
+    );
+    let confirmation = setup
+        .sender
+        .sent()
+        .last()
+        .unwrap()
+        .content
+        .body()
+        .to_string();
+    assert!(
+        confirmation.chars().any(|c| c.is_ascii_digit() && c != '0'),
+        "the count is confirmed: {confirmation}"
+    );
+    let citizen = CitizenKey::derive(b"test salt", from);
+    let left: Vec<_> = setup
+        .store
+        .queries_between(NOW - 10, NOW + 10, NOW)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|record| record.citizen == citizen)
+        .collect();
+    assert!(left.is_empty(), "no query of that citizen is left");
+}
+
+#[tokio::test]
+async fn feedback_buttons_and_menu_rows_are_handled() {
+    let setup = setup();
+    let from = "15550106666";
+    setup
+        .handler
+        .handle(&signed(&text_webhook(
+            "wamid.F1",
+            from,
+            "how do I vote by mail?",
+            false,
+        )))
+        .await;
+    let feedback = interactive_webhook(
+        "wamid.F2",
+        from,
+        r#"{"type":"button_reply","button_reply":{"id":"feedback:no:wamid.F1","title":"No"}}"#,
+    );
+    let (_, outcomes) = setup.handler.handle_with_outcomes(&signed(&feedback)).await;
+    assert_eq!(
+        outcomes,
+        vec![MessageOutcome::Answered {
+            outcome: "feedback".into()
+        }]
+    );
+    let stored = setup
+        .store
+        .feedback_between(NOW - 10, NOW + 10, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        (stored[0].query_id.as_str(), stored[0].helpful),
+        ("wamid.F1", false)
+    );
+
+    let menu = interactive_webhook(
+        "wamid.F3",
+        from,
+        r#"{"type":"list_reply","list_reply":{"id":"topic:mail","title":"Vote by mail"}}"#,
+    );
+    let (_, outcomes) = setup.handler.handle_with_outcomes(&signed(&menu)).await;
+    assert_eq!(
+        outcomes,
+        vec![MessageOutcome::Answered {
+            outcome: "answer".into()
+        }]
+    );
+    let hello = signed(&text_webhook("wamid.F4", from, "hola", false));
+    setup.handler.handle(&hello).await;
+    assert!(matches!(
+        setup.sender.sent().last().unwrap().content,
+        OutgoingContent::List { .. }
+    ));
+}
+
+/// A store whose every call fails, as an unreachable DynamoDB would.
+struct UnreachableStore;
+
+fn unavailable() -> StoreError {
+    StoreError::Unavailable {
+        operation: "test",
+        table: "votecheck".to_string(),
+        message: "unreachable".to_string(),
+    }
+}
+
+#[async_trait]
+impl Store for UnreachableStore {
+    async fn claim_message(&self, _: &str, _: i64) -> Result<Claim, StoreError> {
+        Err(unavailable())
+    }
+    async fn release_message(&self, _: &str) -> Result<(), StoreError> {
+        Err(unavailable())
+    }
+    async fn record_query(&self, _: &QueryRecord) -> Result<(), StoreError> {
+        Err(unavailable())
+    }
+    async fn query(
+        &self,
+        _: &CitizenKey,
+        _: &str,
+        _: i64,
+    ) -> Result<Option<QueryRecord>, StoreError> {
+        Err(unavailable())
+    }
+    async fn preferences(&self, _: &CitizenKey, _: i64) -> Result<Option<Preferences>, StoreError> {
+        Err(unavailable())
+    }
+    async fn save_preferences(&self, _: &CitizenKey, _: &Preferences) -> Result<(), StoreError> {
+        Err(unavailable())
+    }
+    async fn move_citizen(&self, _: &CitizenKey, _: &CitizenKey) -> Result<(), StoreError> {
+        Err(unavailable())
+    }
+    async fn record_feedback(&self, _: &Feedback) -> Result<(), StoreError> {
+        Err(unavailable())
+    }
+    async fn count_message(&self, _: &CitizenKey, _: i64, _: i64) -> Result<u64, StoreError> {
+        Err(unavailable())
+    }
+    async fn delete_citizen(&self, _: &CitizenKey) -> Result<u64, StoreError> {
+        Err(unavailable())
+    }
+    async fn record_delivery_failure(&self, _: &DeliveryFailure) -> Result<(), StoreError> {
+        Err(unavailable())
+    }
+    async fn queries_between(
+        &self,
+        _: i64,
+        _: i64,
+        _: i64,
+    ) -> Result<Vec<QueryRecord>, StoreError> {
+        Err(unavailable())
+    }
+    async fn feedback_between(&self, _: i64, _: i64, _: i64) -> Result<Vec<Feedback>, StoreError> {
+        Err(unavailable())
+    }
+    fn describe(&self) -> String {
+        "unreachable".to_string()
+    }
+}
+
+#[tokio::test]
+async fn the_citizen_still_gets_an_answer_when_the_store_is_unreachable() {
+    let sender = Arc::new(CapturingSender::default());
+    let handler = Handler::new(
+        engine(),
+        Arc::new(UnreachableStore),
+        sender.clone(),
+        secrets(),
+        StoreConfig::default(),
+    );
+    let response = handler.handle(&signed(&fixture("message_text.json"))).await;
+    assert_eq!(response.status, 200);
+    assert_eq!(sender.sent().len(), 1);
+}
