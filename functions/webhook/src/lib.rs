@@ -8,9 +8,14 @@
 //! [`votecheck_store::Store`].
 //!
 //! - [`handler`]: the request and per-message steps;
-//! - [`sender`]: how replies leave (Graph API or dry run).
+//! - [`sender`]: how replies leave (Graph API or dry run);
+//! - [`config`], [`secrets`], [`metrics`]: what the Lambda `bootstrap` binary reads at cold start
+//!   and writes per invocation (EMF metrics).
 
+pub mod config;
 pub mod handler;
+pub mod metrics;
+pub mod secrets;
 pub mod sender;
 
 pub use handler::{Handler, MessageOutcome, Method, Secrets, WebhookRequest, WebhookResponse};

@@ -1,0 +1,144 @@
+//! `bootstrap`: the WhatsApp webhook as an AWS Lambda function behind a Function URL.
+//!
+//! At cold start it reads and validates the configuration (`votecheck_webhook::config`), loads
+//! the secrets (SSM or environment), opens the bundled index read-only, and builds the DynamoDB
+//! and Graph API clients once; then every invocation goes to the same [`Handler::handle`] the
+//! local server uses. Logs are JSON lines without personal data; metrics are EMF lines.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_lambda_events::event::lambda_function_urls::{
+    LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
+};
+use aws_lambda_events::http::{HeaderMap, HeaderValue};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use tracing::{error, info};
+use votecheck_engine::Engine;
+use votecheck_graph::{GraphClient, GraphConfig};
+use votecheck_store::{ClientSettings, DynamoStore, RateLimit, StoreConfig, dynamo_client};
+use votecheck_webhook::config::LambdaConfig;
+use votecheck_webhook::metrics::emf_line;
+use votecheck_webhook::secrets::load_secrets;
+use votecheck_webhook::{GraphSender, Handler, Method, WebhookRequest};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_ansi(false)
+        .with_current_span(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let started = Instant::now();
+    let handler = match build_handler().await {
+        Ok(handler) => Arc::new(handler),
+        Err(problem) => {
+            error!(problem = %format!("{problem:#}"), "start-up failed");
+            return Err(problem.into());
+        }
+    };
+    info!(init_ms = started.elapsed().as_millis() as u64, "ready");
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<LambdaFunctionUrlRequest>| {
+            let handler = handler.clone();
+            async move { Ok::<_, Error>(invoke(&handler, event.payload).await) }
+        },
+    ))
+    .await
+}
+
+async fn build_handler() -> anyhow::Result<Handler> {
+    let config =
+        LambdaConfig::from_lookup(|name| std::env::var(name).ok()).map_err(|problems| {
+            anyhow::anyhow!("invalid configuration:\n  {}", problems.join("\n  "))
+        })?;
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let secrets = load_secrets(&config.secrets, &sdk).await?;
+    let engine = Engine::open(&config.index_dir).map_err(|problem| {
+        anyhow::anyhow!(
+            "opening the index in {}: {problem}",
+            config.index_dir.display()
+        )
+    })?;
+    info!(
+        corpus_version = engine.index().manifest().corpus_version(),
+        "index opened"
+    );
+    let store_config = StoreConfig {
+        table_name: config.table_name.clone(),
+        retention_days: config.retention_days,
+        rate_limit: RateLimit {
+            window_seconds: config.rate_limit_window_seconds,
+            max_messages: config.rate_limit_messages,
+        },
+        ..StoreConfig::default()
+    };
+    let store = DynamoStore::new(
+        dynamo_client(&ClientSettings::default()).await,
+        store_config.clone(),
+    );
+    let graph = GraphClient::new(
+        GraphConfig::new(config.phone_number_id.clone(), secrets.access_token)
+            .with_base_url(config.graph_base_url.clone())
+            .with_version(config.graph_version.clone()),
+    )
+    .map_err(|problem| anyhow::anyhow!("configuring the Graph API client: {problem}"))?;
+    Ok(Handler::new(
+        Arc::new(engine),
+        Arc::new(store),
+        Arc::new(GraphSender::new(graph)),
+        secrets.handler,
+        store_config,
+    ))
+}
+
+/// One Function URL invocation: request → handler → response, plus the EMF metrics line.
+async fn invoke(handler: &Handler, event: LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
+    let started = Instant::now();
+    let method = match event.request_context.http.method.as_deref() {
+        Some("GET") => Method::Get,
+        Some("POST") => Method::Post,
+        _ => Method::Other,
+    };
+    let request = WebhookRequest {
+        method,
+        query: event.raw_query_string.unwrap_or_default(),
+        signature: event
+            .headers
+            .get("x-hub-signature-256")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string),
+        body: event.body.unwrap_or_default().into_bytes(),
+        body_is_base64: event.is_base64_encoded,
+    };
+    let (response, outcomes) = handler.handle_with_outcomes(&request).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64);
+    println!(
+        "{}",
+        emf_line(&outcomes, response.status, latency_ms, now_ms)
+    );
+    info!(
+        status = response.status,
+        messages = outcomes.len(),
+        latency_ms,
+        "webhook handled"
+    );
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    let mut reply = LambdaFunctionUrlResponse::default();
+    reply.status_code = i64::from(response.status);
+    reply.headers = headers;
+    reply.body = Some(response.body);
+    reply
+}

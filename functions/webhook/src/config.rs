@@ -1,0 +1,202 @@
+//! The Lambda's configuration, read from environment variables and validated at start-up with a
+//! clear message per missing or invalid value. The names are part of the interface (README and
+//! `docs/deploy.md`):
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `VOTECHECK_INDEX_DIR` | `index/` next to the executable | the bundled index |
+//! | `VOTECHECK_TABLE_NAME` | (required) | the DynamoDB table |
+//! | `WHATSAPP_PHONE_NUMBER_ID` | (required) | the business number that replies |
+//! | `VOTECHECK_GRAPH_BASE_URL` | `https://graph.facebook.com` | the Graph API |
+//! | `VOTECHECK_GRAPH_VERSION` | `v25.0` | the Graph API version |
+//! | `VOTECHECK_SSM_PREFIX` | (none) | read the secrets from SSM Parameter Store under this prefix |
+//! | `WHATSAPP_ACCESS_TOKEN`, `WHATSAPP_APP_SECRET`, `WHATSAPP_VERIFY_TOKEN`, `VOTECHECK_ID_SALT` | (none) | the secrets themselves, when there is no SSM prefix (local use, tests) |
+//! | `VOTECHECK_RETENTION_DAYS` | 90 | how long query records are kept |
+//! | `VOTECHECK_RATE_LIMIT` | `20/600` | messages per window (seconds) per citizen |
+//!
+//! The DynamoDB endpoint follows the AWS SDK's own `AWS_ENDPOINT_URL_DYNAMODB` /
+//! `AWS_ENDPOINT_URL`; the log level follows `RUST_LOG` (default `info`).
+
+use std::path::PathBuf;
+
+/// The names of the secrets under `VOTECHECK_SSM_PREFIX`.
+pub const SSM_ACCESS_TOKEN: &str = "whatsapp-access-token";
+pub const SSM_APP_SECRET: &str = "whatsapp-app-secret";
+pub const SSM_VERIFY_TOKEN: &str = "whatsapp-verify-token";
+pub const SSM_ID_SALT: &str = "id-salt";
+
+/// Where the secrets come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// SSM Parameter Store SecureStrings under this prefix (`/votecheck/prod`).
+    Ssm { prefix: String },
+    /// Plain environment variables (local use and tests).
+    Environment,
+}
+
+/// The Lambda's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LambdaConfig {
+    pub index_dir: PathBuf,
+    pub table_name: String,
+    pub phone_number_id: String,
+    pub graph_base_url: String,
+    pub graph_version: String,
+    pub secrets: SecretSource,
+    pub retention_days: u32,
+    pub rate_limit_messages: u64,
+    pub rate_limit_window_seconds: i64,
+}
+
+impl LambdaConfig {
+    /// Reads the configuration through `lookup` (the process environment in production).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Vec<String>> {
+        let mut problems = Vec::new();
+        let get = |name: &str| {
+            lookup(name)
+                .map(|value| value.trim().to_string())
+                .filter(|value| !value.is_empty())
+        };
+        let mut required = |name: &str, what: &str| {
+            get(name).unwrap_or_else(|| {
+                problems.push(format!("{name} is not set: {what}"));
+                String::new()
+            })
+        };
+        let table_name = required(
+            "VOTECHECK_TABLE_NAME",
+            "the DynamoDB table that stores conversations",
+        );
+        let phone_number_id = required(
+            "WHATSAPP_PHONE_NUMBER_ID",
+            "the WhatsApp phone number id that sends replies",
+        );
+        let index_dir = get("VOTECHECK_INDEX_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                std::env::current_exe()
+                    .ok()
+                    .and_then(|exe| exe.parent().map(|dir| dir.join("index")))
+                    .unwrap_or_else(|| PathBuf::from("index"))
+            });
+        let graph_base_url = get("VOTECHECK_GRAPH_BASE_URL")
+            .unwrap_or_else(|| "https://graph.facebook.com".to_string());
+        if !graph_base_url.starts_with("https://") && !graph_base_url.starts_with("http://") {
+            problems.push(format!(
+                "VOTECHECK_GRAPH_BASE_URL must be an http(s) URL, not `{graph_base_url}`"
+            ));
+        }
+        let graph_version = get("VOTECHECK_GRAPH_VERSION").unwrap_or_else(|| "v25.0".to_string());
+        let secrets = match get("VOTECHECK_SSM_PREFIX") {
+            Some(prefix) => SecretSource::Ssm {
+                prefix: prefix.trim_end_matches('/').to_string(),
+            },
+            None => {
+                for name in [
+                    "WHATSAPP_ACCESS_TOKEN",
+                    "WHATSAPP_APP_SECRET",
+                    "WHATSAPP_VERIFY_TOKEN",
+                    "VOTECHECK_ID_SALT",
+                ] {
+                    if get(name).is_none() {
+                        problems.push(format!("{name} is not set, and neither is VOTECHECK_SSM_PREFIX (set the prefix under which the secrets are stored in SSM Parameter Store)"));
+                    }
+                }
+                SecretSource::Environment
+            }
+        };
+        let retention_days = match get("VOTECHECK_RETENTION_DAYS") {
+            None => 90,
+            Some(value) => value.parse().unwrap_or_else(|_| {
+                problems.push(format!(
+                    "VOTECHECK_RETENTION_DAYS must be a whole number of days, not `{value}`"
+                ));
+                90
+            }),
+        };
+        let (rate_limit_messages, rate_limit_window_seconds) = match get("VOTECHECK_RATE_LIMIT") {
+            None => (20, 600),
+            Some(value) => match value
+                .split_once('/')
+                .and_then(|(count, window)| Some((count.parse().ok()?, window.parse().ok()?)))
+            {
+                Some(limit) => limit,
+                None => {
+                    problems.push(format!("VOTECHECK_RATE_LIMIT must look like `20/600` (messages per seconds), not `{value}`"));
+                    (20, 600)
+                }
+            },
+        };
+        if problems.is_empty() {
+            Ok(LambdaConfig {
+                index_dir,
+                table_name,
+                phone_number_id,
+                graph_base_url,
+                graph_version,
+                secrets,
+                retention_days,
+                rate_limit_messages,
+                rate_limit_window_seconds,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<LambdaConfig, Vec<String>> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        LambdaConfig::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn reads_defaults_and_ssm_prefix() {
+        let config = config(&[
+            ("VOTECHECK_TABLE_NAME", "votecheck"),
+            ("WHATSAPP_PHONE_NUMBER_ID", "123"),
+            ("VOTECHECK_SSM_PREFIX", "/votecheck/prod/"),
+        ])
+        .unwrap();
+        assert_eq!(config.graph_base_url, "https://graph.facebook.com");
+        assert_eq!(config.graph_version, "v25.0");
+        assert_eq!(
+            config.secrets,
+            SecretSource::Ssm {
+                prefix: "/votecheck/prod".into()
+            }
+        );
+        assert_eq!(
+            (config.rate_limit_messages, config.rate_limit_window_seconds),
+            (20, 600)
+        );
+        assert_eq!(config.retention_days, 90);
+    }
+
+    #[test]
+    fn names_every_problem() {
+        let problems = config(&[
+            ("VOTECHECK_RATE_LIMIT", "lots"),
+            ("VOTECHECK_GRAPH_BASE_URL", "graph"),
+        ])
+        .unwrap_err();
+        let all = problems.join("\n");
+        for name in [
+            "VOTECHECK_TABLE_NAME",
+            "WHATSAPP_PHONE_NUMBER_ID",
+            "WHATSAPP_APP_SECRET",
+            "VOTECHECK_RATE_LIMIT",
+            "VOTECHECK_GRAPH_BASE_URL",
+        ] {
+            assert!(all.contains(name), "{name} missing from {all}");
+        }
+    }
+}
