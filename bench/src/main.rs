@@ -359,17 +359,7 @@ fn export_passages(index_dir: &Path, out: &Path) -> anyhow::Result<()> {
     let index = PassageIndex::open(index_dir)?;
     let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
     for passage in index.all_passages()? {
-        let line = serde_json::json!({
-            "passage_id": passage.passage_id,
-            "source": passage.source,
-            "section": passage.section,
-            "title": passage.title,
-            "language": passage.language,
-            "jurisdiction": passage.jurisdiction,
-            "kind": passage.kind.as_str(),
-            "claim": passage.claim_review.as_ref().map(|review| review.claim.as_str()),
-            "text": passage.text,
-        });
+        let line = passage.export_json();
         writeln!(file, "{line}")?;
     }
     file.flush()?;

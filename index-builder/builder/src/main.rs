@@ -199,17 +199,7 @@ fn run_export(index: &Path) -> anyhow::Result<()> {
     let passages = PassageIndex::open(index)?.all_passages()?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for passage in passages {
-        let line = serde_json::json!({
-            "passage_id": passage.passage_id,
-            "source": passage.source,
-            "section": passage.section,
-            "title": passage.title,
-            "language": passage.language,
-            "jurisdiction": passage.jurisdiction,
-            "kind": passage.kind.as_str(),
-            "claim": passage.claim_review.as_ref().map(|review| review.claim.as_str()),
-            "text": passage.text,
-        });
+        let line = passage.export_json();
         writeln!(out, "{line}")?;
     }
     out.flush()?;

@@ -71,6 +71,22 @@ pub struct Passage {
 }
 
 impl Passage {
+    /// The passage as one line of a passage export (`index-builder export`), the format the BM25
+    /// peers in `bench/peers/` read.
+    pub fn export_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "passage_id": self.passage_id,
+            "source": self.source,
+            "section": self.section,
+            "title": self.title,
+            "language": self.language,
+            "jurisdiction": self.jurisdiction,
+            "kind": self.kind.as_str(),
+            "claim": self.claim_review.as_ref().map(|review| review.claim.as_str()),
+            "text": self.text,
+        })
+    }
+
     /// The date a citation should show as "as of": the update date, else the publication date.
     pub fn as_of(&self) -> Option<&str> {
         self.updated.as_deref().or(self.published.as_deref())
