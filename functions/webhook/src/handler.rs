@@ -276,18 +276,7 @@ impl Handler {
             Ok(count) if !limit.allows(count) => {
                 let notified = count == limit.max_messages + 1;
                 if notified {
-                    let body = self
-                        .engine
-                        .renderer(&language)
-                        .plain("rate_limited", &[])
-                        .text;
-                    // A failure is logged and counted inside `send`.
-                    let _ = self
-                        .send(
-                            &recipient,
-                            Some(&message.message_id),
-                            OutgoingContent::Text { body },
-                        )
+                    self.notice(&recipient, &message.message_id, &language, "rate_limited")
                         .await;
                 }
                 info!(notified, "rate limited");
@@ -330,14 +319,7 @@ impl Handler {
                     .as_ref()
                     .is_some_and(|preferences| preferences.opted_out)
                 {
-                    let body = self.engine.renderer(&language).plain(key, &[]).text;
-                    // A failure is logged and counted inside `send`.
-                    let _ = self
-                        .send(
-                            &recipient,
-                            Some(&message.message_id),
-                            OutgoingContent::Text { body },
-                        )
+                    self.notice(&recipient, &message.message_id, &language, key)
                         .await;
                 }
                 info!(kind, "media is not understood yet");
@@ -455,17 +437,7 @@ impl Handler {
         if let Err(problem) = self.store.record_feedback(&feedback).await {
             error!(%problem, "recording feedback failed");
         }
-        let body = self
-            .engine
-            .renderer(language)
-            .plain("feedback_thanks", &[])
-            .text;
-        let _ = self
-            .send(
-                recipient,
-                Some(&message.message_id),
-                OutgoingContent::Text { body },
-            )
+        self.notice(recipient, &message.message_id, language, "feedback_thanks")
             .await;
         MessageOutcome::Answered {
             outcome: "feedback".to_string(),
@@ -510,6 +482,15 @@ impl Handler {
         if let Err(problem) = self.store.record_query(&record).await {
             error!(%problem, "recording the query failed");
         }
+    }
+
+    /// Sends a canned text from the catalogue as a reply to `message_id` (a failure is logged and
+    /// counted inside [`Handler::send`]).
+    async fn notice(&self, to: &Recipient, message_id: &str, language: &str, key: &str) {
+        let body = self.engine.renderer(language).plain(key, &[]).text;
+        let _ = self
+            .send(to, Some(message_id), OutgoingContent::Text { body })
+            .await;
     }
 
     /// Sends a reply; a failure is logged with its metric name and returned as that name.
