@@ -359,10 +359,20 @@ impl Handler {
         self.apply_command(&citizen, &mut answer, now).await;
 
         // 5. Reply, then record.
-        let content = outgoing_content(&answer, &message.message_id);
-        let sent = self
-            .send(&recipient, Some(&message.message_id), content)
-            .await;
+        let prompt = self
+            .engine
+            .renderer(&answer.language)
+            .plain("feedback_question", &[])
+            .text;
+        let mut sent = Ok(());
+        for (index, content) in outgoing_contents(&answer, &message.message_id, &prompt)
+            .into_iter()
+            .enumerate()
+        {
+            // The first message quotes the citizen's; a follow-up (buttons) does not.
+            let reply_to = (index == 0).then_some(message.message_id.as_str());
+            sent = sent.and(self.send(&recipient, reply_to, content).await);
+        }
         if !matches!(answer.intent, Intent::DeleteMyData) {
             self.record(message, &citizen, &question, &answer, now)
                 .await;
@@ -523,25 +533,31 @@ impl Handler {
     }
 }
 
-/// The WhatsApp message for an answer: buttons or a list when the answer has them; feedback
-/// button ids carry the query id (the citizen's message id) so the tap finds the record.
-pub fn outgoing_content(answer: &Answer, query_id: &str) -> OutgoingContent {
-    let body = answer.reply.text.clone();
-    match &answer.reply.interactive {
+/// WhatsApp's limit for the body of an interactive (buttons or list) message; plain text allows
+/// 4,096 characters.
+pub const MAX_INTERACTIVE_BODY_CHARS: usize = 1024;
+
+/// The WhatsApp messages for an answer: one message with buttons or a list when the answer has
+/// them and its text fits an interactive body; otherwise the text, then the buttons or list
+/// under a short `prompt` ("Was this answer helpful?"). Feedback button ids carry the query id
+/// (the citizen's message id) so the tap finds the record.
+pub fn outgoing_contents(answer: &Answer, query_id: &str, prompt: &str) -> Vec<OutgoingContent> {
+    let text = answer.reply.text.clone();
+    let interactive = |body: String| match &answer.reply.interactive {
         Some(Interactive::Buttons { buttons }) if answer.outcome != Outcome::NoAnswer => {
-            OutgoingContent::Buttons {
+            Some(OutgoingContent::Buttons {
                 body,
                 buttons: buttons
                     .iter()
                     .map(|button| (format!("{}:{query_id}", button.id), button.title.clone()))
                     .collect(),
-            }
+            })
         }
         Some(Interactive::List {
             button,
             section_title,
             rows,
-        }) => OutgoingContent::List {
+        }) => Some(OutgoingContent::List {
             body,
             button: button.clone(),
             section_title: section_title.clone(),
@@ -549,7 +565,15 @@ pub fn outgoing_content(answer: &Answer, query_id: &str) -> OutgoingContent {
                 .iter()
                 .map(|row| (row.id.clone(), row.title.clone(), row.description.clone()))
                 .collect(),
-        },
-        _ => OutgoingContent::Text { body },
+        }),
+        _ => None,
+    };
+    if text.chars().count() <= MAX_INTERACTIVE_BODY_CHARS
+        && let Some(single) = interactive(text.clone())
+    {
+        return vec![single];
     }
+    let mut contents = vec![OutgoingContent::Text { body: text }];
+    contents.extend(interactive(prompt.to_string()));
+    contents
 }

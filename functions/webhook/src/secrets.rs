@@ -16,10 +16,7 @@ pub struct LoadedSecrets {
 }
 
 /// Loads the secrets from where the configuration says.
-pub async fn load_secrets(
-    source: &SecretSource,
-    sdk: &aws_config::SdkConfig,
-) -> anyhow::Result<LoadedSecrets> {
+pub async fn load_secrets(source: &SecretSource) -> anyhow::Result<LoadedSecrets> {
     match source {
         SecretSource::Environment => {
             let get =
@@ -34,7 +31,11 @@ pub async fn load_secrets(
             })
         }
         SecretSource::Ssm { prefix } => {
-            let client = aws_sdk_ssm::Client::new(sdk);
+            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .http_client(votecheck_store::dynamo::client::http_client())
+                .load()
+                .await;
+            let client = aws_sdk_ssm::Client::new(&sdk);
             let names: Vec<String> = [
                 SSM_ACCESS_TOKEN,
                 SSM_APP_SECRET,

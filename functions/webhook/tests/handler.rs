@@ -209,7 +209,18 @@ async fn a_redelivered_message_is_answered_once_even_concurrently() {
     for task in tasks {
         assert_eq!(task.await.unwrap(), 200);
     }
-    assert_eq!(setup.sender.sent().len(), 2, "one reply per message id");
+    let replied_to: std::collections::BTreeSet<String> = setup
+        .sender
+        .sent()
+        .iter()
+        .filter_map(|message| message.reply_to.clone())
+        .collect();
+    assert_eq!(
+        setup.sender.read().len(),
+        2,
+        "each message id is processed once"
+    );
+    assert_eq!(replied_to.len(), 2, "one reply per message id");
 }
 
 #[tokio::test]

@@ -71,8 +71,9 @@ impl ClientSettings {
     }
 }
 
-/// The HTTP client: hyper + rustls with the `ring` provider.
-fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+/// The HTTP client every AWS SDK client of votecheck uses: hyper + rustls with the `ring`
+/// provider (one TLS stack; the SDKs are built without their default HTTP client).
+pub fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,

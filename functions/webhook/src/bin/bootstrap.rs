@@ -55,10 +55,7 @@ async fn build_handler() -> anyhow::Result<Handler> {
         LambdaConfig::from_lookup(|name| std::env::var(name).ok()).map_err(|problems| {
             anyhow::anyhow!("invalid configuration:\n  {}", problems.join("\n  "))
         })?;
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    let secrets = load_secrets(&config.secrets, &sdk).await?;
+    let secrets = load_secrets(&config.secrets).await?;
     let engine = Engine::open(&config.index_dir).map_err(|problem| {
         anyhow::anyhow!(
             "opening the index in {}: {problem}",
