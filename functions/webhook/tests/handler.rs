@@ -511,3 +511,41 @@ async fn the_citizen_still_gets_an_answer_when_the_store_is_unreachable() {
     assert_eq!(response.status, 200);
     assert_eq!(sender.sent().len(), 1);
 }
+
+#[tokio::test]
+async fn a_changed_number_keeps_the_citizens_preferences() {
+    let setup = setup();
+    // The fixture's citizen (15550101234) asks in Spanish, then changes number to 15550109876.
+    let spanish = text_webhook(
+        "wamid.NC1",
+        "15550101234",
+        "¿Dónde voto el día de la elección?",
+        false,
+    );
+    setup.handler.handle(&signed(&spanish)).await;
+    let old = CitizenKey::derive(b"test salt", "15550101234");
+    let new = CitizenKey::derive(b"test salt", "15550109876");
+    assert_eq!(
+        setup
+            .store
+            .preferences(&old, NOW)
+            .await
+            .unwrap()
+            .unwrap()
+            .language
+            .as_deref(),
+        Some("es")
+    );
+    let response = setup
+        .handler
+        .handle(&signed(&fixture("message_system_user_changed_number.json")))
+        .await;
+    assert_eq!(response.status, 200);
+    let moved = setup.store.preferences(&new, NOW).await.unwrap();
+    assert_eq!(
+        moved
+            .and_then(|preferences| preferences.language)
+            .as_deref(),
+        Some("es")
+    );
+}
