@@ -9,6 +9,12 @@
 //! `samples/corpus`) and prints documents/s, passages/s, MB/s and the process's peak resident
 //! memory, then how often language detection agrees with the languages the documents declare.
 //!
+//! `cold-start` builds the release `bootstrap` and a hello-world `lambda_runtime` function
+//! (`hello-lambda`, same profile), then starts each as a process against a local Lambda Runtime
+//! API `--runs` times and times process start to the first answered event (a webhook
+//! verification request, which needs no network), and prints the medians, their ratio, the
+//! binary sizes and the bootstrap's peak resident memory.
+//!
 //! `answer` builds the index of a corpus, answers every question of an eval file `--rounds`
 //! times (question in, reply rendered) and prints the latency percentiles over all answers and
 //! the peak memory, then hit@1 and hit@3 per language next to two plain BM25 peers (SQLite FTS5
@@ -51,6 +57,15 @@ enum Command {
         #[arg(long)]
         no_peers: bool,
     },
+    /// Cold start of the Lambda `bootstrap` against a hello-world `lambda_runtime` function.
+    ColdStart {
+        /// Corpus whose index is bundled (default: ../shared/corpus when present, else samples/corpus).
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+        /// Starts per function.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+    },
     /// Index build throughput and peak memory.
     IndexBuild {
         /// Corpus to build (default: ../shared/corpus when present, else samples/corpus).
@@ -65,6 +80,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::IndexBuild { corpus, runs } => index_build(corpus, runs.max(1)),
+        Command::ColdStart { corpus, runs } => cold_start(corpus, runs.max(1)),
         Command::Answer {
             corpus,
             cases,
@@ -363,5 +379,155 @@ fn export_passages(index_dir: &Path, out: &Path) -> anyhow::Result<()> {
         writeln!(file, "{line}")?;
     }
     file.flush()?;
+    Ok(())
+}
+
+/// Builds the two release binaries the cold-start benchmark compares and returns their paths.
+fn build_lambda_binaries() -> anyhow::Result<(PathBuf, PathBuf)> {
+    let status =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()))
+            .current_dir(workspace_root())
+            .args([
+                "build",
+                "--release",
+                "--locked",
+                "-p",
+                "votecheck-webhook",
+                "--bin",
+                "bootstrap",
+                "-p",
+                "votecheck-bench",
+                "--bin",
+                "hello-lambda",
+            ])
+            .status()
+            .context("running cargo build for bootstrap and hello-lambda")?;
+    anyhow::ensure!(
+        status.success(),
+        "building bootstrap and hello-lambda failed"
+    );
+    let directory = std::env::current_exe()?
+        .parent()
+        .map(Path::to_path_buf)
+        .context("the benchmark's own directory")?;
+    Ok((directory.join("bootstrap"), directory.join("hello-lambda")))
+}
+
+/// Peak resident memory of a running process, in MiB.
+fn process_peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    Some(line.split_whitespace().nth(1)?.parse::<f64>().ok()? / 1024.0)
+}
+
+/// Starts `binary` against `api`, times the first answered event, returns (ms, peak RSS MiB).
+fn one_cold_start(
+    binary: &Path,
+    api: &votecheck_end_to_end::lambda_runtime_api::RuntimeApi,
+    env: &[(String, String)],
+    event: &serde_json::Value,
+) -> anyhow::Result<(f64, Option<f64>)> {
+    use votecheck_end_to_end::lambda_runtime_api::Invocation;
+    let started = std::time::Instant::now();
+    let mut child = std::process::Command::new(binary)
+        .envs(
+            env.iter()
+                .map(|(key, value)| (key.as_str(), value.as_str())),
+        )
+        .env("AWS_LAMBDA_RUNTIME_API", api.address())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    let outcome = api.invoke(event.clone(), std::time::Duration::from_secs(30));
+    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+    let peak = process_peak_rss_mib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    anyhow::ensure!(
+        matches!(outcome, Invocation::Response(_)),
+        "{} did not answer: {outcome:?}",
+        binary.display()
+    );
+    Ok((elapsed, peak))
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn cold_start(corpus: Option<PathBuf>, runs: usize) -> anyhow::Result<()> {
+    let corpus = corpus.unwrap_or_else(default_corpus);
+    let (bootstrap, hello) = build_lambda_binaries()?;
+    println!("machine: {}", machine());
+    println!("corpus:  {}", corpus.display());
+    let work = tempfile::tempdir()?;
+    let index_dir = work.path().join("index");
+    build_index(&corpus, &index_dir, &BuildOptions::default(), &mut |_| {})?;
+    let lambda_env: Vec<(String, String)> = [
+        ("AWS_LAMBDA_FUNCTION_NAME", "votecheck"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "bench"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "bench"),
+        ("AWS_SECRET_ACCESS_KEY", "bench"),
+        ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9"),
+        ("VOTECHECK_TABLE_NAME", "votecheck-bench"),
+        ("WHATSAPP_PHONE_NUMBER_ID", "109000000000001"),
+        ("VOTECHECK_GRAPH_BASE_URL", "http://127.0.0.1:9"),
+        ("WHATSAPP_ACCESS_TOKEN", "bench-token"),
+        ("WHATSAPP_APP_SECRET", "bench-secret"),
+        ("WHATSAPP_VERIFY_TOKEN", "bench-verify"),
+        ("VOTECHECK_ID_SALT", "bench-salt"),
+    ]
+    .iter()
+    .map(|(key, value)| (key.to_string(), value.to_string()))
+    .chain(std::iter::once((
+        "VOTECHECK_INDEX_DIR".to_string(),
+        index_dir.display().to_string(),
+    )))
+    .collect();
+    let event = serde_json::json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": "/",
+        "rawQueryString": "hub.mode=subscribe&hub.verify_token=bench-verify&hub.challenge=42",
+        "headers": {}, "isBase64Encoded": false,
+        "requestContext": {"http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "bench"},
+            "accountId": "anonymous", "apiId": "bench", "domainName": "bench", "domainPrefix": "bench",
+            "requestId": "bench", "routeKey": "$default", "stage": "$default", "time": "28/Nov/2026:12:00:00 +0000", "timeEpoch": 0}
+    });
+    let api = votecheck_end_to_end::lambda_runtime_api::RuntimeApi::start();
+    let mut bootstrap_ms = Vec::new();
+    let mut hello_ms = Vec::new();
+    let mut peak_rss: f64 = 0.0;
+    for _ in 0..runs {
+        // Interleaved, so that both see the same machine state.
+        let (elapsed, peak) = one_cold_start(&bootstrap, &api, &lambda_env, &event)?;
+        bootstrap_ms.push(elapsed);
+        peak_rss = peak_rss.max(peak.unwrap_or(0.0));
+        hello_ms.push(one_cold_start(&hello, &api, &lambda_env, &event)?.0);
+    }
+    let bootstrap_median = median(&mut bootstrap_ms);
+    let hello_median = median(&mut hello_ms);
+    let size = |path: &Path| {
+        std::fs::metadata(path)
+            .map(|metadata| metadata.len() as f64 / 1_000_000.0)
+            .unwrap_or(0.0)
+    };
+    println!();
+    println!("| figure | bootstrap | hello-world | ratio |");
+    println!("|---|---|---|---|");
+    println!(
+        "| cold start to first answered event, median of {runs} | {bootstrap_median:.1} ms | {hello_median:.1} ms | {:.2} |",
+        bootstrap_median / hello_median
+    );
+    println!(
+        "| binary size | {:.1} MB | {:.1} MB | |",
+        size(&bootstrap),
+        size(&hello)
+    );
+    println!("| bootstrap peak RSS after the first event | {peak_rss:.1} MiB | | |");
     Ok(())
 }
