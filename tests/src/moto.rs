@@ -5,9 +5,11 @@
 //! repository root (`bash scripts/python-env.sh` installs it). Missing, the tests fail with a
 //! message saying so: they never skip, locally or in CI.
 
+use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Where moto_server is, or a panic that says how to install it.
@@ -41,11 +43,23 @@ pub fn moto_server_path() -> PathBuf {
 }
 
 /// A free loopback port (bound, read, released).
+///
+/// A port is never handed out twice in one process: tests run in parallel threads, and two of
+/// them starting servers on the same released port would talk to each other's server.
 pub fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .expect("bind a loopback port")
-        .port()
+    static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    loop {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|listener| listener.local_addr())
+            .expect("bind a loopback port")
+            .port();
+        let mut handed_out = HANDED_OUT
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if handed_out.insert(port) {
+            return port;
+        }
+    }
 }
 
 /// `PYTHONPATH` for moto_server: a `sitecustomize.py` that makes request handlers atomic, then
@@ -109,6 +123,16 @@ impl MotoServer {
                 }
                 let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
                 if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+                    // Someone listens: make sure it is our server, not another process that had
+                    // the port (ours would then exit with "address already in use").
+                    std::thread::sleep(Duration::from_millis(150));
+                    if let Some(status) = child.try_wait().expect("poll moto_server") {
+                        last_problem = format!(
+                            "moto_server exited with {status} on port {port}: {}",
+                            std::fs::read_to_string(&log).unwrap_or_default()
+                        );
+                        break;
+                    }
                     return MotoServer {
                         child,
                         endpoint: format!("http://127.0.0.1:{port}"),
