@@ -597,3 +597,54 @@ fn contextual_replies(sends: &[votecheck_end_to_end::graph_server::RecordedReque
         .filter(|send| send.body["context"]["message_id"].is_string())
         .count()
 }
+
+#[test]
+fn a_rate_limited_graph_answer_is_retried() {
+    let mut function = Function::start();
+    function.graph.fail_next_sends(1, Failure::RateLimited);
+    let response = function.invoke(signed_post(&text_webhook(
+        "wamid.TEST.TEXT.0501",
+        "When do the polling stations open?",
+    )));
+    assert_eq!(status_code(&response), 200, "{response}");
+    let sends = function.graph.sends();
+    let answered: Vec<u16> = sends.iter().map(|send| send.answered).collect();
+    assert_eq!(
+        &answered[..2],
+        &[429, 200],
+        "{}",
+        describe(&function.graph.requests())
+    );
+    assert_eq!(
+        sends[0].body, sends[1].body,
+        "the retry sends the same reply"
+    );
+}
+
+#[test]
+fn an_expired_token_is_logged_for_the_alarm_and_not_retried() {
+    let mut function = Function::start();
+    function.graph.fail_next_sends(1, Failure::TokenExpired);
+    let response = function.invoke(signed_post(&text_webhook(
+        "wamid.TEST.TEXT.0601",
+        "When do the polling stations open?",
+    )));
+    assert_eq!(status_code(&response), 200, "{response}");
+    let failed = function
+        .graph
+        .sends()
+        .iter()
+        .filter(|send| send.answered == 401)
+        .count();
+    assert_eq!(failed, 1, "{}", describe(&function.graph.requests()));
+    let log = function.log();
+    assert!(
+        log.lines().any(|line| line.contains("\"level\":\"ERROR\"")
+            && line.contains("access token has expired")),
+        "{log}"
+    );
+    assert!(
+        log.contains("\"graph_token_expired\""),
+        "the EMF line counts it: {log}"
+    );
+}

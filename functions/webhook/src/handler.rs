@@ -371,7 +371,11 @@ impl Handler {
         {
             // The first message quotes the citizen's; a follow-up (buttons) does not.
             let reply_to = (index == 0).then_some(message.message_id.as_str());
-            sent = sent.and(self.send(&recipient, reply_to, content).await);
+            sent = self.send(&recipient, reply_to, content).await;
+            if sent.is_err() {
+                // No follow-up (buttons) after a failed reply.
+                break;
+            }
         }
         if !matches!(answer.intent, Intent::DeleteMyData) {
             self.record(message, &citizen, &question, &answer, now)
