@@ -174,7 +174,6 @@ pub struct Timings {
     pub language_us: u64,
     pub intent_us: u64,
     pub retrieval_us: u64,
-    pub render_us: u64,
     pub total_us: u64,
 }
 

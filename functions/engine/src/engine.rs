@@ -312,7 +312,6 @@ impl Engine {
                 answer
             }
         };
-        timings.render_us = 0;
         timings.total_us = micros(started);
         answer.timings = timings;
         (answer, trace)

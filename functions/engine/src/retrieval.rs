@@ -16,7 +16,6 @@
 use std::collections::HashSet;
 
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query};
-use votecheck_index::language::primary_subtag;
 use votecheck_index::{
     FieldWeights, IndexError, Passage, PassageIndex, PassageKind, SearchRequest,
 };
@@ -354,9 +353,4 @@ fn overlap(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
         return 0.0;
     }
     a.intersection(b).count() as f32 / smaller as f32
-}
-
-/// The languages to search for a question language: its primary subtag.
-pub fn languages_for(language: &str) -> Vec<String> {
-    vec![primary_subtag(language)]
 }
