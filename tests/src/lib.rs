@@ -4,13 +4,15 @@
 //! [`moto::MotoServer`] runs a real DynamoDB-protocol server for the tests that need one;
 //! [`lambda_runtime_api::RuntimeApi`] is a local AWS Lambda Runtime API for running the
 //! `bootstrap` binary as a process; [`graph_server::GraphServer`] is a local WhatsApp Cloud API
-//! that records requests and fails on demand.
+//! that records requests and fails on demand; [`local_server::LocalServer`] runs
+//! `votecheck serve` on a free port.
 //!
 //! The binaries are the ones `cargo build --workspace --bins` leaves next to the test executables
 //! (the README's test command builds them first, in the same profile as the tests).
 
 pub mod graph_server;
 pub mod lambda_runtime_api;
+pub mod local_server;
 pub mod moto;
 
 use std::path::{Path, PathBuf};

@@ -20,12 +20,14 @@
 //! - [`DynamoStore`] (module [`dynamo`]): DynamoDB, single-table design
 //!   ([`table_definition`], `docs/data-model.md`), client with short timeouts and bounded retries
 //!   ([`dynamo_client`]); [`admin::init_table`] creates the table;
-//! - [`SqliteStore`] (module [`sqlite`]): an embedded SQLite file for local use, so nothing local
-//!   needs AWS.
+//! - `SqliteStore` (module `sqlite`, cargo feature `sqlite`, off by default): an embedded SQLite
+//!   file for local use, so nothing local needs AWS. The Lambda leaves the feature off and does not
+//!   link SQLite.
 //!
 //! [`report`] turns a period's records into the `votecheck report` figures.
 //!
 //! ```no_run
+//! // With the `sqlite` feature.
 //! # async fn example() -> Result<(), votecheck_store::StoreError> {
 //! use std::sync::Arc;
 //! use votecheck_store::{CitizenKey, Claim, SqliteStore, Store, StoreConfig};
@@ -50,6 +52,7 @@ pub mod error;
 pub mod records;
 pub mod redact;
 pub mod report;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod store;
 pub mod table;
@@ -62,6 +65,7 @@ pub use dynamo::client::{ClientSettings, dynamo_client};
 pub use error::StoreError;
 pub use records::{Claim, DeliveryFailure, Feedback, Preferences, QueryRecord};
 pub use redact::redact;
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use store::Store;
 pub use table::{TableDefinition, table_definition};

@@ -1,9 +1,9 @@
 //! The [`Store`] trait: everything the conversation handler and the report need from storage.
 //!
 //! Two implementations behave the same (one shared test suite runs against both):
-//! [`DynamoStore`](crate::DynamoStore) in the Lambda and [`SqliteStore`](crate::SqliteStore)
-//! locally. The trait is object safe, so the handler holds an `Arc<dyn Store>` and never names a
-//! backend.
+//! [`DynamoStore`](crate::DynamoStore) in the Lambda and `SqliteStore` (feature `sqlite`)
+//! locally. The trait is object safe, so the handler holds an `Arc<dyn Store>` and never names
+//! a backend.
 //!
 //! Every time is an explicit parameter (Unix seconds, UTC): the store never reads the clock, so
 //! callers and tests control time. Records carry an expiry; readers treat a record whose

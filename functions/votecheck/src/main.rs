@@ -6,11 +6,14 @@
 //! votecheck calibrate <REPORT.json>...
 //! votecheck store init --table <NAME>
 //! votecheck report [--store <PATH | dynamodb://TABLE>] [--since 7d] [--json]
+//! votecheck serve [--index <DIR> | --corpus <DIR> [--watch]] [--addr 127.0.0.1:8080] [--store <PATH>]
 //! ```
 //!
 //! `ask` prints the exact WhatsApp reply (or, with `--json`, the decision as one JSON object);
 //! `eval` runs a file of labelled cases and prints hit@k, outcome accuracy and latency; with
-//! `--calibrate` it also prints the abstention thresholds that fit the cases best.
+//! `--calibrate` it also prints the abstention thresholds that fit the cases best. `serve` runs the
+//! preview console, report view and webhook locally on the Lambda's handler
+//! (`votecheck_local`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -89,6 +92,29 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the bot locally: the preview console at `/`, the report at `/report`, the webhook at
+    /// `/webhook` (same handler as the Lambda), `/healthz` and `/metrics`, with the local store.
+    Serve {
+        /// A built index to serve.
+        #[arg(long, conflicts_with = "corpus")]
+        index: Option<PathBuf>,
+        /// A corpus to build (when its index is missing or out of date) and serve; the sample
+        /// corpus when neither --index nor --corpus is given.
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+        /// Where the index of --corpus is built.
+        #[arg(long, default_value = ".votecheck/index")]
+        out: PathBuf,
+        /// Rebuild the index whenever the corpus changes.
+        #[arg(long, requires = "corpus")]
+        watch: bool,
+        /// The address to listen on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// The local SQLite store file.
+        #[arg(long, default_value = DEFAULT_LOCAL_STORE)]
+        store: PathBuf,
+    },
     /// Choose the abstention thresholds from one or more `eval --json` reports (pooled), for
     /// example one per corpus, and print them as `data/calibration.toml` lines.
     Calibrate {
@@ -131,10 +157,59 @@ fn main() -> ExitCode {
         Command::Store {
             command: StoreCommand::Init { table },
         } => report(runtime().and_then(|runtime| runtime.block_on(store_init(&table)))),
+        Command::Serve {
+            index,
+            corpus,
+            out,
+            watch,
+            addr,
+            store,
+        } => report(serve(index, corpus, out, watch, addr, store)),
         Command::Report { store, since, json } => report(
             runtime().and_then(|runtime| runtime.block_on(store_report(&store, &since, json))),
         ),
     }
+}
+
+/// The corpus `votecheck serve` uses when given neither an index nor a corpus.
+const SAMPLE_CORPUS: &str = "samples/corpus";
+
+fn serve(
+    index: Option<PathBuf>,
+    corpus: Option<PathBuf>,
+    out: PathBuf,
+    watch: bool,
+    addr: std::net::SocketAddr,
+    store: PathBuf,
+) -> anyhow::Result<()> {
+    use votecheck_local::index_source::IndexSource;
+    let source = match (index, corpus) {
+        (Some(index), _) => IndexSource::Index(index),
+        (None, Some(corpus)) => IndexSource::Corpus { corpus, out, watch },
+        (None, None) if Path::new(SAMPLE_CORPUS).is_dir() => IndexSource::Corpus {
+            corpus: PathBuf::from(SAMPLE_CORPUS),
+            out,
+            watch,
+        },
+        (None, None) => anyhow::bail!(
+            "nothing to serve: pass --index <DIR> (a built index) or --corpus <DIR> (documents to build one from)"
+        ),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(votecheck_local::serve(votecheck_local::ServeOptions {
+        source,
+        addr,
+        store_path: store,
+    }))
 }
 
 fn report(result: anyhow::Result<()>) -> ExitCode {

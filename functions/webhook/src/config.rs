@@ -116,10 +116,7 @@ impl LambdaConfig {
         };
         let (rate_limit_messages, rate_limit_window_seconds) = match get("VOTECHECK_RATE_LIMIT") {
             None => (20, 600),
-            Some(value) => match value
-                .split_once('/')
-                .and_then(|(count, window)| Some((count.parse().ok()?, window.parse().ok()?)))
-            {
+            Some(value) => match parse_rate_limit(&value) {
                 Some(limit) => limit,
                 None => {
                     problems.push(format!("VOTECHECK_RATE_LIMIT must look like `20/600` (messages per seconds), not `{value}`"));
@@ -143,6 +140,13 @@ impl LambdaConfig {
             Err(problems)
         }
     }
+}
+
+/// Parses `VOTECHECK_RATE_LIMIT`: `messages/seconds`, such as `20/600`.
+pub fn parse_rate_limit(value: &str) -> Option<(u64, i64)> {
+    let (count, window) = value.split_once('/')?;
+    let (count, window) = (count.trim().parse().ok()?, window.trim().parse().ok()?);
+    (window > 0).then_some((count, window))
 }
 
 #[cfg(test)]

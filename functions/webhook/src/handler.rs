@@ -95,6 +95,13 @@ pub enum MessageOutcome {
     Failed { metric: String },
 }
 
+/// Sees every answer the handler decides, with the message id it answers. The local preview
+/// console uses one to show the reasoning beside the reply; the Lambda sets none.
+pub trait AnswerObserver: Send + Sync {
+    /// Called once per answered message, before the reply is sent.
+    fn answered(&self, message_id: &str, answer: &Answer);
+}
+
 /// The conversation handler, built once per process and shared.
 pub struct Handler {
     engine: Arc<Engine>,
@@ -103,6 +110,7 @@ pub struct Handler {
     secrets: Secrets,
     store_config: StoreConfig,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+    observer: Option<Arc<dyn AnswerObserver>>,
 }
 
 /// Seconds since 1970, from the system clock.
@@ -128,7 +136,19 @@ impl Handler {
             secrets,
             store_config,
             clock: Arc::new(system_clock),
+            observer: None,
         }
+    }
+
+    /// Adds an observer of every answer (the local preview console).
+    pub fn with_observer(mut self, observer: Arc<dyn AnswerObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// The engine this handler answers with.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
     }
 
     /// Replaces the clock (tests).
@@ -357,6 +377,9 @@ impl Handler {
         }
         let _ = self.sender.mark_read(&message.message_id).await;
         self.apply_command(&citizen, &mut answer, now).await;
+        if let Some(observer) = &self.observer {
+            observer.answered(&message.message_id, &answer);
+        }
 
         // 5. Reply, then record.
         let prompt = self

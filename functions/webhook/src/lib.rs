@@ -18,7 +18,9 @@ pub mod metrics;
 pub mod secrets;
 pub mod sender;
 
-pub use handler::{Handler, MessageOutcome, Method, Secrets, WebhookRequest, WebhookResponse};
+pub use handler::{
+    AnswerObserver, Handler, MessageOutcome, Method, Secrets, WebhookRequest, WebhookResponse,
+};
 pub use sender::{
     CapturingSender, GraphSender, OutgoingContent, OutgoingMessage, ReplySender, SendFailure,
 };

@@ -381,6 +381,20 @@ impl PassageIndex {
         Ok(self.schema.to_passage(&document))
     }
 
+    /// The passage with this id, if the index has one (citation links in the preview console).
+    pub fn passage_by_id(&self, passage_id: &str) -> Result<Option<Passage>, IndexError> {
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            Term::from_field_text(self.schema.passage_id, passage_id),
+            IndexRecordOption::Basic,
+        );
+        let top = self.top_addresses(&searcher, &query, 1)?;
+        match top.first() {
+            Some((_, address)) => Ok(Some(self.passage_at(&searcher, *address)?)),
+            None => Ok(None),
+        }
+    }
+
     /// Every passage in the index, in index order (for exports and benchmarks).
     pub fn all_passages(&self) -> Result<Vec<Passage>, IndexError> {
         let searcher = self.reader.searcher();

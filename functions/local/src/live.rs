@@ -1,0 +1,78 @@
+//! The engine and handler being served. Everything a handler needs except the engine is built
+//! once ([`HandlerParts`]); after a corpus rebuild a new engine is opened and a new handler
+//! swapped in, while requests already running finish on the old one.
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context as _;
+use votecheck_engine::Engine;
+use votecheck_store::{Store, StoreConfig};
+use votecheck_webhook::{AnswerObserver, Handler, ReplySender, Secrets};
+
+/// What every handler of this server shares.
+#[derive(Clone)]
+pub struct HandlerParts {
+    pub store: Arc<dyn Store>,
+    pub sender: Arc<dyn ReplySender>,
+    pub secrets: Secrets,
+    pub store_config: StoreConfig,
+    pub observer: Arc<dyn AnswerObserver>,
+}
+
+/// An engine and the handler that answers with it.
+pub struct Live {
+    pub engine: Arc<Engine>,
+    pub handler: Arc<Handler>,
+}
+
+impl HandlerParts {
+    /// Opens the index in `dir` and builds a handler over it.
+    pub fn open(&self, dir: &Path) -> anyhow::Result<Live> {
+        let engine = Arc::new(
+            Engine::open(dir).with_context(|| format!("opening the index in {}", dir.display()))?,
+        );
+        let handler = Handler::new(
+            engine.clone(),
+            self.store.clone(),
+            self.sender.clone(),
+            self.secrets.clone(),
+            self.store_config.clone(),
+        )
+        .with_observer(self.observer.clone());
+        Ok(Live {
+            engine,
+            handler: Arc::new(handler),
+        })
+    }
+}
+
+/// The current [`Live`], replaceable while serving.
+pub struct LiveSlot {
+    current: RwLock<Arc<Live>>,
+}
+
+impl LiveSlot {
+    pub fn new(live: Live) -> Self {
+        LiveSlot {
+            current: RwLock::new(Arc::new(live)),
+        }
+    }
+
+    /// The engine and handler to use for one request.
+    pub fn get(&self) -> Arc<Live> {
+        match self.current.read() {
+            Ok(current) => current.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Serves `live` from now on.
+    pub fn replace(&self, live: Live) {
+        let live = Arc::new(live);
+        match self.current.write() {
+            Ok(mut current) => *current = live,
+            Err(poisoned) => *poisoned.into_inner() = live,
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! The engine's reasoning for recent answers, keyed by the message id they answer: the
+//! [`AnswerObserver`] the local server gives the handler, so the console can show language,
+//! intent, outcome, citations with scores and the fact-check beside the exact reply.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use votecheck_engine::Answer;
+use votecheck_webhook::AnswerObserver;
+
+/// How many answers are kept (the console fetches its own right after asking).
+pub const KEPT_ANSWERS: usize = 256;
+
+/// The most recent answers, oldest dropped first.
+#[derive(Debug, Default)]
+pub struct TraceLog {
+    answers: Mutex<VecDeque<(String, Answer)>>,
+}
+
+impl TraceLog {
+    /// Removes and returns the answer to `message_id`, if it is still kept.
+    pub fn take(&self, message_id: &str) -> Option<Answer> {
+        let mut answers = self.answers.lock().ok()?;
+        let position = answers.iter().position(|(id, _)| id == message_id)?;
+        answers.remove(position).map(|(_, answer)| answer)
+    }
+}
+
+impl AnswerObserver for TraceLog {
+    fn answered(&self, message_id: &str, answer: &Answer) {
+        if let Ok(mut answers) = self.answers.lock() {
+            if answers.len() == KEPT_ANSWERS {
+                answers.pop_front();
+            }
+            answers.push_back((message_id.to_string(), answer.clone()));
+        }
+    }
+}

@@ -1,0 +1,573 @@
+//! `votecheck serve`, end to end over HTTP: the real binary on a free port, every endpoint —
+//! the console's API (ask, tap buttons and list rows, switch language), the passage pages, the
+//! report view and its JSON, the webhook contract (handshake, signature, size, payload), health
+//! and metrics — plus building from a corpus, rebuilding on change with `--watch`, a taken port,
+//! clean shutdown on Ctrl-C, and real replies through a (local) Graph API when a token is set.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use votecheck_end_to_end::graph_server::GraphServer;
+use votecheck_end_to_end::local_server::LocalServer;
+use votecheck_end_to_end::{binary, copy_tree, sample_corpus, workspace_root};
+
+const APP_SECRET: &str = "serve-test-app-secret";
+const VERIFY_TOKEN: &str = "serve-test-verify-token";
+
+fn http() -> reqwest::Client {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("an HTTP client")
+}
+
+/// Starts a server over the sample corpus with known secrets, in a fresh directory.
+fn start_sample_server(directory: &Path, extra_env: &[(&str, &str)]) -> LocalServer {
+    let index = directory.join("index");
+    let store = directory.join("store.sqlite3");
+    let mut env = vec![
+        ("WHATSAPP_APP_SECRET", APP_SECRET),
+        ("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN),
+    ];
+    env.extend_from_slice(extra_env);
+    LocalServer::start(
+        &[
+            "--corpus",
+            sample_corpus().to_str().unwrap(),
+            "--out",
+            index.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ],
+        &env,
+    )
+}
+
+async fn ask(client: &reqwest::Client, server: &LocalServer, message: Value) -> Value {
+    let response = client
+        .post(server.url("/api/messages"))
+        .json(&message)
+        .send()
+        .await
+        .expect("POST /api/messages");
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("a JSON exchange")
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(workspace_root().join("samples/webhooks").join(name)).expect("fixture")
+}
+
+async fn post_webhook(
+    client: &reqwest::Client,
+    server: &LocalServer,
+    body: &[u8],
+    secret: Option<&str>,
+) -> (u16, String) {
+    let mut request = client.post(server.url("/webhook")).body(body.to_vec());
+    if let Some(secret) = secret {
+        let signature = votecheck_whatsapp::signature_header(secret.as_bytes(), body).unwrap();
+        request = request.header("x-hub-signature-256", signature);
+    }
+    let response = request.send().await.expect("POST /webhook");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+async fn report(client: &reqwest::Client, server: &LocalServer) -> Value {
+    client
+        .get(server.url("/api/report?since=1d"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_api_answers_through_the_real_handler() {
+    let directory = tempfile::tempdir().unwrap();
+    let server = start_sample_server(directory.path(), &[]);
+    let client = http();
+    assert!(server.output().contains("building the index of"));
+
+    // Health and the console page.
+    let health: Value = client
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let page = client.get(server.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    assert!(page.text().await.unwrap().contains("preview console"));
+    for asset in ["/assets/console.js", "/assets/console.css"] {
+        assert_eq!(
+            client.get(server.url(asset)).send().await.unwrap().status(),
+            200
+        );
+    }
+    let info: Value = client
+        .get(server.url("/api/info"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["dry_run"], true);
+    assert_eq!(info["corpus_version"], health["corpus_version"]);
+    let codes: Vec<&str> = info["languages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|language| language["code"].as_str().unwrap())
+        .collect();
+    for code in ["en", "es", "ja", "ar", "hi"] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+
+    // An English question: a cited answer quoting the citizen's message, then feedback buttons.
+    let citizen = "console-e2e1";
+    let exchange = ask(
+        &client,
+        &server,
+        json!({ "citizen": citizen, "text": "How do I vote by mail?" }),
+    )
+    .await;
+    assert_eq!(exchange["outcomes"], json!(["answer"]), "{exchange:#}");
+    let answer = &exchange["answer"];
+    assert_eq!(answer["language"], "en");
+    assert_eq!(answer["outcome"], "answer");
+    let citation = &answer["citations"][0];
+    assert!(
+        citation["source"].as_str().unwrap().contains("mail"),
+        "{citation:#}"
+    );
+    assert!(citation["score"].as_f64().unwrap() > 0.0);
+    let replies = exchange["replies"].as_array().unwrap();
+    assert_eq!(replies[0]["reply_to"], exchange["message_id"]);
+    assert_eq!(replies[0]["dry_run"], true);
+    assert!(
+        replies[0]["content"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("> ")
+    );
+    let buttons = replies
+        .iter()
+        .find(|reply| reply["content"]["kind"] == "buttons")
+        .expect("feedback buttons follow the answer");
+    let yes = &buttons["content"]["buttons"][0];
+    assert!(
+        yes["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("feedback:yes:wamid.console.")
+    );
+
+    // The citation links to the passage's full text.
+    let passage_id = citation["passage_id"].as_str().unwrap();
+    let passage = client
+        .get(server.url(&format!("/passages/{passage_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(passage.status(), 200);
+    let passage = passage.text().await.unwrap();
+    let snippet_start: String = citation["snippet"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .take(30)
+        .collect();
+    assert!(passage.contains(&snippet_start), "{passage}");
+    assert_eq!(
+        client
+            .get(server.url("/passages/no-such-passage"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
+    // Tapping "yes" is stored as feedback and thanked.
+    let tapped = ask(
+        &client,
+        &server,
+        json!({ "citizen": citizen, "button": { "id": yes["id"], "title": yes["title"] } }),
+    )
+    .await;
+    assert_eq!(tapped["outcomes"], json!(["feedback"]));
+    assert_eq!(tapped["replies"].as_array().unwrap().len(), 1);
+
+    // A Japanese question is answered in Japanese from the Japanese documents.
+    let japanese = ask(
+        &client,
+        &server,
+        json!({ "citizen": "console-e2e2", "text": "期日前投票はいつからですか" }),
+    )
+    .await;
+    assert_eq!(japanese["answer"]["language"], "ja", "{japanese:#}");
+    assert_eq!(japanese["answer"]["outcome"], "answer");
+    assert_eq!(japanese["answer"]["citations"][0]["language"], "ja");
+
+    // The menu is a list; choosing a row answers that topic.
+    let menu = ask(&client, &server, json!({ "citizen": citizen, "text": "?" })).await;
+    assert_eq!(menu["answer"]["outcome"], "menu", "{menu:#}");
+    let list = &menu["replies"][0]["content"];
+    assert_eq!(list["kind"], "list");
+    let row = &list["rows"][0];
+    let chosen = ask(
+        &client,
+        &server,
+        json!({ "citizen": citizen, "row": { "id": row["id"], "title": row["title"] } }),
+    )
+    .await;
+    assert_eq!(chosen["answer"]["outcome"], "answer", "{chosen:#}");
+
+    // The language switcher: a citizen set to Spanish gets the menu in Spanish.
+    let switched = client
+        .post(server.url("/api/language"))
+        .json(&json!({ "citizen": "console-e2e3", "language": "es" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status(), 200);
+    let spanish_menu = ask(
+        &client,
+        &server,
+        json!({ "citizen": "console-e2e3", "text": "?" }),
+    )
+    .await;
+    assert_eq!(spanish_menu["answer"]["language"], "es", "{spanish_menu:#}");
+    let unknown = client
+        .post(server.url("/api/language"))
+        .json(&json!({ "citizen": "console-e2e3", "language": "xx" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 400);
+
+    // Bad console input is refused with a reason.
+    for bad in [
+        json!({ "citizen": "15551234567", "text": "hi" }),
+        json!({ "citizen": citizen, "text": "   " }),
+        json!({ "citizen": citizen }),
+    ] {
+        let response = client
+            .post(server.url("/api/messages"))
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{bad}");
+        let body: Value = response.json().await.unwrap();
+        assert!(body["error"].is_string());
+    }
+
+    // The report has it all: queries by language, the helpful vote, a chart.
+    let figures = report(&client, &server).await;
+    assert_eq!(figures["total_queries"], 5, "{figures:#}");
+    assert_eq!(figures["feedback"]["helpful"], 1);
+    assert_eq!(figures["by_language"]["ja"], 1);
+    let page = client
+        .get(server.url("/report"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<svg"), "{page}");
+    assert!(page.contains("Unanswered questions"));
+    assert!(page.contains("How do I vote by mail?"));
+    let bad_period = client
+        .get(server.url("/report?since=forever"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_period.status(), 400);
+
+    // Metrics count what happened.
+    let metrics = client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"votecheck_messages_total{outcome="answer"} 3"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"votecheck_messages_total{outcome="feedback"} 1"#));
+    assert!(metrics.contains("votecheck_request_duration_seconds_bucket"));
+
+    let (status, output) = server.interrupt();
+    assert!(status.success(), "{output}");
+    assert!(output.contains("votecheck serve: stopped"), "{output}");
+    // The citizen's question never reaches the server's output.
+    assert!(!output.contains("vote by mail"), "{output}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_webhook_endpoint_keeps_the_lambdas_contract() {
+    let directory = tempfile::tempdir().unwrap();
+    let server = start_sample_server(directory.path(), &[]);
+    let client = http();
+
+    // The subscription handshake.
+    let accepted = client
+        .get(server.url(&format!(
+            "/webhook?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 200);
+    assert_eq!(accepted.text().await.unwrap(), "1158201444");
+    let refused = client
+        .get(
+            server
+                .url("/webhook?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1158201444"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+
+    // Forged, unsigned, malformed and oversized bodies are refused and touch nothing.
+    let text = fixture("message_text.json");
+    assert_eq!(post_webhook(&client, &server, &text, None).await.0, 401);
+    assert_eq!(
+        post_webhook(&client, &server, &text, Some("not-the-secret"))
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        post_webhook(&client, &server, b"{not json", Some(APP_SECRET))
+            .await
+            .0,
+        400
+    );
+    let huge = vec![b' '; 1024 * 1024 + 1];
+    assert_eq!(
+        post_webhook(&client, &server, &huge, Some(APP_SECRET))
+            .await
+            .0,
+        413
+    );
+    assert_eq!(report(&client, &server).await["total_queries"], 0);
+
+    // A signed message is answered; with no token the reply is a labelled dry run.
+    let (status, _) = post_webhook(&client, &server, &text, Some(APP_SECRET)).await;
+    assert_eq!(status, 200);
+    let outbox: Value = client
+        .get(server.url("/api/outbox?after=0"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries = outbox["entries"].as_array().unwrap();
+    assert!(!entries.is_empty(), "{outbox:#}");
+    assert_eq!(entries[0]["dry_run"], true);
+    assert_eq!(entries[0]["reply_to"], "wamid.TEST.TEXT.0001");
+    assert_eq!(entries[0]["to"], "…1234", "the number is masked");
+    // A redelivery is a duplicate: no second answer.
+    post_webhook(&client, &server, &text, Some(APP_SECRET)).await;
+    let figures = report(&client, &server).await;
+    assert_eq!(figures["total_queries"], 1, "{figures:#}");
+
+    // Every fixture is accepted (200) without crashing the server.
+    for entry in std::fs::read_dir(workspace_root().join("samples/webhooks")).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .extension()
+            .is_some_and(|extension| extension == "json")
+        {
+            let body = std::fs::read(&path).unwrap();
+            let (status, body_text) = post_webhook(&client, &server, &body, Some(APP_SECRET)).await;
+            assert!(
+                status == 200 || status == 400,
+                "{}: {status} {body_text}",
+                path.display()
+            );
+        }
+    }
+    let health = client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let metrics = client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains(r#"votecheck_requests_total{endpoint="webhook",status="401"} 2"#));
+    let (status, output) = server.stop();
+    assert!(status.success(), "{output}");
+    assert!(
+        !output.contains("15550101234"),
+        "phone number in output: {output}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_token_real_citizens_get_real_replies_and_console_citizens_do_not() {
+    let directory = tempfile::tempdir().unwrap();
+    let graph = GraphServer::start();
+    let base_url = graph.base_url();
+    let server = start_sample_server(
+        directory.path(),
+        &[
+            ("WHATSAPP_ACCESS_TOKEN", "serve-test-token"),
+            ("WHATSAPP_PHONE_NUMBER_ID", "109000000000001"),
+            ("VOTECHECK_GRAPH_BASE_URL", base_url.as_str()),
+        ],
+    );
+    let client = http();
+    let (status, _) = post_webhook(
+        &client,
+        &server,
+        &fixture("message_text.json"),
+        Some(APP_SECRET),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let sends = graph.sends();
+    assert!(!sends.is_empty(), "the reply went to the Graph API");
+    assert_eq!(
+        sends[0].body["context"]["message_id"],
+        "wamid.TEST.TEXT.0001"
+    );
+    let info: Value = client
+        .get(server.url("/api/info"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["dry_run"], false);
+
+    let before = graph.requests().len();
+    let exchange = ask(
+        &client,
+        &server,
+        json!({ "citizen": "console-real", "text": "How do I vote by mail?" }),
+    )
+    .await;
+    assert_eq!(exchange["outcomes"], json!(["answer"]));
+    assert_eq!(
+        graph.requests().len(),
+        before,
+        "console replies never leave the machine"
+    );
+    server.stop();
+}
+
+#[test]
+fn serve_rebuilds_the_index_when_the_corpus_changes() {
+    let directory = tempfile::tempdir().unwrap();
+    let corpus = directory.path().join("corpus");
+    copy_tree(&sample_corpus(), &corpus);
+    let server = LocalServer::start(
+        &[
+            "--corpus",
+            corpus.to_str().unwrap(),
+            "--out",
+            directory.path().join("index").to_str().unwrap(),
+            "--store",
+            directory.path().join("store.sqlite3").to_str().unwrap(),
+            "--watch",
+        ],
+        &[],
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = http();
+    let version = |runtime: &tokio::runtime::Runtime| -> String {
+        runtime.block_on(async {
+            let health: Value = client
+                .get(server.url("/healthz"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            health["corpus_version"].as_str().unwrap().to_string()
+        })
+    };
+    let before = version(&runtime);
+    std::fs::write(
+        corpus.join("en/ferry.md"),
+        "---\ntitle: Ferry service on Election Day\nlanguage: en\n---\n# Free ferry to the polls\n\nThe county runs a free ferry from Heron Island to the mainland polling places on Election Day, every hour from 6 am.\n",
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while version(&runtime) == before {
+        assert!(
+            Instant::now() < deadline,
+            "no rebuild after a corpus change:\n{}",
+            server.output()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let exchange = runtime.block_on(ask(
+        &client,
+        &server,
+        json!({ "citizen": "console-watch", "text": "Is there a ferry from Heron Island to vote?" }),
+    ));
+    assert_eq!(
+        exchange["answer"]["citations"][0]["source"], "en/ferry.md",
+        "{exchange:#}"
+    );
+    // A broken corpus file leaves the served index in place.
+    std::fs::write(corpus.join("corpus.toml"), "this is [not toml").unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let (status, output) = server.stop();
+    assert!(status.success(), "{output}");
+    assert!(output.contains("unchanged"), "{output}");
+}
+
+#[test]
+fn a_taken_port_is_reported_clearly() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let directory = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(binary("votecheck"))
+        .current_dir(workspace_root())
+        .args(["serve", "--addr", &address, "--corpus"])
+        .arg(sample_corpus())
+        .arg("--out")
+        .arg(directory.path().join("index"))
+        .arg("--store")
+        .arg(directory.path().join("store.sqlite3"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("already in use"), "{stderr}");
+    assert!(stderr.contains(&address), "{stderr}");
+}
