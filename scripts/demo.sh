@@ -1,15 +1,10 @@
 #!/usr/bin/env bash
-# The README's main command (until the local server lands): builds the sample corpus into
-# target/sample-index and asks it a few questions in English, Spanish and Japanese.
+# The README's main command: builds `votecheck` (release), then `votecheck serve` builds the
+# sample corpus into .votecheck/index (only when it changed) and serves the preview console at
+# http://127.0.0.1:8080/ with the embedded SQLite store: no AWS account, nothing sent anywhere.
+# Extra arguments go to `votecheck serve` (e.g. --addr 127.0.0.1:9000, --corpus DIR --watch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --locked -p votecheck-index-builder --bin index-builder
-builder=target/release/index-builder
-"$builder" build samples/corpus --out target/sample-index
-"$builder" inspect target/sample-index
-for question in "How do I vote by mail?" "¿Qué identificación necesito para votar?" "期日前投票はいつからですか"; do
-  echo
-  echo "### $question"
-  "$builder" search target/sample-index "$question" --limit 2
-done
+cargo build --release --locked -p votecheck --bin votecheck
+exec target/release/votecheck serve "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of votecheck: the README's test command, and what CI runs.
-# Installs what the tests need, then checks formatting, builds the binaries the end-to-end tests
-# start as processes, and runs all tests (one build profile: dev).
+# Installs what the tests need (moto_server, Chromium + ChromeDriver), then checks formatting,
+# builds the binaries the end-to-end tests start as processes, and runs all tests (one build
+# profile: dev).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,9 @@ cargo fmt --all -- --check
 echo "== python tools (moto_server for the DynamoDB store tests)"
 VOTECHECK_MOTO_SERVER="$(bash scripts/python-env.sh)"
 export VOTECHECK_MOTO_SERVER
+
+echo "== browser (headless Chromium and ChromeDriver for the preview console test)"
+bash scripts/browser-env.sh
 
 echo "== building the binaries"
 cargo build --workspace --bins --locked
