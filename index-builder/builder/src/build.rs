@@ -1,6 +1,10 @@
 //! Building an index from a corpus: read every document, cut it into passages, write the tantivy
 //! index and `manifest.json` into a staging directory, and publish it only when all went well.
 //!
+//! Builds are reproducible: the same corpus (and `SOURCE_DATE_EPOCH`) gives the same bytes in
+//! every file of the index, segment file names included (see `canonicalize_segment_id`), so a
+//! deployment package can be rebuilt and compared byte for byte.
+//!
 //! ```no_run
 //! use votecheck_index_builder::{BuildOptions, build_index};
 //! let report = build_index("samples/corpus".as_ref(), "target/sample-index".as_ref(), &BuildOptions::default(), &mut |_| {})?;
@@ -142,19 +146,200 @@ fn build_time() -> String {
 }
 
 fn write_index(dir: &Path, passages: &[Passage]) -> Result<(), BuildError> {
+    write_index_with_budget(dir, passages, memory_budget(passages)).map(|_| ())
+}
+
+/// The indexing heap: 64 MiB, or more for a large corpus, so that a corpus normally fits in one
+/// segment (the heap is filled as needed, not reserved up front).
+fn memory_budget(passages: &[Passage]) -> usize {
+    let text: usize = passages
+        .iter()
+        .map(|passage| passage.text.len() + passage.title.len() + passage.section.len())
+        .sum();
+    text.saturating_mul(16).clamp(64 << 20, 1 << 30)
+}
+
+/// Writes the passages as a tantivy index with exactly one segment, byte for byte the same for
+/// the same passages:
+///
+/// - one indexing thread and no background merges, so documents keep their order;
+/// - should the heap fill up and the writer cut several segments, they are merged into one in
+///   document order (tantivy keeps segments in a hash map, so its own order is random);
+/// - the segment gets an id derived from its content ([`canonicalize_segment_id`]) instead of
+///   tantivy's random one.
+///
+/// Returns how many segments the writer cut before the merge.
+fn write_index_with_budget(
+    dir: &Path,
+    passages: &[Passage],
+    memory_budget: usize,
+) -> Result<usize, BuildError> {
     let schema = IndexSchema::new();
     let mut index = Index::create_in_dir(dir, schema.schema.clone())?;
     let tokenizers = TokenizerManager::default();
     register_analyzers(&tokenizers);
     index.set_tokenizers(tokenizers);
-    // One indexing thread keeps document order, and so the index, the same from run to run.
-    let mut writer =
-        index.writer_with_num_threads::<tantivy::TantivyDocument>(1, 64 * 1024 * 1024)?;
+    let mut writer = index.writer_with_num_threads::<tantivy::TantivyDocument>(1, memory_budget)?;
+    writer.set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
     for passage in passages {
         writer.add_document(schema.to_document(passage))?;
     }
     writer.commit()?;
+    let segments = segments_in_document_order(&index, &schema, passages)?;
+    if segments.len() > 1 {
+        writer.merge(&segments).wait()?;
+    }
+    writer.garbage_collect_files().wait()?;
     writer.wait_merging_threads()?;
+    drop(index);
+    canonicalize_segment_id(dir)?;
+    Ok(segments.len())
+}
+
+/// The index's segments, ordered by the position of their first passage in `passages`.
+fn segments_in_document_order(
+    index: &Index,
+    schema: &IndexSchema,
+    passages: &[Passage],
+) -> Result<Vec<tantivy::index::SegmentId>, BuildError> {
+    use tantivy::schema::Value;
+    let positions: std::collections::HashMap<&str, usize> = passages
+        .iter()
+        .enumerate()
+        .map(|(position, passage)| (passage.passage_id.as_str(), position))
+        .collect();
+    let reader = index.reader()?;
+    let searcher = reader.searcher();
+    let mut segments = Vec::new();
+    for segment in searcher.segment_readers() {
+        let store = segment
+            .get_store_reader(1)
+            .map_err(tantivy::TantivyError::from)?;
+        let first: tantivy::TantivyDocument = store.get(0)?;
+        let passage_id = first
+            .get_first(schema.passage_id)
+            .and_then(|value| value.as_str())
+            .unwrap_or_default();
+        let position = positions.get(passage_id).copied().unwrap_or(usize::MAX);
+        segments.push((position, segment.segment_id()));
+    }
+    segments.sort();
+    Ok(segments.into_iter().map(|(_, id)| id).collect())
+}
+
+/// Renames the index's only segment after its content and rewrites `meta.json` to match.
+///
+/// tantivy names a segment by a random UUID: its files are `<uuid>.<component>` and `meta.json`
+/// lists the UUID. The files themselves do not contain the id, so the same passages give the
+/// same bytes under a different name each time. The new id is the first 128 bits of a SHA-256
+/// over the segment's files (component name, length, bytes, in component order): the same
+/// content, the same name. `.managed.json` (the files tantivy manages, in hash-set order) is
+/// rewritten sorted, the writer's empty lock files are removed, and every file is made readable
+/// by all (tantivy writes `meta.json` owner-only; Lambda needs world-readable files).
+fn canonicalize_segment_id(dir: &Path) -> Result<(), BuildError> {
+    use sha2::{Digest, Sha256};
+    let fail = |path: &Path, message: String| BuildError::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(message),
+    };
+    let meta_path = dir.join("meta.json");
+    let meta_text = std::fs::read_to_string(&meta_path).map_err(|source| BuildError::Write {
+        path: meta_path.clone(),
+        source,
+    })?;
+    let meta: serde_json::Value = serde_json::from_str(&meta_text)
+        .map_err(|error| fail(&meta_path, format!("unreadable meta.json: {error}")))?;
+    let segments = meta["segments"].as_array().cloned().unwrap_or_default();
+    let [segment] = segments.as_slice() else {
+        return Err(fail(
+            &meta_path,
+            format!("expected one segment, found {}", segments.len()),
+        ));
+    };
+    let old_hyphenated = segment["segment_id"]
+        .as_str()
+        .ok_or_else(|| fail(&meta_path, "a segment without segment_id".to_string()))?
+        .to_string();
+    let old_id = old_hyphenated.replace('-', "");
+    let prefix = format!("{old_id}.");
+    let mut components: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|source| BuildError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter_map(|name| name.strip_prefix(&prefix).map(str::to_string))
+        .collect();
+    components.sort();
+    let mut hasher = Sha256::new();
+    for component in &components {
+        let path = dir.join(format!("{prefix}{component}"));
+        let bytes = std::fs::read(&path).map_err(|source| BuildError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        hasher.update(component.as_bytes());
+        hasher.update([0]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    let new_id = hex::encode(&hasher.finalize()[..16]);
+    let new_hyphenated = format!(
+        "{}-{}-{}-{}-{}",
+        &new_id[..8],
+        &new_id[8..12],
+        &new_id[12..16],
+        &new_id[16..20],
+        &new_id[20..]
+    );
+    let mut managed = vec!["meta.json".to_string()];
+    for component in &components {
+        let from = dir.join(format!("{prefix}{component}"));
+        let name = format!("{new_id}.{component}");
+        let to = dir.join(&name);
+        std::fs::rename(&from, &to).map_err(|source| BuildError::Write { path: to, source })?;
+        managed.push(name);
+    }
+    managed.sort();
+    if meta_text.matches(&old_hyphenated).count() != 1 {
+        return Err(fail(
+            &meta_path,
+            format!("the segment id {old_hyphenated} is not exactly once in meta.json"),
+        ));
+    }
+    let write = |path: std::path::PathBuf, bytes: Vec<u8>| {
+        std::fs::write(&path, bytes).map_err(|source| BuildError::Write { path, source })
+    };
+    write(
+        meta_path.clone(),
+        meta_text
+            .replace(&old_hyphenated, &new_hyphenated)
+            .into_bytes(),
+    )?;
+    write(
+        dir.join(".managed.json"),
+        serde_json::to_vec(&managed).expect("a list of names serialises"),
+    )?;
+    for lock in [".tantivy-meta.lock", ".tantivy-writer.lock"] {
+        let path = dir.join(lock);
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(|source| BuildError::Write { path, source })?;
+        }
+    }
+    #[cfg(unix)]
+    for entry in std::fs::read_dir(dir)
+        .map_err(|source| BuildError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?
+        .flatten()
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let path = entry.path();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
+            .map_err(|source| BuildError::Write { path, source })?;
+    }
     Ok(())
 }
 
@@ -441,6 +626,126 @@ fn shorten(text: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every file of a directory with its bytes; `built_at` blanked in the manifest (the build
+    /// time is the clock's unless `SOURCE_DATE_EPOCH` is set, and tests must not set variables).
+    fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| {
+                let entry = entry.unwrap();
+                let name = entry.file_name().into_string().unwrap();
+                let mut bytes = std::fs::read(entry.path()).unwrap();
+                if name == MANIFEST_FILE {
+                    let mut manifest: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                    manifest["built_at"] = serde_json::Value::Null;
+                    bytes = serde_json::to_vec(&manifest).unwrap();
+                }
+                (name, bytes)
+            })
+            .collect()
+    }
+
+    /// The one segment's id in `meta.json`, without hyphens.
+    fn segment_id(dir: &Path) -> String {
+        let meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("meta.json")).unwrap()).unwrap();
+        let segments = meta["segments"].as_array().unwrap();
+        assert_eq!(segments.len(), 1, "one segment: {meta}");
+        segments[0]["segment_id"].as_str().unwrap().replace('-', "")
+    }
+
+    #[test]
+    fn the_same_corpus_gives_a_byte_identical_index_that_opens_and_searches() {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/corpus");
+        let root = tempfile::tempdir().unwrap();
+        let (first, second) = (root.path().join("first"), root.path().join("second"));
+        for out in [&first, &second] {
+            build_index(&corpus, out, &BuildOptions::default(), &mut |_| {}).unwrap();
+        }
+        let first_files = files(&first);
+        assert_eq!(
+            first_files,
+            files(&second),
+            "two builds of one corpus differ"
+        );
+        let id = segment_id(&first);
+        let mut names: Vec<&str> = first_files.keys().map(String::as_str).collect();
+        names.retain(|name| !name.starts_with(&id));
+        assert_eq!(
+            names,
+            [".managed.json", "manifest.json", "meta.json"],
+            "segment files are named after the id in meta.json, no lock files remain"
+        );
+        let index = votecheck_index::PassageIndex::open(&first).unwrap();
+        let hits = index
+            .search(
+                &votecheck_index::SearchRequest::new("How do I vote by mail?")
+                    .language("en")
+                    .limit(3),
+            )
+            .unwrap();
+        assert_eq!(hits[0].passage.source, "en/vote-by-mail.md");
+    }
+
+    fn synthetic_passage(number: usize) -> Passage {
+        let words: Vec<String> = (0..120)
+            .map(|word| {
+                format!(
+                    "w{}x{}",
+                    (number * 7919 + word * 104_729) % 50_000,
+                    word % 13
+                )
+            })
+            .collect();
+        Passage {
+            passage_id: format!("synthetic.md#p{number}"),
+            kind: PassageKind::Passage,
+            source: format!("synthetic-{}.md", number / 100),
+            section: format!("Section {number}"),
+            title: "Synthetic".to_string(),
+            url: None,
+            language: "en".to_string(),
+            jurisdiction: None,
+            authority: None,
+            document_kind: None,
+            published: None,
+            updated: None,
+            position: (number % 100) as u64,
+            text: words.join(" "),
+            claim_review: None,
+        }
+    }
+
+    #[test]
+    fn several_segments_are_merged_in_document_order_into_one_canonical_segment() {
+        // The smallest heap tantivy accepts, and enough distinct words to fill it several times.
+        let passages: Vec<Passage> = (0..600).map(synthetic_passage).collect();
+        let root = tempfile::tempdir().unwrap();
+        let (first, second) = (root.path().join("first"), root.path().join("second"));
+        for out in [&first, &second] {
+            std::fs::create_dir(out).unwrap();
+            let cut = write_index_with_budget(out, &passages, 15_000_000).unwrap();
+            assert!(
+                cut > 1,
+                "the writer cut {cut} segment(s): the merge is not exercised"
+            );
+            std::fs::write(out.join(MANIFEST_FILE), b"{}").unwrap();
+        }
+        assert_eq!(files(&first), files(&second));
+        segment_id(&first);
+        let schema = IndexSchema::new();
+        let index = Index::open_in_dir(&first).unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let store = searcher.segment_readers()[0].get_store_reader(1).unwrap();
+        for number in [0, 299, 599] {
+            let document: tantivy::TantivyDocument = store.get(number as u32).unwrap();
+            assert_eq!(
+                schema.to_passage(&document).passage_id,
+                passages[number].passage_id
+            );
+        }
+    }
 
     #[test]
     fn titles_from_file_names() {
