@@ -227,6 +227,21 @@ async fn the_console_api_answers_through_the_real_handler() {
     assert_eq!(japanese["answer"]["outcome"], "answer");
     assert_eq!(japanese["answer"]["citations"][0]["language"], "ja");
 
+    // A forwarded rumour that fact-checkers have checked gets the verdict, with who and when.
+    let rumour = ask(
+        &client,
+        &server,
+        json!({
+            "citizen": "console-e2e4",
+            "text": "If you leave any race blank, your whole ballot is thrown out!",
+            "forwarded": true,
+        }),
+    )
+    .await;
+    assert_eq!(rumour["answer"]["outcome"], "fact_check", "{rumour:#}");
+    let verdict = &rumour["answer"]["fact_check"];
+    assert!(verdict["verdict"].is_string() && verdict["checked_by"].is_string());
+
     // The menu is a list; choosing a row answers that topic.
     let menu = ask(&client, &server, json!({ "citizen": citizen, "text": "?" })).await;
     assert_eq!(menu["answer"]["outcome"], "menu", "{menu:#}");
@@ -283,7 +298,8 @@ async fn the_console_api_answers_through_the_real_handler() {
 
     // The report has it all: queries by language, the helpful vote, a chart.
     let figures = report(&client, &server).await;
-    assert_eq!(figures["total_queries"], 5, "{figures:#}");
+    assert_eq!(figures["total_queries"], 6, "{figures:#}");
+    assert_eq!(figures["forwarded"], 1);
     assert_eq!(figures["feedback"]["helpful"], 1);
     assert_eq!(figures["by_language"]["ja"], 1);
     let page = client
