@@ -648,3 +648,103 @@ fn an_expired_token_is_logged_for_the_alarm_and_not_retried() {
         "the EMF line counts it: {log}"
     );
 }
+
+#[test]
+fn a_graph_api_that_does_not_answer_in_time_is_retried_and_the_reply_delivered() {
+    let mut function = Function::start();
+    // Longer than the client's per-attempt timeout (3 s): the first attempt times out.
+    function
+        .graph
+        .fail_next_sends(1, Failure::Delay(Duration::from_secs(5)));
+    let response = function.invoke(signed_post(&text_webhook(
+        "wamid.TEST.TEXT.0701",
+        "When do the polling stations open?",
+    )));
+    assert_eq!(status_code(&response), 200, "{response}");
+    let sends = function.graph.sends();
+    assert!(
+        sends.len() >= 2,
+        "a timed-out send is tried again: {}",
+        describe(&function.graph.requests())
+    );
+    assert_eq!(
+        sends[0].body, sends[1].body,
+        "the retry sends the same reply"
+    );
+    assert!(contextual_replies(&sends) >= 1);
+}
+
+#[test]
+fn two_instances_given_the_same_delivery_at_once_reply_once() {
+    // Two warm Lambda instances share one table: WhatsApp may deliver the same message to both.
+    let mut first = Function::start();
+    let endpoint = first.moto.as_ref().expect("moto_server").endpoint.clone();
+    let mut second = Function::start_with_dynamodb(Some(endpoint));
+    let event = signed_post(&text_webhook(
+        "wamid.TEST.TEXT.0801",
+        "When do the polling stations open?",
+    ));
+    std::thread::scope(|scope| {
+        let a = scope.spawn(|| first.invoke(event.clone()));
+        let b = scope.spawn(|| second.invoke(event.clone()));
+        for response in [a.join().unwrap(), b.join().unwrap()] {
+            assert_eq!(status_code(&response), 200, "{response}");
+        }
+    });
+    let replies =
+        contextual_replies(&first.graph.sends()) + contextual_replies(&second.graph.sends());
+    assert_eq!(
+        replies,
+        1,
+        "first:\n{}\nsecond:\n{}",
+        describe(&first.graph.requests()),
+        describe(&second.graph.requests())
+    );
+}
+
+#[test]
+fn every_fixture_is_acknowledged_and_only_messages_that_need_words_get_them() {
+    let mut function = Function::start();
+    let mut names: Vec<String> = std::fs::read_dir(workspace_root().join("samples/webhooks"))
+        .expect("the fixtures")
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    names.sort();
+    // Fixtures that carry no message for the bot to answer: never a reply.
+    let silent = [
+        "change_account_update.json",
+        "message_reaction.json",
+        "message_reaction_removed.json",
+        "message_system_user_changed_number.json",
+        "message_system_user_changed_user_id.json",
+        "message_unknown_future_type.json",
+        "message_unsupported.json",
+        "object_not_whatsapp.json",
+        "status_delivered.json",
+        "status_failed.json",
+        "status_read.json",
+        "status_sent.json",
+    ];
+    for name in &names {
+        let before = function.graph.sends().len();
+        let response = function.invoke(signed_post(&fixture(name)));
+        let status = status_code(&response);
+        assert!(
+            status == 200 || (name == "object_not_whatsapp.json" && status == 400),
+            "{name}: {response}"
+        );
+        let sent = function.graph.sends().len() - before;
+        if silent.contains(&name.as_str()) {
+            assert_eq!(
+                sent,
+                0,
+                "{name} got a reply: {}",
+                describe(&function.graph.requests())
+            );
+        } else {
+            assert!(sent >= 1, "{name} got no reply: {}", function.log());
+        }
+    }
+    function.assert_log_is_json_without_personal_data(&[FIXTURE_QUESTION]);
+}
