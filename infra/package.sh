@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Packages the votecheck Lambda function: builds the index of a corpus with `index-builder`, builds
+# the release `bootstrap` for the Lambda architecture, and writes one reproducible zip with
+# `bootstrap` at its root, the index in `index/` and a `package.json` manifest (corpus hash and
+# version, index build time, binary version and SHA-256, architecture, file sizes). The SAM
+# template and the Terraform module deploy that zip. See docs/deploy.md.
+#
+#   bash infra/package.sh --corpus DIR [--out target/lambda/votecheck.zip] [--arch x86_64|arm64]
+#                         [--strict] [--bootstrap FILE] [--index-builder FILE] [--strip]
+#
+#   --corpus DIR          the documents to index (see docs/corpus-format.md)
+#   --out FILE            the zip to write (default target/lambda/votecheck.zip)
+#   --arch ARCH           x86_64 (default) or arm64; must match the template's Architecture
+#   --strict              fail when any corpus file has a problem (index-builder --strict)
+#   --bootstrap FILE      package this already-built bootstrap instead of building one (tests
+#                         pass the dev build, so that the test command keeps one build profile)
+#   --index-builder FILE  use this index-builder instead of building the release one
+#   --strip               strip the symbols of the bootstrap copy first (for a debug build)
+#
+# Reproducible: SOURCE_DATE_EPOCH (seconds) is the index build time recorded in the manifests
+# and every time stamp in the zip; the same corpus, sources, toolchain and SOURCE_DATE_EPOCH give
+# a byte-identical zip. Unset, it is the current time, and package.json records it, so
+# `SOURCE_DATE_EPOCH=<package.json's source_date_epoch> bash infra/package.sh ...` rebuilds the
+# same package for comparison.
+#
+# arm64 needs the Rust target aarch64-unknown-linux-gnu (`rustup target add ...`); the build then
+# goes through cargo-lambda with zig, both installed from the package registry into .venv-lambda/.
+set -euo pipefail
+repository="$(cd "$(dirname "$0")/.." && pwd)"
+
+corpus=""
+out="$repository/target/lambda/votecheck.zip"
+arch="x86_64"
+strict=""
+given_bootstrap=""
+given_index_builder=""
+strip_symbols=""
+CARGO_LAMBDA_VERSION=1.9.2
+ZIGLANG_VERSION=0.17.1
+
+usage() {
+    sed -n '8,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --corpus) corpus="${2:?--corpus needs a directory}"; shift 2 ;;
+        --out) out="${2:?--out needs a file name}"; shift 2 ;;
+        --arch) arch="${2:?--arch needs x86_64 or arm64}"; shift 2 ;;
+        --strict) strict="--strict"; shift ;;
+        --bootstrap) given_bootstrap="${2:?--bootstrap needs a file}"; shift 2 ;;
+        --index-builder) given_index_builder="${2:?--index-builder needs a file}"; shift 2 ;;
+        --strip) strip_symbols=1; shift ;;
+        -h | --help) usage ;;
+        *) echo "package: unknown argument $1" >&2; usage ;;
+    esac
+done
+
+fail() {
+    echo "package: $*" >&2
+    exit 1
+}
+
+[ -n "$corpus" ] || fail "--corpus DIR is required (the folder of documents to index)"
+[ -d "$corpus" ] || fail "the corpus $corpus is not a directory"
+case "$arch" in
+    x86_64) rust_target="x86_64-unknown-linux-gnu" ;;
+    arm64) rust_target="aarch64-unknown-linux-gnu" ;;
+    *) fail "--arch must be x86_64 or arm64, not $arch" ;;
+esac
+case "$out" in
+    /*) ;;
+    *) out="$PWD/$out" ;;
+esac
+corpus="$(cd "$corpus" && pwd)"
+command -v python3 > /dev/null || fail "python3 is needed to write the zip"
+
+export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(date +%s)}"
+case "$SOURCE_DATE_EPOCH" in
+    '' | *[!0-9]*) fail "SOURCE_DATE_EPOCH must be whole seconds since 1970, not $SOURCE_DATE_EPOCH" ;;
+esac
+
+staging="$(mktemp -d "${TMPDIR:-/tmp}/votecheck-package.XXXXXX")"
+trap 'rm -rf "$staging"' EXIT
+
+# 1. The index.
+if [ -n "$given_index_builder" ]; then
+    index_builder="$given_index_builder"
+else
+    echo "package: building index-builder (release)" >&2
+    (cd "$repository" && cargo build --release --locked -p votecheck-index-builder --bin index-builder >&2)
+    index_builder="$repository/target/release/index-builder"
+fi
+[ -x "$index_builder" ] || fail "$index_builder is not an executable index-builder"
+echo "package: indexing $corpus" >&2
+"$index_builder" build "$corpus" --out "$staging/index" $strict >&2
+
+# 2. The bootstrap.
+host_arch="$(uname -m)"
+if [ -n "$given_bootstrap" ]; then
+    [ -f "$given_bootstrap" ] || fail "--bootstrap $given_bootstrap does not exist"
+    bootstrap="$given_bootstrap"
+    built_by="given: $given_bootstrap"
+elif { [ "$arch" = x86_64 ] && [ "$host_arch" = x86_64 ]; } || { [ "$arch" = arm64 ] && [ "$host_arch" = aarch64 ]; }; then
+    echo "package: building bootstrap (release, $arch)" >&2
+    (cd "$repository" && cargo build --release --locked -p votecheck-webhook --bin bootstrap >&2)
+    bootstrap="$repository/target/release/bootstrap"
+    built_by="cargo build --release --locked -p votecheck-webhook --bin bootstrap"
+else
+    sysroot="$(rustc --print sysroot)"
+    if [ ! -d "$sysroot/lib/rustlib/$rust_target" ]; then
+        fail "cannot build for $arch here: the Rust target $rust_target is not installed" \
+            "(run \`rustup target add $rust_target\` where the Rust distribution server is reachable)," \
+            "or build on an $arch machine and pass --bootstrap FILE"
+    fi
+    venv="$repository/.venv-lambda"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv" >&2
+    if ! "$venv/bin/python" -m pip show "cargo-lambda" 2> /dev/null | grep -qx "Version: $CARGO_LAMBDA_VERSION" \
+        || ! "$venv/bin/python" -m pip show "ziglang" 2> /dev/null | grep -qx "Version: $ZIGLANG_VERSION"; then
+        echo "package: installing cargo-lambda==$CARGO_LAMBDA_VERSION and ziglang==$ZIGLANG_VERSION into $venv" >&2
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+            "cargo-lambda==$CARGO_LAMBDA_VERSION" "ziglang==$ZIGLANG_VERSION" >&2
+    fi
+    # cargo-lambda finds zig through the venv's `python3 -m ziglang` (PATH puts the venv first).
+    echo "package: building bootstrap (release, $arch) with cargo-lambda and zig" >&2
+    (cd "$repository" && PATH="$venv/bin:$PATH" cargo lambda build --release --locked --arm64 \
+        -p votecheck-webhook --bin bootstrap >&2)
+    bootstrap="$repository/target/lambda/bootstrap/bootstrap"
+    built_by="cargo lambda build --release --locked --arm64 -p votecheck-webhook --bin bootstrap (cargo-lambda $CARGO_LAMBDA_VERSION, ziglang $ZIGLANG_VERSION)"
+fi
+cp "$bootstrap" "$staging/bootstrap"
+if [ -n "$strip_symbols" ]; then
+    command -v strip > /dev/null || fail "--strip needs \`strip\` (binutils)"
+    strip "$staging/bootstrap"
+    built_by="$built_by, symbols stripped"
+fi
+chmod 755 "$staging/bootstrap"
+
+# 3. The manifest and the zip.
+python3 "$repository/infra/package_zip.py" manifest --staging "$staging" --arch "$arch" \
+    --source-date-epoch "$SOURCE_DATE_EPOCH" --repository "$repository" --built-by "$built_by"
+python3 "$repository/infra/package_zip.py" write --staging "$staging" --out "$out" \
+    --source-date-epoch "$SOURCE_DATE_EPOCH"
+echo "$out"
