@@ -55,17 +55,11 @@ async fn build_handler() -> anyhow::Result<Handler> {
         LambdaConfig::from_lookup(|name| std::env::var(name).ok()).map_err(|problems| {
             anyhow::anyhow!("invalid configuration:\n  {}", problems.join("\n  "))
         })?;
+    // Opening the index and loading the engine's data is CPU work; the AWS SDK's configuration,
+    // the secrets and the clients mostly wait. Do both at once to shorten the cold start.
+    let index_dir = config.index_dir.clone();
+    let opening = tokio::task::spawn_blocking(move || Engine::open(&index_dir));
     let secrets = load_secrets(&config.secrets).await?;
-    let engine = Engine::open(&config.index_dir).map_err(|problem| {
-        anyhow::anyhow!(
-            "opening the index in {}: {problem}",
-            config.index_dir.display()
-        )
-    })?;
-    info!(
-        corpus_version = engine.index().manifest().corpus_version(),
-        "index opened"
-    );
     let store_config = StoreConfig {
         table_name: config.table_name.clone(),
         retention_days: config.retention_days,
@@ -85,6 +79,19 @@ async fn build_handler() -> anyhow::Result<Handler> {
             .with_version(config.graph_version.clone()),
     )
     .map_err(|problem| anyhow::anyhow!("configuring the Graph API client: {problem}"))?;
+    let engine = opening
+        .await
+        .map_err(|problem| anyhow::anyhow!("opening the index: {problem}"))?
+        .map_err(|problem| {
+            anyhow::anyhow!(
+                "opening the index in {}: {problem}",
+                config.index_dir.display()
+            )
+        })?;
+    info!(
+        corpus_version = engine.index().manifest().corpus_version(),
+        "index opened"
+    );
     Ok(Handler::new(
         Arc::new(engine),
         Arc::new(store),
