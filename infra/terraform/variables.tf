@@ -1,0 +1,154 @@
+# Inputs of the votecheck module, the same choices as the SAM template's parameters (see
+# docs/deploy.md). Only `whatsapp_phone_number_id` has no default. No secret is an input: the four
+# secrets live in SSM Parameter Store under `ssm_prefix` and are created outside Terraform.
+
+variable "name" {
+  description = "Name of the function and the table, and prefix of the other resources."
+  type        = string
+  default     = "votecheck"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,48}$", var.name))
+    error_message = "name: letters, digits, - and _ only, at most 48 characters."
+  }
+}
+
+variable "package_file" {
+  description = "The zip written by `bash infra/package.sh` (bootstrap, index/, package.json)."
+  type        = string
+  default     = "../../target/lambda/votecheck.zip"
+}
+
+variable "whatsapp_phone_number_id" {
+  description = "The WhatsApp business phone number id that replies (not a secret)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]+$", var.whatsapp_phone_number_id))
+    error_message = "whatsapp_phone_number_id: digits only (the phone number id, not the phone number)."
+  }
+}
+
+variable "graph_api_version" {
+  description = "The Graph API version the replies are sent with."
+  type        = string
+  default     = "v25.0"
+
+  validation {
+    condition     = can(regex("^v[0-9]+\\.[0-9]+$", var.graph_api_version))
+    error_message = "graph_api_version looks like v25.0."
+  }
+}
+
+variable "ssm_prefix" {
+  description = "SSM path of the SecureString secrets whatsapp-access-token, whatsapp-app-secret, whatsapp-verify-token and id-salt."
+  type        = string
+  default     = "/votecheck/prod"
+
+  validation {
+    condition     = can(regex("^(/[A-Za-z0-9_.-]+)+$", var.ssm_prefix))
+    error_message = "ssm_prefix is a path such as /votecheck/prod (leading slash, no trailing slash)."
+  }
+}
+
+variable "secrets_kms_key_arn" {
+  description = "The KMS key of the secrets, only if not SSM's default key alias/aws/ssm; null for the default."
+  type        = string
+  default     = null
+}
+
+variable "architecture" {
+  description = "x86_64 or arm64; must match the package (package.json says which)."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.architecture)
+    error_message = "architecture is x86_64 or arm64."
+  }
+}
+
+variable "memory_size" {
+  # Measured peak RSS 17.6 MiB (docs/performance.md); memory also buys CPU, see docs/deploy.md.
+  description = "Function memory in MB."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240
+    error_message = "memory_size is between 128 and 10240."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved (and maximum) concurrent executions; -1 for no reservation."
+  type        = number
+  default     = 25
+
+  validation {
+    condition     = var.reserved_concurrency >= -1
+    error_message = "reserved_concurrency is -1 (none) or a number of executions."
+  }
+}
+
+variable "tracing" {
+  description = "Trace each invocation with AWS X-Ray."
+  type        = bool
+  default     = false
+}
+
+variable "rate_limit" {
+  description = "Messages per citizen per window of seconds (VOTECHECK_RATE_LIMIT)."
+  type        = string
+  default     = "20/600"
+
+  validation {
+    condition     = can(regex("^[0-9]+/[0-9]+$", var.rate_limit))
+    error_message = "rate_limit looks like 20/600."
+  }
+}
+
+variable "retention_days" {
+  description = "Days the query records are kept (VOTECHECK_RETENTION_DAYS, DynamoDB TTL)."
+  type        = number
+  default     = 90
+}
+
+variable "table_encryption" {
+  description = "customer-managed (a KMS key of this module encrypts the table and the logs) or aws-owned (the services' default keys)."
+  type        = string
+  default     = "customer-managed"
+
+  validation {
+    condition     = contains(["customer-managed", "aws-owned"], var.table_encryption)
+    error_message = "table_encryption is customer-managed or aws-owned."
+  }
+}
+
+variable "point_in_time_recovery_days" {
+  description = "Days of point-in-time recovery of the table (deleted records stay recoverable this long)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.point_in_time_recovery_days >= 1 && var.point_in_time_recovery_days <= 35
+    error_message = "point_in_time_recovery_days is between 1 and 35."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days the function's logs are kept."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365], var.log_retention_days)
+    error_message = "log_retention_days is one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365."
+  }
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic the alarms notify; null for alarms that only change state."
+  type        = string
+  default     = null
+}
