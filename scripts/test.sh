@@ -16,6 +16,9 @@ export VOTECHECK_MOTO_SERVER
 echo "== browser (headless Chromium and ChromeDriver for the preview console test)"
 bash scripts/browser-env.sh
 
+echo "== infrastructure templates (cfn-lint, checkov, python-hcl2, property checks, negative fixtures)"
+bash scripts/infra-checks.sh
+
 echo "== building the binaries"
 cargo build --workspace --bins --locked
 
