@@ -81,6 +81,22 @@ case "$SOURCE_DATE_EPOCH" in
     '' | *[!0-9]*) fail "SOURCE_DATE_EPOCH must be whole seconds since 1970, not $SOURCE_DATE_EPOCH" ;;
 esac
 
+# How bootstrap will be built: natively, or (another architecture) with cargo-lambda and zig,
+# which needs the Rust target; checked first, so that a missing target fails before any work.
+host_arch="$(uname -m)"
+if [ -n "$given_bootstrap" ]; then
+    build="given"
+elif { [ "$arch" = x86_64 ] && [ "$host_arch" = x86_64 ]; } || { [ "$arch" = arm64 ] && [ "$host_arch" = aarch64 ]; }; then
+    build="native"
+else
+    build="cross"
+    if [ ! -d "$(rustc --print sysroot)/lib/rustlib/$rust_target" ]; then
+        fail "cannot build for $arch here: the Rust target $rust_target is not installed" \
+            "(run \`rustup target add $rust_target\` where the Rust distribution server is reachable)," \
+            "or build on an $arch machine and pass --bootstrap FILE"
+    fi
+fi
+
 staging="$(mktemp -d "${TMPDIR:-/tmp}/votecheck-package.XXXXXX")"
 trap 'rm -rf "$staging"' EXIT
 
@@ -97,23 +113,16 @@ echo "package: indexing $corpus" >&2
 "$index_builder" build "$corpus" --out "$staging/index" $strict >&2
 
 # 2. The bootstrap.
-host_arch="$(uname -m)"
-if [ -n "$given_bootstrap" ]; then
+if [ "$build" = given ]; then
     [ -f "$given_bootstrap" ] || fail "--bootstrap $given_bootstrap does not exist"
     bootstrap="$given_bootstrap"
     built_by="given: $given_bootstrap"
-elif { [ "$arch" = x86_64 ] && [ "$host_arch" = x86_64 ]; } || { [ "$arch" = arm64 ] && [ "$host_arch" = aarch64 ]; }; then
+elif [ "$build" = native ]; then
     echo "package: building bootstrap (release, $arch)" >&2
     (cd "$repository" && cargo build --release --locked -p votecheck-webhook --bin bootstrap >&2)
     bootstrap="$repository/target/release/bootstrap"
     built_by="cargo build --release --locked -p votecheck-webhook --bin bootstrap"
 else
-    sysroot="$(rustc --print sysroot)"
-    if [ ! -d "$sysroot/lib/rustlib/$rust_target" ]; then
-        fail "cannot build for $arch here: the Rust target $rust_target is not installed" \
-            "(run \`rustup target add $rust_target\` where the Rust distribution server is reachable)," \
-            "or build on an $arch machine and pass --bootstrap FILE"
-    fi
     venv="$repository/.venv-lambda"
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv" >&2
     if ! "$venv/bin/python" -m pip show "cargo-lambda" 2> /dev/null | grep -qx "Version: $CARGO_LAMBDA_VERSION" \
@@ -124,10 +133,12 @@ else
     fi
     # cargo-lambda finds zig through the venv's `python3 -m ziglang` (PATH puts the venv first).
     echo "package: building bootstrap (release, $arch) with cargo-lambda and zig" >&2
-    (cd "$repository" && PATH="$venv/bin:$PATH" cargo lambda build --release --locked --arm64 \
+    lambda_arch_flag="--arm64"
+    [ "$arch" = x86_64 ] && lambda_arch_flag="--x86-64"
+    (cd "$repository" && PATH="$venv/bin:$PATH" cargo lambda build --release --locked "$lambda_arch_flag" \
         -p votecheck-webhook --bin bootstrap >&2)
     bootstrap="$repository/target/lambda/bootstrap/bootstrap"
-    built_by="cargo lambda build --release --locked --arm64 -p votecheck-webhook --bin bootstrap (cargo-lambda $CARGO_LAMBDA_VERSION, ziglang $ZIGLANG_VERSION)"
+    built_by="cargo lambda build --release --locked $lambda_arch_flag -p votecheck-webhook --bin bootstrap (cargo-lambda $CARGO_LAMBDA_VERSION, ziglang $ZIGLANG_VERSION)"
 fi
 cp "$bootstrap" "$staging/bootstrap"
 if [ -n "$strip_symbols" ]; then
