@@ -228,6 +228,7 @@ impl Engine {
             return chosen;
         }
         let retriever = Retriever::new(&self.index);
+        let named = self.jurisdictions.find(message);
         let best_confidence = |language: &str| {
             let expansion = self.lexicon.expand(message, language);
             retriever
@@ -236,7 +237,7 @@ impl Engine {
                     language,
                     passage_languages: vec![language.to_string()],
                     expansion: expansion.text.clone(),
-                    jurisdiction: self.jurisdictions.find(message),
+                    jurisdiction: named.as_ref(),
                     limit: 1,
                     function_terms: self.lexicon.function_stems(language),
                     synonyms: &expansion.synonyms,
@@ -395,7 +396,7 @@ impl Engine {
                 language,
                 passage_languages: vec![own.clone()],
                 expansion: expansion.text.clone(),
-                jurisdiction,
+                jurisdiction: jurisdiction.as_ref(),
                 limit: MAX_CITATIONS + 1,
                 function_terms,
                 synonyms: &expansion.synonyms,
@@ -415,7 +416,7 @@ impl Engine {
                         language: &default,
                         passage_languages: vec![default.clone()],
                         expansion: String::new(),
-                        jurisdiction,
+                        jurisdiction: jurisdiction.as_ref(),
                         limit: MAX_CITATIONS + 1,
                         function_terms: self.lexicon.function_stems(&default),
                         synonyms: &[],
@@ -475,7 +476,7 @@ impl Engine {
             citations,
             fact_check,
             fallback_language: fallback && outcome == Outcome::Answer,
-            jurisdiction: jurisdiction.map(str::to_string),
+            jurisdiction: jurisdiction.map(|named| named.name),
             reply,
             timings: Timings::default(),
         };

@@ -1,32 +1,245 @@
 //! Which jurisdiction a question names. The candidates are the jurisdictions of the indexed
-//! documents (from the manifest); a question names one when the jurisdiction's words occur in it
-//! as whole words after normalisation ("how do I register in texas" names "Texas"). When several
-//! match, the longest wins ("West Virginia" over "Virginia").
+//! documents (from the manifest), under the names the corpus uses and under the other names in
+//! `data/jurisdictions.toml` ("テキサス", "텍사스", "टेक्सास", "во Флориде", "Carolina del Norte"),
+//! so that a question in any language or script finds the documents of the place it names.
+//!
+//! A name occurs in a question after normalisation ([`match_form`]): in scripts written without
+//! spaces (kana, Han, Hangul) anywhere, spaces ignored; otherwise as whole words, where a word of
+//! the name ending in `*` is a prefix (for languages that inflect names: "во Флориде"), and
+//! where a change between Latin letters and a script written without spaces is a word boundary
+//! ("Texas에서", "Texas州"). When several names occur, the longest wins ("West Virginia" over
+//! "Virginia").
+//!
+//! The data also says which wider jurisdiction applies to a place (`within`): the documents of
+//! the United States answer a question about Texas as well as Texas's own, Ohio's never do.
+//!
+//! ```
+//! use votecheck_engine::jurisdiction::JurisdictionMatcher;
+//! let matcher = JurisdictionMatcher::new(&["Texas".to_string(), "United States".to_string()]);
+//! let named = matcher.find("텍사스에서 온라인으로 등록할 수 있나요?").unwrap();
+//! assert_eq!(named.name, "Texas");
+//! assert_eq!(named.wider, vec!["United States".to_string()]);
+//! ```
 
-use crate::text::{contains_phrase, normalize_phrase};
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use votecheck_index::schema::jurisdiction_key;
+
+use crate::text::{is_spaceless_script, normalize_phrase};
+
+const JURISDICTIONS_FILE: &str = include_str!("../data/jurisdictions.toml");
+
+#[derive(Deserialize)]
+struct JurisdictionsFile {
+    jurisdictions: Vec<JurisdictionEntry>,
+}
+
+#[derive(Deserialize)]
+struct JurisdictionEntry {
+    name: String,
+    #[serde(default)]
+    within: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+}
+
+/// How one name is looked for in a question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pattern {
+    /// A name in a script written without spaces: a substring of the question without spaces.
+    Spaceless(String),
+    /// Whole words; `true` marks a prefix (the word ended in `*`).
+    Words(Vec<(String, bool)>),
+}
+
+impl Pattern {
+    fn new(name: &str) -> Option<Pattern> {
+        let normalized = match_form(name);
+        if normalized.is_empty() {
+            return None;
+        }
+        if normalized.chars().any(is_spaceless_script) {
+            let joined: String = normalized
+                .chars()
+                .filter(|character| !character.is_whitespace() && *character != '*')
+                .collect();
+            return Some(Pattern::Spaceless(joined));
+        }
+        let words: Vec<(String, bool)> = normalized
+            .split(' ')
+            .map(|word| match word.strip_suffix('*') {
+                Some(stem) => (stem.to_string(), true),
+                None => (word.to_string(), false),
+            })
+            .filter(|(word, _)| !word.is_empty())
+            .collect();
+        (!words.is_empty()).then_some(Pattern::Words(words))
+    }
+
+    /// Length in characters (longer names win).
+    fn length(&self) -> usize {
+        match self {
+            Pattern::Spaceless(text) => text.chars().count(),
+            Pattern::Words(words) => {
+                words
+                    .iter()
+                    .map(|(word, _)| word.chars().count())
+                    .sum::<usize>()
+                    + words.len()
+                    - 1
+            }
+        }
+    }
+
+    /// The part of the question (in match form) that is the name, if it occurs.
+    fn find(&self, question: &QuestionForms) -> Option<String> {
+        match self {
+            Pattern::Spaceless(text) => question.joined.contains(text).then(|| text.clone()),
+            Pattern::Words(words) => question.words.windows(words.len()).find_map(|window| {
+                let matches = window.iter().zip(words).all(|(typed, (word, prefix))| {
+                    if *prefix {
+                        typed.starts_with(word.as_str())
+                    } else {
+                        typed == word
+                    }
+                });
+                matches.then(|| window.join(" "))
+            }),
+        }
+    }
+}
+
+/// A question in the forms names are looked for in.
+struct QuestionForms {
+    words: Vec<String>,
+    joined: String,
+}
+
+impl QuestionForms {
+    fn new(question: &str) -> Self {
+        let normalized = match_form(question);
+        let words: Vec<String> = normalized.split(' ').map(str::to_string).collect();
+        let joined = normalized.chars().filter(|c| !c.is_whitespace()).collect();
+        QuestionForms { words, joined }
+    }
+}
+
+/// The form in which names and questions are compared: [`normalize_phrase`], plus a space
+/// wherever Latin letters or digits meet a script written without spaces ("Texas에서" →
+/// "texas 에서"), Arabic alef and teh marbuta variants unified, and the Devanagari and Bengali
+/// nukta removed (both spellings of "कैलिफ़ोर्निया" are common).
+pub fn match_form(text: &str) -> String {
+    let normalized = normalize_phrase(text);
+    let mut out = String::with_capacity(normalized.len());
+    let mut previous: Option<char> = None;
+    for character in normalized.chars() {
+        let character = match character {
+            'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
+            'ى' => 'ي',
+            'ة' => 'ه',
+            '\u{093C}' | '\u{09BC}' => continue,
+            other => other,
+        };
+        if let Some(before) = previous
+            && before != ' '
+            && character != ' '
+            && (is_spaceless_script(before) != is_spaceless_script(character))
+            && (before.is_ascii_alphanumeric() || character.is_ascii_alphanumeric())
+        {
+            out.push(' ');
+        }
+        out.push(character);
+        previous = Some(character);
+    }
+    out
+}
+
+/// A jurisdiction a question names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedJurisdiction {
+    /// The jurisdiction as the corpus writes it.
+    pub name: String,
+    /// Wider jurisdictions of the corpus whose documents also apply (the United States for
+    /// Texas).
+    pub wider: Vec<String>,
+    /// The corpus's other jurisdictions: their documents never answer this question.
+    pub excluded: Vec<String>,
+    /// The words of the question that named it (in match form).
+    pub named_as: String,
+}
+
+impl NamedJurisdiction {
+    /// Whether a passage of `jurisdiction` (as the corpus writes it) may answer the question.
+    pub fn admits(&self, jurisdiction: &str) -> bool {
+        let key = jurisdiction_key(jurisdiction);
+        jurisdiction_key(&self.name) == key
+            || self
+                .wider
+                .iter()
+                .any(|wider| jurisdiction_key(wider) == key)
+    }
+
+    /// Whether a passage of `jurisdiction` is about the named place itself (not a wider one).
+    pub fn is_itself(&self, jurisdiction: &str) -> bool {
+        jurisdiction_key(&self.name) == jurisdiction_key(jurisdiction)
+    }
+}
 
 /// Recognises the jurisdictions a corpus covers.
 #[derive(Debug, Clone, Default)]
 pub struct JurisdictionMatcher {
-    /// (normalised name, name as written), longest names first.
-    names: Vec<(String, String)>,
+    /// (pattern, jurisdiction as the corpus writes it), longest patterns first.
+    patterns: Vec<(Pattern, String)>,
+    /// Every jurisdiction of the corpus, as written.
+    names: Vec<String>,
+    /// Jurisdiction key → wider jurisdictions of the corpus, as written.
+    wider: HashMap<String, Vec<String>>,
 }
 
 impl JurisdictionMatcher {
-    /// A matcher for these jurisdictions.
+    /// A matcher for these jurisdictions (with the other names the engine's data gives them).
     pub fn new(jurisdictions: &[String]) -> Self {
-        let mut names: Vec<(String, String)> = jurisdictions
+        let file: JurisdictionsFile = toml::from_str(JURISDICTIONS_FILE)
+            .expect("data/jurisdictions.toml is checked by a unit test");
+        Self::with_entries(jurisdictions, &file.jurisdictions)
+    }
+
+    fn with_entries(jurisdictions: &[String], entries: &[JurisdictionEntry]) -> Self {
+        let in_corpus: HashMap<String, &String> = jurisdictions
             .iter()
-            .map(|name| (normalize_phrase(name), name.clone()))
-            .filter(|(normalized, _)| !normalized.is_empty())
+            .map(|name| (jurisdiction_key(name), name))
             .collect();
-        names.sort_by(|a, b| {
-            b.0.chars()
-                .count()
-                .cmp(&a.0.chars().count())
-                .then(a.0.cmp(&b.0))
-        });
-        JurisdictionMatcher { names }
+        let mut patterns: Vec<(Pattern, String)> = jurisdictions
+            .iter()
+            .filter_map(|name| Pattern::new(name).map(|pattern| (pattern, name.clone())))
+            .collect();
+        let mut wider: HashMap<String, Vec<String>> = HashMap::new();
+        for entry in entries {
+            let Some(written) = in_corpus.get(&jurisdiction_key(&entry.name)) else {
+                continue;
+            };
+            for alias in &entry.aliases {
+                if let Some(pattern) = Pattern::new(alias) {
+                    patterns.push((pattern, (*written).clone()));
+                }
+            }
+            if let Some(within) = &entry.within
+                && let Some(wider_written) = in_corpus.get(&jurisdiction_key(within))
+            {
+                wider
+                    .entry(jurisdiction_key(written))
+                    .or_default()
+                    .push((*wider_written).clone());
+            }
+        }
+        patterns.sort_by(|a, b| b.0.length().cmp(&a.0.length()).then(a.1.cmp(&b.1)));
+        patterns.dedup();
+        JurisdictionMatcher {
+            patterns,
+            names: jurisdictions.to_vec(),
+            wider,
+        }
     }
 
     /// How many jurisdictions the corpus has.
@@ -39,13 +252,34 @@ impl JurisdictionMatcher {
         self.names.is_empty()
     }
 
-    /// The jurisdiction a question names, as written in the corpus.
-    pub fn find(&self, question: &str) -> Option<&str> {
-        let normalized = normalize_phrase(question);
-        self.names
+    /// The jurisdiction a question names, if any.
+    pub fn find(&self, question: &str) -> Option<NamedJurisdiction> {
+        let forms = QuestionForms::new(question);
+        let (named_as, name) = self
+            .patterns
             .iter()
-            .find(|(name, _)| contains_phrase(&normalized, name))
-            .map(|(_, written)| written.as_str())
+            .find_map(|(pattern, name)| pattern.find(&forms).map(|found| (found, name)))?;
+        let wider = self
+            .wider
+            .get(&jurisdiction_key(name))
+            .cloned()
+            .unwrap_or_default();
+        let excluded = self
+            .names
+            .iter()
+            .filter(|other| {
+                let key = jurisdiction_key(other);
+                key != jurisdiction_key(name)
+                    && !wider.iter().any(|wide| jurisdiction_key(wide) == key)
+            })
+            .cloned()
+            .collect();
+        Some(NamedJurisdiction {
+            name: name.clone(),
+            wider,
+            excluded,
+            named_as,
+        })
     }
 }
 
@@ -53,23 +287,125 @@ impl JurisdictionMatcher {
 mod tests {
     use super::*;
 
+    fn corpus() -> JurisdictionMatcher {
+        JurisdictionMatcher::new(
+            &[
+                "Virginia",
+                "West Virginia",
+                "Texas",
+                "New York",
+                "North Dakota",
+                "California",
+                "Florida",
+                "Georgia",
+                "Kansas",
+                "Arkansas",
+                "United States",
+                "日本",
+            ]
+            .map(String::from),
+        )
+    }
+
+    fn name(matcher: &JurisdictionMatcher, question: &str) -> Option<String> {
+        matcher.find(question).map(|named| named.name)
+    }
+
+    #[test]
+    fn the_data_file_parses_and_names_known_places() {
+        let file: JurisdictionsFile = toml::from_str(JURISDICTIONS_FILE).unwrap();
+        assert!(file.jurisdictions.len() >= 57);
+        for entry in &file.jurisdictions {
+            assert!(!entry.aliases.is_empty(), "{}", entry.name);
+            for alias in &entry.aliases {
+                assert!(Pattern::new(alias).is_some(), "{}: {alias}", entry.name);
+            }
+        }
+    }
+
     #[test]
     fn finds_the_longest_named_jurisdiction() {
-        let matcher = JurisdictionMatcher::new(&[
-            "Virginia".to_string(),
-            "West Virginia".to_string(),
-            "Texas".to_string(),
-        ]);
-        assert_eq!(matcher.find("How do I register in TEXAS?"), Some("Texas"));
+        let matcher = corpus();
         assert_eq!(
-            matcher.find("voter id in west virginia"),
+            name(&matcher, "How do I register in TEXAS?").as_deref(),
+            Some("Texas")
+        );
+        assert_eq!(
+            name(&matcher, "voter id in west virginia").as_deref(),
             Some("West Virginia")
         );
         assert_eq!(
-            matcher.find("¿Cómo me registro en Virginia?"),
+            name(&matcher, "¿Cómo me registro en Virginia?").as_deref(),
             Some("Virginia")
         );
-        assert_eq!(matcher.find("Texasville"), None);
-        assert_eq!(matcher.find("where do I vote"), None);
+        assert_eq!(name(&matcher, "Texasville"), None);
+        assert_eq!(name(&matcher, "where do I vote"), None);
+        assert_eq!(
+            name(&matcher, "registering in Arkansas").as_deref(),
+            Some("Arkansas")
+        );
+    }
+
+    #[test]
+    fn finds_names_in_other_languages_and_scripts() {
+        let matcher = corpus();
+        for (question, expected) in [
+            ("テキサス州で有権者登録するには", "Texas"),
+            ("텍사스에서 등록할 수 있나요", "Texas"),
+            ("德州可以网上登记吗", "Texas"),
+            ("टेक्सास में पंजीकरण", "Texas"),
+            ("টেক্সাসে নিবন্ধন", "Texas"),
+            ("التسجيل في ولاية تكساس", "Texas"),
+            ("регистрация в Техасе", "Texas"),
+            ("срок регистрации во Флориде", "Florida"),
+            ("в Северной Дакоте нужна регистрация?", "North Dakota"),
+            ("в Западной Вирджинии", "West Virginia"),
+            ("कैलिफोर्निया में अंतिम तारीख", "California"),
+            ("कैलिफ़ोर्निया में अंतिम तारीख", "California"),
+            ("New York에서 확인해요", "New York"),
+            ("Texas州の登録", "Texas"),
+            ("me registro en Nueva York", "New York"),
+            ("ウェストバージニア州", "West Virginia"),
+            ("ジョージア州の締め切り", "Georgia"),
+        ] {
+            assert_eq!(
+                name(&matcher, question).as_deref(),
+                Some(expected),
+                "{question}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_that_are_common_words_need_a_safe_form() {
+        let matcher = JurisdictionMatcher::new(&["Maine".to_string(), "Hawaii".to_string()]);
+        assert_eq!(name(&matcher, "메인 메뉴로 돌아가기"), None);
+        assert_eq!(name(&matcher, "हवाई जहाज़ से"), None);
+        assert_eq!(name(&matcher, "메인주 투표").as_deref(), Some("Maine"));
+    }
+
+    #[test]
+    fn wider_jurisdictions_apply_and_others_are_excluded() {
+        let matcher = corpus();
+        let named = matcher.find("テキサスの登録期限").unwrap();
+        assert!(named.admits("Texas"));
+        assert!(named.admits("United States"));
+        assert!(!named.admits("Ohio"));
+        assert!(named.is_itself("texas"));
+        assert!(!named.is_itself("United States"));
+        assert!(named.excluded.contains(&"Florida".to_string()));
+        assert!(!named.excluded.contains(&"United States".to_string()));
+        let japan = matcher.find("日本の選挙").unwrap();
+        assert!(japan.wider.is_empty());
+    }
+
+    #[test]
+    fn only_the_corpus_jurisdictions_are_found() {
+        let matcher = JurisdictionMatcher::new(&["Riverside County".to_string()]);
+        assert_eq!(name(&matcher, "テキサスで登録"), None);
+        assert_eq!(
+            name(&matcher, "polling places in riverside county").as_deref(),
+            Some("Riverside County")
+        );
     }
 }

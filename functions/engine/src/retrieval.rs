@@ -15,10 +15,15 @@
 
 use std::collections::HashSet;
 
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query};
+use tantivy::Term;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use votecheck_index::schema::jurisdiction_key;
 use votecheck_index::{
     FieldWeights, IndexError, Passage, PassageIndex, PassageKind, SearchRequest,
 };
+
+use crate::jurisdiction::{NamedJurisdiction, match_form};
 
 /// How much a synonym from the lexicon weighs against a word the citizen typed.
 pub const EXPANSION_WEIGHT: f32 = 0.4;
@@ -38,6 +43,10 @@ pub const FUNCTION_WORD_WEIGHT: f32 = 0.1;
 /// Share of the final ranking score that comes from confidence (the rest from BM25, normalised
 /// by the best hit's score).
 pub const CONFIDENCE_IN_RANKING: f32 = 0.5;
+
+/// Added to the ranking score of a passage of the very jurisdiction the question names, so that
+/// Texas's page comes before a United States page that answers about as well.
+pub const OWN_JURISDICTION_PREFERENCE: f32 = 0.1;
 
 /// A passage with its retrieval score and confidence.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,8 +70,9 @@ pub struct Search<'a> {
     pub passage_languages: Vec<String>,
     /// Extra terms at [`EXPANSION_WEIGHT`] (lexicon synonyms, translated concepts).
     pub expansion: String,
-    /// The jurisdiction the question names.
-    pub jurisdiction: Option<&'a str>,
+    /// The jurisdiction the question names: passages of the corpus's other jurisdictions are
+    /// left out (those of wider jurisdictions, and those without one, stay).
+    pub jurisdiction: Option<&'a NamedJurisdiction>,
     /// How many candidates to return.
     pub limit: usize,
     /// The question language's function words as its analyzer makes them (they weigh little in
@@ -108,17 +118,33 @@ impl<'a> Retriever<'a> {
             self.index
                 .query(&request(&search.expansion, FieldWeights::default()))
         };
-        match (main, expansion) {
-            (Some(main), Some(expansion)) => Some(Box::new(BooleanQuery::new(vec![
+        let query: Box<dyn Query> = match (main, expansion) {
+            (Some(main), Some(expansion)) => Box::new(BooleanQuery::new(vec![
                 (Occur::Should, main),
                 (
                     Occur::Should,
                     Box::new(BoostQuery::new(expansion, EXPANSION_WEIGHT)),
                 ),
-            ]))),
-            (Some(main), None) => Some(main),
-            (None, Some(expansion)) => Some(Box::new(BoostQuery::new(expansion, EXPANSION_WEIGHT))),
-            (None, None) => None,
+            ])),
+            (Some(main), None) => main,
+            (None, Some(expansion)) => Box::new(BoostQuery::new(expansion, EXPANSION_WEIGHT)),
+            (None, None) => return None,
+        };
+        match search.jurisdiction {
+            Some(named) if !named.excluded.is_empty() => {
+                // Other jurisdictions are left out in the query itself, so that every candidate
+                // it returns is admissible (filtering afterwards would leave few of them).
+                let field = self.index.schema().jurisdiction_key;
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
+                clauses.extend(named.excluded.iter().map(|other| {
+                    let term = Term::from_field_text(field, &jurisdiction_key(other));
+                    let excluded: Box<dyn Query> =
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+                    (Occur::MustNot, excluded)
+                }));
+                Some(Box::new(BooleanQuery::new(clauses)))
+            }
+            _ => Some(query),
         }
     }
 
@@ -145,6 +171,34 @@ impl<'a> Retriever<'a> {
             .collect();
         let total = weighted.iter().map(|(_, idf)| idf).sum();
         QuestionTerms { weighted, total }
+    }
+
+    /// The question's terms that are part of the place name it used ("テキ", "キサ", "サス" of
+    /// "テキサス"), and whether they count. A passage of the named jurisdiction covers them,
+    /// whatever name it uses, and one of a wider jurisdiction does not (Texas's page is about
+    /// Texas, the United States page is not). When the named jurisdiction is not within another
+    /// of the corpus ("États-Unis" in a United States corpus), the name says nothing about which
+    /// passage answers, so its terms are left out of the question instead.
+    fn place_terms(question: &mut QuestionTerms, named: Option<&NamedJurisdiction>) -> Vec<String> {
+        let Some(named) = named else {
+            return Vec::new();
+        };
+        let place: String = named.named_as.split_whitespace().collect();
+        let is_place = |term: &str| {
+            let form: String = match_form(term).split_whitespace().collect();
+            !form.is_empty() && place.contains(&form)
+        };
+        if named.wider.is_empty() {
+            question.weighted.retain(|(term, _)| !is_place(term));
+            question.total = question.weighted.iter().map(|(_, idf)| idf).sum();
+            return Vec::new();
+        }
+        question
+            .weighted
+            .iter()
+            .filter(|(term, _)| is_place(term))
+            .map(|(term, _)| term.clone())
+            .collect()
     }
 
     fn coverage(&self, question: &QuestionTerms, passage_terms: &HashSet<String>) -> f32 {
@@ -214,12 +268,13 @@ impl<'a> Retriever<'a> {
         let best_score = top
             .first()
             .map_or(1.0, |(score, _)| score.max(f32::EPSILON));
-        let question = self.question_terms(
+        let mut question = self.question_terms(
             &searcher,
             search.language,
             search.text,
             search.function_terms,
         );
+        let place_terms = Self::place_terms(&mut question, search.jurisdiction);
         let synonyms = self.synonym_terms(search.language, search.synonyms);
         let mut kept: Vec<(Candidate, HashSet<String>)> = Vec::new();
         let mut sections_seen = HashSet::new();
@@ -229,7 +284,7 @@ impl<'a> Retriever<'a> {
             }
             let passage = self.index.passage_at(&searcher, address)?;
             if let (Some(named), Some(own)) = (search.jurisdiction, passage.jurisdiction.as_deref())
-                && !same_jurisdiction(named, own)
+                && !named.admits(own)
             {
                 continue;
             }
@@ -246,8 +301,13 @@ impl<'a> Retriever<'a> {
             {
                 continue;
             }
-            let confidence =
-                self.coverage(&question, &Self::with_synonyms(terms.clone(), &synonyms));
+            let mut covered = Self::with_synonyms(terms.clone(), &synonyms);
+            if let (Some(named), Some(own)) = (search.jurisdiction, passage.jurisdiction.as_deref())
+                && named.is_itself(own)
+            {
+                covered.extend(place_terms.iter().cloned());
+            }
+            let confidence = self.coverage(&question, &covered);
             kept.push((
                 Candidate {
                     passage,
@@ -260,8 +320,16 @@ impl<'a> Retriever<'a> {
         let mut candidates: Vec<Candidate> =
             kept.into_iter().map(|(candidate, _)| candidate).collect();
         let ranking = |candidate: &Candidate| {
+            let own_place = match (
+                search.jurisdiction,
+                candidate.passage.jurisdiction.as_deref(),
+            ) {
+                (Some(named), Some(own)) if named.is_itself(own) => OWN_JURISDICTION_PREFERENCE,
+                _ => 0.0,
+            };
             (1.0 - CONFIDENCE_IN_RANKING) * candidate.score / best_score
                 + CONFIDENCE_IN_RANKING * candidate.confidence
+                + own_place
         };
         candidates.sort_by(|a, b| ranking(b).total_cmp(&ranking(a)));
         Ok(candidates)
@@ -339,11 +407,6 @@ pub fn claim_similarity(message_covered: f32, claim_covered: f32, forwarded: boo
     }
     (message_weight + claim_weight)
         / (message_weight / message_covered + claim_weight / claim_covered)
-}
-
-fn same_jurisdiction(named: &str, own: &str) -> bool {
-    votecheck_index::schema::jurisdiction_key(named)
-        == votecheck_index::schema::jurisdiction_key(own)
 }
 
 /// Share of the smaller term set found in the other.
