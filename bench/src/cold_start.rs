@@ -1,0 +1,221 @@
+//! `cold-start`: the release `bootstrap` against a hello-world `lambda_runtime` function
+//! (`hello-lambda`, same profile), each started as a process against a local Lambda Runtime API
+//! `runs` times, interleaved; the time from process start to the first answered event (a webhook
+//! verification request, which needs no network), the binary sizes and peak resident memory.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde_json::json;
+use votecheck_end_to_end::lambda_runtime_api::{Invocation, RuntimeApi};
+use votecheck_index_builder::{BuildOptions, build_index};
+
+use crate::common::{build_release, corpus_label, median, process_peak_rss_mib};
+
+/// The app secret the benchmarks sign webhooks with.
+pub const APP_SECRET: &str = "bench-secret";
+/// The verify token of the handshake event.
+pub const VERIFY_TOKEN: &str = "bench-verify";
+
+/// What one `cold-start` run found.
+#[derive(Debug, Clone)]
+pub struct ColdStartFigures {
+    pub corpus: PathBuf,
+    pub runs: usize,
+    pub bootstrap_median_ms: f64,
+    pub hello_median_ms: f64,
+    pub bootstrap_bytes: u64,
+    pub hello_bytes: u64,
+    pub bootstrap_peak_rss_mib: f64,
+    pub hello_peak_rss_mib: f64,
+}
+
+impl ColdStartFigures {
+    pub fn ratio(&self) -> f64 {
+        self.bootstrap_median_ms / self.hello_median_ms
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "corpus": corpus_label(&self.corpus),
+            "runs": self.runs,
+            "bootstrap_median_ms": self.bootstrap_median_ms,
+            "hello_world_median_ms": self.hello_median_ms,
+            "ratio": self.ratio(),
+            "bootstrap_bytes": self.bootstrap_bytes,
+            "hello_world_bytes": self.hello_bytes,
+            "bootstrap_peak_rss_after_first_event_mib": self.bootstrap_peak_rss_mib,
+            "hello_world_peak_rss_after_first_event_mib": self.hello_peak_rss_mib,
+        })
+    }
+
+    pub fn print(&self) {
+        let megabytes = |bytes: u64| bytes as f64 / 1_000_000.0;
+        println!();
+        println!("| figure | bootstrap | hello-world | ratio |");
+        println!("|---|---|---|---|");
+        println!(
+            "| cold start to first answered event, median of {} | {:.1} ms | {:.1} ms | {:.2} |",
+            self.runs,
+            self.bootstrap_median_ms,
+            self.hello_median_ms,
+            self.ratio()
+        );
+        println!(
+            "| binary size | {:.1} MB | {:.1} MB | |",
+            megabytes(self.bootstrap_bytes),
+            megabytes(self.hello_bytes)
+        );
+        println!(
+            "| peak RSS after the first event | {:.1} MiB | {:.1} MiB | |",
+            self.bootstrap_peak_rss_mib, self.hello_peak_rss_mib
+        );
+    }
+}
+
+/// Builds the two release binaries the cold-start benchmark compares and returns their paths.
+pub fn build_lambda_binaries() -> anyhow::Result<(PathBuf, PathBuf)> {
+    let directory = build_release(&[
+        ("votecheck-webhook", "bootstrap"),
+        ("votecheck-bench", "hello-lambda"),
+    ])?;
+    Ok((directory.join("bootstrap"), directory.join("hello-lambda")))
+}
+
+/// The Lambda environment of the benchmarks: no AWS account, DynamoDB and the Graph API at
+/// `dynamodb` and `graph` (unreachable addresses when an event needs neither).
+pub fn lambda_environment(index_dir: &Path, dynamodb: &str, graph: &str) -> Vec<(String, String)> {
+    [
+        ("AWS_LAMBDA_FUNCTION_NAME", "votecheck"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "bench"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "bench"),
+        ("AWS_SECRET_ACCESS_KEY", "bench"),
+        ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb),
+        ("VOTECHECK_TABLE_NAME", "votecheck-bench"),
+        ("WHATSAPP_PHONE_NUMBER_ID", "109000000000001"),
+        ("VOTECHECK_GRAPH_BASE_URL", graph),
+        ("WHATSAPP_ACCESS_TOKEN", "bench-token"),
+        ("WHATSAPP_APP_SECRET", APP_SECRET),
+        ("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN),
+        ("VOTECHECK_ID_SALT", "bench-salt"),
+        ("VOTECHECK_RATE_LIMIT", "1000000/60"),
+    ]
+    .iter()
+    .map(|(key, value)| (key.to_string(), value.to_string()))
+    .chain(std::iter::once((
+        "VOTECHECK_INDEX_DIR".to_string(),
+        index_dir.display().to_string(),
+    )))
+    .collect()
+}
+
+/// The Function URL request context of a benchmark event.
+pub fn request_context(method: &str) -> serde_json::Value {
+    json!({
+        "http": {"method": method, "path": "/", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "bench"},
+        "accountId": "anonymous", "apiId": "bench", "domainName": "bench", "domainPrefix": "bench",
+        "requestId": "bench", "routeKey": "$default", "stage": "$default",
+        "time": "28/Nov/2026:12:00:00 +0000", "timeEpoch": 0
+    })
+}
+
+/// The Function URL event of a webhook verification request.
+pub fn handshake_event() -> serde_json::Value {
+    json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": "/",
+        "rawQueryString": format!("hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=42"),
+        "headers": {}, "isBase64Encoded": false,
+        "requestContext": request_context("GET"),
+    })
+}
+
+/// Starts a Lambda function process against `api`, with its output discarded.
+pub fn start_function(
+    binary: &Path,
+    api: &RuntimeApi,
+    env: &[(String, String)],
+) -> anyhow::Result<std::process::Child> {
+    std::process::Command::new(binary)
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("VOTECHECK_SSM_PREFIX")
+        .envs(
+            env.iter()
+                .map(|(key, value)| (key.as_str(), value.as_str())),
+        )
+        .env("AWS_LAMBDA_RUNTIME_API", api.address())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))
+}
+
+/// Starts `binary` against `api`, times the first answered event, returns (ms, peak RSS MiB).
+fn one_cold_start(
+    binary: &Path,
+    api: &RuntimeApi,
+    env: &[(String, String)],
+    event: &serde_json::Value,
+) -> anyhow::Result<(f64, Option<f64>)> {
+    let started = std::time::Instant::now();
+    let mut child = start_function(binary, api, env)?;
+    let outcome = api.invoke(event.clone(), std::time::Duration::from_secs(30));
+    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+    let peak = process_peak_rss_mib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    anyhow::ensure!(
+        matches!(outcome, Invocation::Response(_)),
+        "{} did not answer: {outcome:?}",
+        binary.display()
+    );
+    Ok((elapsed, peak))
+}
+
+pub fn file_bytes(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |metadata| metadata.len())
+}
+
+/// Times `runs` cold starts of each binary, interleaved, with the index of `corpus`.
+pub fn measure(
+    corpus: &Path,
+    runs: usize,
+    bootstrap: &Path,
+    hello: &Path,
+) -> anyhow::Result<ColdStartFigures> {
+    let work = tempfile::tempdir()?;
+    let index_dir = work.path().join("index");
+    build_index(corpus, &index_dir, &BuildOptions::default(), &mut |_| {})
+        .with_context(|| format!("building {}", corpus.display()))?;
+    let lambda_env = lambda_environment(&index_dir, "http://127.0.0.1:9", "http://127.0.0.1:9");
+    let event = handshake_event();
+    let api = RuntimeApi::start();
+    let mut bootstrap_ms = Vec::new();
+    let mut hello_ms = Vec::new();
+    let mut bootstrap_peak: f64 = 0.0;
+    let mut hello_peak: f64 = 0.0;
+    for _ in 0..runs {
+        // Interleaved, so that both see the same machine state.
+        let (elapsed, peak) = one_cold_start(bootstrap, &api, &lambda_env, &event)?;
+        bootstrap_ms.push(elapsed);
+        bootstrap_peak = bootstrap_peak.max(peak.unwrap_or(0.0));
+        let (elapsed, peak) = one_cold_start(hello, &api, &lambda_env, &event)?;
+        hello_ms.push(elapsed);
+        hello_peak = hello_peak.max(peak.unwrap_or(0.0));
+    }
+    Ok(ColdStartFigures {
+        corpus: corpus.to_path_buf(),
+        runs,
+        bootstrap_median_ms: median(&mut bootstrap_ms),
+        hello_median_ms: median(&mut hello_ms),
+        bootstrap_bytes: file_bytes(bootstrap),
+        hello_bytes: file_bytes(hello),
+        bootstrap_peak_rss_mib: bootstrap_peak,
+        hello_peak_rss_mib: hello_peak,
+    })
+}
