@@ -40,12 +40,12 @@ cfn_lint() { # TEMPLATE (SAM): lints the template and its transform
     sam_transform "$1" "$prefix" && .venv-infra/bin/cfn-lint "$1" "$prefix-transformed.json"
 }
 checkov_cloudformation() { # FILE LABEL
-    .venv-infra/bin/checkov --config-file infra/.checkov.yaml -f "$1" --framework cloudformation -o json \
+    .venv-infra/bin/checkov --config-file infra/.checkov.yaml --skip-download -f "$1" --framework cloudformation -o json \
         > "$out/checkov-$2.json" 2> "$out/checkov-$2.log" || true
     python3 infra/checks/checkov_gate.py "$out/checkov-$2.json" "$2"
 }
 checkov_terraform() { # DIRECTORY LABEL
-    .venv-infra/bin/checkov --config-file infra/.checkov.yaml -d "$1" --framework terraform -o json \
+    .venv-infra/bin/checkov --config-file infra/.checkov.yaml --skip-download -d "$1" --framework terraform -o json \
         > "$out/checkov-$2.json" 2> "$out/checkov-$2.log" || true
     python3 infra/checks/checkov_gate.py "$out/checkov-$2.json" "$2"
 }
