@@ -283,6 +283,10 @@ impl<S: TokenStream> TokenStream for DiacriticFolderStream<S> {
 /// Removes accents from Latin letters and optional vowel marks from Arabic; leaves every other
 /// combining mark (Indic vowel signs, for instance) in place.
 fn fold_diacritics(word: &str) -> String {
+    if word.is_ascii() {
+        // No marks to fold, and NFD/NFC leave ASCII unchanged.
+        return word.to_string();
+    }
     let mut out = String::with_capacity(word.len());
     let mut base_is_latin = false;
     for character in word.nfd() {
