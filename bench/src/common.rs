@@ -112,6 +112,28 @@ fn read_peak_rss(status_path: &str) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// CPU time (user + system) a running process has used so far, in seconds (Linux
+/// `/proc/PID/stat`, at the usual 100 clock ticks per second).
+pub fn process_cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name (which may contain spaces) start with the state, field 3;
+    // utime and stime are fields 14 and 15.
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user + system) / 100.0)
+}
+
+/// The 1-minute load average of the machine (other work running beside a benchmark shows here).
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Resets this process's peak resident set size to its current one (Linux: writing 5 to
 /// `/proc/self/clear_refs`), so that one run of several benchmarks reports each one's own peak.
 /// Returns whether it worked.

@@ -267,7 +267,10 @@ fn all(
     println!("machine: {machine}");
     let corpora = corpora();
     let main_corpus = corpora[0].clone();
-    let mut run = summary::FullRun::default();
+    let mut run = summary::FullRun {
+        load_average: (common::load_average(), None),
+        ..summary::FullRun::default()
+    };
 
     run.index_build = stage(&mut run, "index build", || {
         let figures = index_build::measure(&main_corpus, 3, false)?;
@@ -305,6 +308,7 @@ fn all(
         }
     }
 
+    run.load_average.1 = common::load_average();
     run.print(machine, &date);
     let report = report_directory()?.join("report.json");
     write_json(&report, &run.to_json(machine, &date))?;

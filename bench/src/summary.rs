@@ -87,6 +87,9 @@ pub struct FullRun {
     pub webhooks: Vec<WebhookFigures>,
     /// (benchmark, what went wrong)
     pub failures: Vec<(String, String)>,
+    /// The machine's 1-minute load average at the start and at the end of the run: anything
+    /// else running (a build) takes CPU from the benchmarks.
+    pub load_average: (Option<f64>, Option<f64>),
 }
 
 /// `1234567` as `1,234,567`.
@@ -300,6 +303,20 @@ fn webhook_rows(webhook: &WebhookFigures, machine: &Machine, rows: &mut Vec<Row>
             Status::Missed(format!("{} not answered", thousands(not_answered)))
         },
     ));
+    if let Some(cpu) = webhook.server_cpu_ms_per_request() {
+        rows.push(row(
+            &area,
+            "votecheck serve CPU time per request",
+            format!("{cpu:.2} ms"),
+            format!(
+                "at most {} req/s on {} cores with nothing else running",
+                thousands((machine.cores as f64 * 1000.0 / cpu).round() as u64),
+                machine.cores
+            ),
+            "",
+            Status::NoTarget,
+        ));
+    }
     if let Some(peak) = webhook.server_peak_rss_mib {
         rows.push(row(
             &area,
@@ -436,6 +453,12 @@ impl FullRun {
         println!();
         println!("votecheck benchmarks, {date}");
         println!("machine: {machine}");
+        let load = |value: Option<f64>| value.map_or("?".to_string(), |load| format!("{load:.2}"));
+        println!(
+            "load average (1 min) at start / end: {} / {}",
+            load(self.load_average.0),
+            load(self.load_average.1)
+        );
         println!();
         println!("| area | figure | votecheck | peer / baseline | target | status |");
         println!("|---|---|---|---|---|---|");
@@ -475,6 +498,7 @@ impl FullRun {
         json!({
             "date": date,
             "machine": {"cores": machine.cores, "cpu": machine.cpu},
+            "load_average": {"start": self.load_average.0, "end": self.load_average.1},
             "table": rows,
             "index_build": self.index_build.as_ref().map(IndexBuildFigures::to_json),
             "answer": self.answers.iter().map(AnswerFigures::to_json).collect::<Vec<_>>(),

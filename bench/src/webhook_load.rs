@@ -27,7 +27,9 @@ use votecheck_engine::eval::parse_cases;
 use votecheck_index_builder::{BuildOptions, build_index};
 
 use crate::cold_start::APP_SECRET;
-use crate::common::{corpus_label, ensure_tool, process_peak_rss_mib};
+use crate::common::{
+    corpus_label, ensure_tool, load_average, process_cpu_seconds, process_peak_rss_mib,
+};
 
 /// How the load is generated.
 #[derive(Debug, Clone)]
@@ -64,6 +66,10 @@ pub struct WebhookFigures {
     /// Messages by outcome, from the server's own counters.
     pub outcomes: BTreeMap<String, u64>,
     pub server_peak_rss_mib: Option<f64>,
+    /// CPU time the server used while `wrk` ran.
+    pub server_cpu_seconds: Option<f64>,
+    /// The machine's 1-minute load average just before the load started.
+    pub load_average_before: Option<f64>,
 }
 
 /// Outcomes that are not an answer by the engine.
@@ -113,10 +119,21 @@ impl WebhookFigures {
         NOT_ANSWERED.iter().map(|name| self.outcome(name)).sum()
     }
 
+    /// Server CPU time per request, in milliseconds.
+    pub fn server_cpu_ms_per_request(&self) -> Option<f64> {
+        let requests = self.statuses.values().sum::<u64>().max(self.requests);
+        self.server_cpu_seconds
+            .filter(|_| requests > 0)
+            .map(|seconds| seconds * 1000.0 / requests as f64)
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         json!({
             "corpus": corpus_label(&self.corpus),
             "load_generator": "wrk",
+            "load_average_before": self.load_average_before,
+            "server_cpu_seconds": self.server_cpu_seconds,
+            "server_cpu_ms_per_request": self.server_cpu_ms_per_request(),
             "connections": self.options.connections,
             "threads": self.options.threads,
             "duration_seconds": self.options.duration_seconds,
@@ -184,6 +201,12 @@ impl WebhookFigures {
         );
         if let Some(peak) = self.server_peak_rss_mib {
             println!("| votecheck serve peak RSS | {peak:.1} MiB |");
+        }
+        if let Some(cpu) = self.server_cpu_ms_per_request() {
+            println!("| votecheck serve CPU time per request | {cpu:.2} ms |");
+        }
+        if let Some(load) = self.load_average_before {
+            println!("| machine load average before the run | {load:.2} |");
         }
     }
 }
@@ -554,6 +577,8 @@ pub fn measure(
         "the check message was not answered: {outcomes_before:?}"
     );
 
+    let load_average_before = load_average();
+    let cpu_before = process_cpu_seconds(server.child.id());
     let started = Instant::now();
     let output = Command::new("wrk")
         .arg("--threads")
@@ -584,6 +609,9 @@ pub fn measure(
     let figures: serde_json::Value =
         serde_json::from_str(line).with_context(|| format!("wrk's figures: {line}"))?;
     let number = |key: &str| figures[key].as_f64().unwrap_or(0.0);
+    let server_cpu_seconds = process_cpu_seconds(server.child.id())
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     let server_peak_rss_mib = process_peak_rss_mib(server.child.id());
     let (outcomes_after, statuses_after) = server_counters(server.address)?;
     drop(server);
@@ -611,6 +639,8 @@ pub fn measure(
         statuses: subtract(&statuses_after, &statuses_before),
         outcomes: subtract(&outcomes_after, &outcomes_before),
         server_peak_rss_mib,
+        server_cpu_seconds,
+        load_average_before,
     })
 }
 
