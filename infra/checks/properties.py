@@ -94,12 +94,15 @@ def code_facts(repository, problems):
     metrics = source_text(repository, "functions/webhook/src/metrics.rs")
     namespace = re.search(r'pub const NAMESPACE: &str = "([^"]+)"', metrics)
     problems.check(namespace, "functions/webhook/src/metrics.rs", "no NAMESPACE constant")
+    dimension = re.search(r'pub const FUNCTION_DIMENSION: &str = "([^"]+)"', metrics)
+    problems.check(dimension, "functions/webhook/src/metrics.rs", "no FUNCTION_DIMENSION constant")
     emitted = set()
     for relative in ("functions/graph/src/error.rs", "functions/webhook/src/handler.rs", "functions/webhook/src/metrics.rs"):
         emitted |= set(re.findall(r'"(graph_[a-z_]+)"', source_text(repository, relative)))
     return {
         "table": load(os.path.join(repository, "functions/store/table-definition.json")),
         "namespace": namespace.group(1) if namespace else None,
+        "dimension": dimension.group(1) if dimension else None,
         "metrics": emitted,
     }
 
@@ -391,6 +394,16 @@ def check_cfn_alarms(where, cfn, facts, problems):
         for query in alarm.get("Metrics", [])
         if "MetricStat" in query
     }
+    # Our metrics carry the function's name as a dimension; an alarm without it watches nothing.
+    ours = [alarm for alarm in alarms if alarm.get("Namespace") == facts["namespace"]] + [
+        query["MetricStat"]["Metric"]
+        for alarm in alarms
+        for query in alarm.get("Metrics", [])
+        if "MetricStat" in query and query["MetricStat"]["Metric"].get("Namespace") == facts["namespace"]
+    ]
+    for metric in ours:
+        names = [dimension.get("Name") for dimension in metric.get("Dimensions") or []]
+        problems.check(names == [facts["dimension"]], where, f"{metric.get('MetricName')}: dimension {facts['dimension']} (the code's), not {names}")
     check_alarm_metrics(where, single, in_math, facts, problems)
 
 
@@ -502,6 +515,10 @@ def check_terraform(path, module, facts, problems):
             for content in query.get("metric_query", {}).get("content", []):
                 for metric in blocks(content, "metric"):
                     problems.check(metric.get("namespace") == facts["namespace"], where, "metric query namespace")
+                    problems.check(list((metric.get("dimensions") or {}).keys()) == [facts["dimension"]], where, f"metric query dimension {facts['dimension']}")
+    for alarm in alarms:
+        if alarm.get("namespace") == facts["namespace"]:
+            problems.check(list((alarm.get("dimensions") or {}).keys()) == [facts["dimension"]], where, f"{alarm.get('metric_name')}: dimension {facts['dimension']}")
     check_alarm_metrics(where, single, in_math, facts, problems)
 
     outputs = module.get("output", {})

@@ -1,6 +1,7 @@
 # Alarms of the votecheck module: function errors and throttles (AWS/Lambda), and the function's
-# own EMF metrics (namespace votecheck, no dimensions: functions/webhook/src/metrics.rs) for
-# replies failing at the Graph API and for an expired WhatsApp access token. They notify
+# own EMF metrics (namespace votecheck, dimension `function` = the function's name, so two
+# deployments in one account and region keep apart: functions/webhook/src/metrics.rs) for replies
+# failing at the Graph API and for an expired WhatsApp access token. They notify
 # `alarm_topic_arn` when it is set.
 
 locals {
@@ -75,6 +76,7 @@ resource "aws_cloudwatch_metric_alarm" "graph_failures" {
       metric {
         namespace   = "votecheck"
         metric_name = metric_query.value
+        dimensions  = { function = aws_lambda_function.webhook.function_name }
         period      = 300
         stat        = "Sum"
       }
@@ -89,6 +91,7 @@ resource "aws_cloudwatch_metric_alarm" "token_expired" {
   alarm_description   = "votecheck ${var.name} - the WhatsApp access token has expired; replace ${var.ssm_prefix}/whatsapp-access-token"
   namespace           = "votecheck"
   metric_name         = "graph_token_expired"
+  dimensions          = { function = aws_lambda_function.webhook.function_name }
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1

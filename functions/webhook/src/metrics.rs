@@ -2,7 +2,8 @@
 //! CloudWatch Logs turns into metrics without any API call. Counts by outcome (answer,
 //! fact_check, no_answer...), duplicates, rate-limited messages, failures by cause
 //! (`graph_outside_window`, `graph_token_expired`...), and the invocation's latency. The alarms
-//! of the infrastructure templates watch these names.
+//! of the infrastructure templates watch these names, with the dimension `function` (the Lambda
+//! function's name), so two deployments in one account and region keep apart.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,9 @@ use crate::handler::MessageOutcome;
 
 /// The metrics namespace.
 pub const NAMESPACE: &str = "votecheck";
+
+/// The dimension every metric carries: the function's name.
+pub const FUNCTION_DIMENSION: &str = "function";
 
 /// The metric name an outcome is counted under.
 pub fn metric_name(outcome: &MessageOutcome) -> String {
@@ -23,8 +27,9 @@ pub fn metric_name(outcome: &MessageOutcome) -> String {
     }
 }
 
-/// The EMF line for one invocation.
+/// The EMF line for one invocation of the function named `function`.
 pub fn emf_line(
+    function: &str,
     outcomes: &[MessageOutcome],
     status: u16,
     latency_ms: f64,
@@ -44,11 +49,16 @@ pub fn emf_line(
         document.insert(name.clone(), serde_json::json!(count));
     }
     document.insert("WebhookLatency".to_string(), serde_json::json!(latency_ms));
+    document.insert(FUNCTION_DIMENSION.to_string(), serde_json::json!(function));
     document.insert(
         "_aws".to_string(),
         serde_json::json!({
             "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{"Namespace": NAMESPACE, "Dimensions": [[]], "Metrics": metrics}],
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [[FUNCTION_DIMENSION]],
+                "Metrics": metrics,
+            }],
         }),
     );
     serde_json::Value::Object(document).to_string()
@@ -73,7 +83,7 @@ mod tests {
             MessageOutcome::Duplicate,
         ];
         let line: serde_json::Value =
-            serde_json::from_str(&emf_line(&outcomes, 200, 12.5, 1_000)).unwrap();
+            serde_json::from_str(&emf_line("votecheck-prod", &outcomes, 200, 12.5, 1_000)).unwrap();
         assert_eq!(line["outcome_answer"], 2);
         assert_eq!(line["graph_token_expired"], 1);
         assert_eq!(line["duplicate"], 1);
@@ -85,8 +95,13 @@ mod tests {
             .map(|metric| metric["Name"].as_str().unwrap())
             .collect();
         assert!(declared.contains(&"outcome_answer") && declared.contains(&"WebhookLatency"));
+        assert_eq!(line["function"], "votecheck-prod");
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            serde_json::json!([["function"]])
+        );
         let rejected: serde_json::Value =
-            serde_json::from_str(&emf_line(&[], 401, 1.0, 1)).unwrap();
+            serde_json::from_str(&emf_line("votecheck-prod", &[], 401, 1.0, 1)).unwrap();
         assert_eq!(rejected["rejected_401"], 1);
     }
 }

@@ -41,10 +41,14 @@ async fn main() -> Result<(), Error> {
         }
     };
     info!(init_ms = started.elapsed().as_millis() as u64, "ready");
+    // The metrics' dimension: set by Lambda; "votecheck" when run by hand.
+    let function: Arc<str> = std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+        .unwrap_or_else(|_| "votecheck".to_string())
+        .into();
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<LambdaFunctionUrlRequest>| {
-            let handler = handler.clone();
-            async move { Ok::<_, Error>(invoke(&handler, event.payload).await) }
+            let (handler, function) = (handler.clone(), function.clone());
+            async move { Ok::<_, Error>(invoke(&handler, &function, event.payload).await) }
         },
     ))
     .await
@@ -102,7 +106,11 @@ async fn build_handler() -> anyhow::Result<Handler> {
 }
 
 /// One Function URL invocation: request → handler → response, plus the EMF metrics line.
-async fn invoke(handler: &Handler, event: LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
+async fn invoke(
+    handler: &Handler,
+    function: &str,
+    event: LambdaFunctionUrlRequest,
+) -> LambdaFunctionUrlResponse {
     let started = Instant::now();
     let method = match event.request_context.http.method.as_deref() {
         Some("GET") => Method::Get,
@@ -127,7 +135,7 @@ async fn invoke(handler: &Handler, event: LambdaFunctionUrlRequest) -> LambdaFun
         .map_or(0, |elapsed| elapsed.as_millis() as i64);
     println!(
         "{}",
-        emf_line(&outcomes, response.status, latency_ms, now_ms)
+        emf_line(function, &outcomes, response.status, latency_ms, now_ms)
     );
     info!(
         status = response.status,
