@@ -133,12 +133,14 @@ pub fn handshake_event() -> serde_json::Value {
     })
 }
 
-/// Starts a Lambda function process against `api`, with its output discarded.
+/// Starts a Lambda function process against `api`, its output going to `log`.
 pub fn start_function(
     binary: &Path,
     api: &RuntimeApi,
     env: &[(String, String)],
+    log: &Path,
 ) -> anyhow::Result<std::process::Child> {
+    let log = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
     std::process::Command::new(binary)
         .env_remove("AWS_ENDPOINT_URL")
         .env_remove("AWS_PROFILE")
@@ -149,21 +151,27 @@ pub fn start_function(
                 .map(|(key, value)| (key.as_str(), value.as_str())),
         )
         .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
         .spawn()
         .with_context(|| format!("starting {}", binary.display()))
 }
 
-/// Starts `binary` against `api`, times the first answered event, returns (ms, peak RSS MiB).
+/// Starts `binary` against a fresh Runtime API, times the first answered event, returns (ms,
+/// peak RSS MiB).
+///
+/// Each start gets its own Runtime API: a function killed right after answering may already
+/// have asked for its next event, and a shared API could hand the next start's event to that
+/// dead connection.
 fn one_cold_start(
     binary: &Path,
-    api: &RuntimeApi,
     env: &[(String, String)],
     event: &serde_json::Value,
 ) -> anyhow::Result<(f64, Option<f64>)> {
+    let api = &RuntimeApi::start();
+    let log = tempfile::NamedTempFile::new()?;
     let started = std::time::Instant::now();
-    let mut child = start_function(binary, api, env)?;
+    let mut child = start_function(binary, api, env, log.path())?;
     let outcome = api.invoke(event.clone(), std::time::Duration::from_secs(30));
     let elapsed = started.elapsed().as_secs_f64() * 1000.0;
     let peak = process_peak_rss_mib(child.id());
@@ -171,8 +179,9 @@ fn one_cold_start(
     let _ = child.wait();
     anyhow::ensure!(
         matches!(outcome, Invocation::Response(_)),
-        "{} did not answer: {outcome:?}",
-        binary.display()
+        "{} did not answer: {outcome:?}; it printed: {}",
+        binary.display(),
+        std::fs::read_to_string(log.path()).unwrap_or_default()
     );
     Ok((elapsed, peak))
 }
@@ -194,17 +203,16 @@ pub fn measure(
         .with_context(|| format!("building {}", corpus.display()))?;
     let lambda_env = lambda_environment(&index_dir, "http://127.0.0.1:9", "http://127.0.0.1:9");
     let event = handshake_event();
-    let api = RuntimeApi::start();
     let mut bootstrap_ms = Vec::new();
     let mut hello_ms = Vec::new();
     let mut bootstrap_peak: f64 = 0.0;
     let mut hello_peak: f64 = 0.0;
     for _ in 0..runs {
         // Interleaved, so that both see the same machine state.
-        let (elapsed, peak) = one_cold_start(bootstrap, &api, &lambda_env, &event)?;
+        let (elapsed, peak) = one_cold_start(bootstrap, &lambda_env, &event)?;
         bootstrap_ms.push(elapsed);
         bootstrap_peak = bootstrap_peak.max(peak.unwrap_or(0.0));
-        let (elapsed, peak) = one_cold_start(hello, &api, &lambda_env, &event)?;
+        let (elapsed, peak) = one_cold_start(hello, &lambda_env, &event)?;
         hello_ms.push(elapsed);
         hello_peak = hello_peak.max(peak.unwrap_or(0.0));
     }

@@ -217,7 +217,8 @@ fn peak_rss_over_events(
     events: &[serde_json::Value],
 ) -> anyhow::Result<f64> {
     let api = RuntimeApi::start();
-    let mut child = start_function(binary, &api, env)?;
+    let log = tempfile::NamedTempFile::new()?;
+    let mut child = start_function(binary, &api, env, log.path())?;
     let mut problem = None;
     for event in events {
         match api.invoke(event.clone(), Duration::from_secs(30)) {
@@ -226,7 +227,11 @@ fn peak_rss_over_events(
                     .as_u64()
                     .is_none_or(|status| status == 200) => {}
             other => {
-                problem = Some(format!("{} answered {other:?}", binary.display()));
+                problem = Some(format!(
+                    "{} answered {other:?}; it printed: {}",
+                    binary.display(),
+                    std::fs::read_to_string(log.path()).unwrap_or_default()
+                ));
                 break;
             }
         }
