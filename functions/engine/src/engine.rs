@@ -241,6 +241,7 @@ impl Engine {
                     limit: 1,
                     function_terms: self.lexicon.function_stems(language),
                     synonyms: &expansion.synonyms,
+                    concepts: &[],
                 })
                 .ok()
                 .and_then(|candidates| candidates.first().map(|candidate| candidate.confidence))
@@ -383,6 +384,7 @@ impl Engine {
             limit: 1,
             function_terms,
             synonyms: &expansion.synonyms,
+            concepts: &[],
         };
         let fact_checks = retriever
             .fact_checks(&fact_search, context.forwarded)
@@ -400,6 +402,7 @@ impl Engine {
                 limit: MAX_CITATIONS + 1,
                 function_terms,
                 synonyms: &expansion.synonyms,
+                concepts: &[],
             })
             .unwrap_or_default();
         // The deployment's default language stands in only when the corpus has nothing in the
@@ -408,9 +411,11 @@ impl Engine {
         let mut fallback = false;
         if own != default && !self.corpus_languages.contains(&own) {
             let concepts = self.lexicon.concept_terms(&expansion.concepts, &default);
-            let explained = self.lexicon.explained_share(message, language, &expansion);
-            if !concepts.is_empty() {
-                let fallback_candidates = retriever
+            // The concepts stand for only part of the question: a passage's confidence is the
+            // share of the question explained by the concepts it covers.
+            let shares = self.lexicon.concept_shares(&expansion, &default);
+            if !concepts.is_empty() && !shares.is_empty() {
+                candidates = retriever
                     .passages(&Search {
                         text: &concepts,
                         language: &default,
@@ -420,17 +425,9 @@ impl Engine {
                         limit: MAX_CITATIONS + 1,
                         function_terms: self.lexicon.function_stems(&default),
                         synonyms: &[],
+                        concepts: &shares,
                     })
                     .unwrap_or_default();
-                // The concepts stand for only part of the question: confidence is scaled by the
-                // share of the question they explain.
-                candidates = fallback_candidates
-                    .into_iter()
-                    .map(|mut candidate| {
-                        candidate.confidence *= explained;
-                        candidate
-                    })
-                    .collect();
                 fallback = true;
             }
         }

@@ -2,15 +2,34 @@
 //! ballot", "absentee ballot", "postal vote"), per language, kept as data in
 //! `data/lexicon/<lang>.toml`. A question that contains one term of a group is expanded with the
 //! other terms of the group, at a lower weight than the words the citizen typed.
+//!
+//! Terms are matched on **units**, not on the text as written: in scripts written with spaces a
+//! unit is a word as the language's analyzer makes it (stemmed where the language stems, so
+//! "votaciones" matches "votación" and "почте" matches "почта"); in scripts written without
+//! spaces (Han, kana, Hangul) a unit is one character, so a term matches wherever its characters
+//! occur in a row ("투표소는" contains "투표소"). A word also matches a lexicon stem of at least
+//! [`PREFIXED_STEM_CHARS`] characters that it ends with: the same word with a prefix (Russian
+//! verb aspect, "проголосовать" for "голосовать"; Arabic clitics, "بالبريد" for "البريد").
+//!
+//! The units a question's concepts explain ([`Expansion::concept_shares`]) tell how much of the
+//! question the concepts stand for, which is what an answer in another language can be sure of.
 
 use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
-use votecheck_index::analysis::{language_analyzer, terms, terms_with};
+use tantivy::tokenizer::TextAnalyzer;
+use unicode_normalization::char::is_combining_mark;
+use votecheck_index::analysis::{language_analyzer, normalize_word, terms, terms_with};
 use votecheck_index::language::primary_subtag;
 
 use crate::EngineError;
-use crate::text::{contains_phrase, normalize_phrase};
+use crate::retrieval::FUNCTION_WORD_WEIGHT;
+use crate::text::{contains_phrase, is_spaceless_script, normalize_phrase};
+
+/// A question word that ends with a lexicon stem at least this long (in characters) matches it:
+/// the same word with a prefix. Shorter stems would match unrelated words ("count" in
+/// "discount").
+pub const PREFIXED_STEM_CHARS: usize = 6;
 
 const LEXICON_FILES: &[(&str, &str)] = &[
     ("en", include_str!("../data/lexicon/en.toml")),
@@ -43,14 +62,104 @@ struct GroupFile {
     terms: Vec<String>,
 }
 
-/// One group of synonyms, normalised.
+/// One unit of text that concept matching compares: a word as the language's analyzer makes it,
+/// or one character of a script written without spaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Unit {
+    text: String,
+    /// Whether the unit is a word of a script written with spaces (a prefixed form may match it).
+    word: bool,
+}
+
+impl Unit {
+    /// Whether this unit of a question matches a unit of a lexicon term.
+    fn matches(&self, term: &Unit) -> bool {
+        self.text == term.text
+            || (self.word
+                && term.word
+                && term.text.chars().count() >= PREFIXED_STEM_CHARS
+                && self.text.ends_with(term.text.as_str()))
+    }
+}
+
+/// The units of a text: its words (letters, digits and marks), each cut where a script written
+/// without spaces meets another; runs of such scripts give one unit per character, other runs
+/// the analyzer's terms.
+fn units(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Unit> {
+    let mut out = Vec::new();
+    let mut flush = |run: &mut String, spaceless: bool, out: &mut Vec<Unit>| {
+        if run.is_empty() {
+            return;
+        }
+        if spaceless {
+            out.extend(normalize_word(run).chars().map(|character| Unit {
+                text: character.to_string(),
+                word: false,
+            }));
+        } else {
+            out.extend(
+                terms_with(analyzer, run)
+                    .into_iter()
+                    .map(|text| Unit { text, word: true }),
+            );
+        }
+        run.clear();
+    };
+    for word in text
+        .split(|character: char| !(character.is_alphanumeric() || is_combining_mark(character)))
+        .filter(|word| !word.is_empty())
+    {
+        let mut run = String::new();
+        let mut run_spaceless = false;
+        for character in word.chars() {
+            let spaceless = is_spaceless_script(character);
+            if spaceless != run_spaceless {
+                flush(&mut run, run_spaceless, &mut out);
+                run_spaceless = spaceless;
+            }
+            run.push(character);
+        }
+        flush(&mut run, run_spaceless, &mut out);
+    }
+    out
+}
+
+/// Where `term` occurs in `question` (start positions).
+fn occurrences<'a>(
+    question: &'a [Unit],
+    term: &'a [Unit],
+    prefixed: bool,
+) -> impl Iterator<Item = usize> + 'a {
+    let count = if term.is_empty() || term.len() > question.len() {
+        0
+    } else {
+        question.len() - term.len() + 1
+    };
+    (0..count).filter(move |start| {
+        question[*start..start + term.len()]
+            .iter()
+            .zip(term)
+            .all(|(typed, listed)| {
+                if prefixed {
+                    typed.matches(listed)
+                } else {
+                    typed == listed
+                }
+            })
+    })
+}
+
+/// One group of synonyms.
 #[derive(Debug, Clone)]
 pub struct SynonymGroup {
     /// Concept id shared across languages, when the file gives one.
     pub id: Option<String>,
     /// Terms as written (for expansion text).
     pub terms: Vec<String>,
+    /// Each term normalised (for query expansion).
     normalized: Vec<String>,
+    /// The units of each term (for concepts).
+    units: Vec<Vec<Unit>>,
 }
 
 /// What a question matched in the lexicon.
@@ -58,16 +167,40 @@ pub struct SynonymGroup {
 pub struct Expansion {
     /// Terms to add to the query, space separated.
     pub text: String,
-    /// Concept ids of the matched groups.
+    /// Concept ids of the groups whose terms the question's units match (see the module
+    /// documentation).
     pub concepts: Vec<String>,
     /// For each matched group: the term the question used, and the group's other terms.
     pub synonyms: Vec<(String, Vec<String>)>,
+    /// For each matched concept: the share of the question (its units, function words weighing
+    /// [`FUNCTION_WORD_WEIGHT`]) that the concept's terms explain. A unit inside several matched
+    /// terms belongs to the longest.
+    pub concept_shares: Vec<(String, f32)>,
+}
+
+impl Expansion {
+    /// The share of the question its concepts explain, from 0 to 1.
+    pub fn explained(&self) -> f32 {
+        self.concept_shares.iter().map(|(_, share)| share).sum()
+    }
+}
+
+/// A concept of a question, in the language passages are searched in: a passage that contains
+/// every term of one of `phrases` covers `share` of the question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConceptShare {
+    pub phrases: Vec<String>,
+    pub share: f32,
 }
 
 /// Synonym groups and function words per language.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Lexicon {
     groups: HashMap<String, Vec<SynonymGroup>>,
+    /// Each language's analyzer (stemmed where it stems), built once.
+    analyzers: HashMap<String, TextAnalyzer>,
+    /// The units of each language's function words.
+    function_units: HashMap<String, Vec<Vec<Unit>>>,
     /// Index terms (as the plain analyzer makes them) of each language's function words.
     function_terms: HashMap<String, HashSet<String>>,
     /// The same, as the language's own analyzer (stemmed where it stems) makes them.
@@ -75,17 +208,31 @@ pub struct Lexicon {
     empty: HashSet<String>,
 }
 
+impl std::fmt::Debug for Lexicon {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Lexicon")
+            .field("groups", &self.groups)
+            .field("function_terms", &self.function_terms)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Lexicon {
     /// Loads the compiled-in lexicon.
     pub fn load() -> Result<Self, EngineError> {
         let mut groups = HashMap::new();
+        let mut analyzers = HashMap::new();
+        let mut function_units = HashMap::new();
         let mut function_terms = HashMap::new();
         let mut function_stems = HashMap::new();
+        let mut plain = votecheck_index::analysis::plain_analyzer();
         for (language, text) in LEXICON_FILES {
             let file: LexiconFile = toml::from_str(text).map_err(|error| EngineError::Data {
                 file: format!("data/lexicon/{language}.toml"),
                 reason: error.to_string(),
             })?;
+            let mut analyzer = language_analyzer(language);
             let parsed = file
                 .groups
                 .into_iter()
@@ -96,6 +243,11 @@ impl Lexicon {
                         .iter()
                         .map(|term| normalize_phrase(term))
                         .collect(),
+                    units: group
+                        .terms
+                        .iter()
+                        .map(|term| units(&mut analyzer, term))
+                        .collect(),
                     terms: group.terms,
                 })
                 .collect();
@@ -103,19 +255,28 @@ impl Lexicon {
             let terms: HashSet<String> = file
                 .function_words
                 .iter()
-                .flat_map(|word| terms(word))
+                .flat_map(|word| terms_with(&mut plain, word))
                 .collect();
             function_terms.insert(language.to_string(), terms);
-            let mut analyzer = language_analyzer(language);
             let stems: HashSet<String> = file
                 .function_words
                 .iter()
                 .flat_map(|word| terms_with(&mut analyzer, word))
                 .collect();
             function_stems.insert(language.to_string(), stems);
+            let word_units: Vec<Vec<Unit>> = file
+                .function_words
+                .iter()
+                .map(|word| units(&mut analyzer, word))
+                .filter(|units| !units.is_empty())
+                .collect();
+            function_units.insert(language.to_string(), word_units);
+            analyzers.insert(language.to_string(), analyzer);
         }
         Ok(Lexicon {
             groups,
+            analyzers,
+            function_units,
             function_terms,
             function_stems,
             empty: HashSet::new(),
@@ -169,15 +330,41 @@ impl Lexicon {
             .unwrap_or(&self.empty)
     }
 
-    /// The expansion of a question in a language: the other terms of every group it mentions.
+    /// The expansion of a question in a language: the other terms of every group it mentions,
+    /// and how much of the question each concept explains.
     pub fn expand(&self, question: &str, language: &str) -> Expansion {
-        let normalized = normalize_phrase(question);
+        let base = primary_subtag(language);
         let mut expansion = Expansion::default();
-        let Some(groups) = self.groups.get(&primary_subtag(language)) else {
+        let (Some(groups), Some(analyzer)) = (self.groups.get(&base), self.analyzers.get(&base))
+        else {
             return expansion;
         };
+        let question_units = units(&mut analyzer.clone(), question);
+        let normalized = normalize_phrase(question);
+        // For each unit: the length of the longest matched concept term covering it, and the
+        // concept's index in `expansion.concepts`.
+        let mut explained_by: Vec<Option<(usize, usize)>> = vec![None; question_units.len()];
         let mut added: Vec<&str> = Vec::new();
         for group in groups {
+            if let Some(id) = &group.id {
+                let concept = expansion.concepts.len();
+                let mut found = false;
+                for term_units in &group.units {
+                    for start in occurrences(&question_units, term_units, true) {
+                        found = true;
+                        for slot in &mut explained_by[start..start + term_units.len()] {
+                            if slot.is_none_or(|(length, _)| length < term_units.len()) {
+                                *slot = Some((term_units.len(), concept));
+                            }
+                        }
+                    }
+                }
+                if found {
+                    expansion.concepts.push(id.clone());
+                }
+            }
+            // Query expansion keeps matching terms as written (the thresholds were calibrated
+            // with it; matching units there adds loosely related synonyms to many questions).
             let Some(matched) = group
                 .normalized
                 .iter()
@@ -185,9 +372,6 @@ impl Lexicon {
             else {
                 continue;
             };
-            if let Some(id) = &group.id {
-                expansion.concepts.push(id.clone());
-            }
             let others: Vec<String> = group
                 .terms
                 .iter()
@@ -205,30 +389,33 @@ impl Lexicon {
             }
         }
         expansion.text = added.join(" ");
-        expansion
-    }
 
-    /// The share of a question's content words (not function words) that belong to the lexicon
-    /// terms it matched: how much of the question its concepts stand for.
-    pub fn explained_share(&self, question: &str, language: &str, expansion: &Expansion) -> f32 {
-        let function = self.function_terms(language);
-        let content: Vec<String> = terms(question)
-            .into_iter()
-            .filter(|term| !function.contains(term))
-            .collect();
-        if content.is_empty() {
-            return 0.0;
+        // Shares: function words weigh a tenth.
+        let mut weights = vec![1.0_f32; question_units.len()];
+        for word in self.function_units.get(&base).into_iter().flatten() {
+            for start in occurrences(&question_units, word, false) {
+                for weight in &mut weights[start..start + word.len()] {
+                    *weight = FUNCTION_WORD_WEIGHT;
+                }
+            }
         }
-        let matched: HashSet<String> = expansion
-            .synonyms
-            .iter()
-            .flat_map(|(used, _)| terms(used))
-            .collect();
-        content
-            .iter()
-            .filter(|term| matched.contains(*term))
-            .count() as f32
-            / content.len() as f32
+        let total: f32 = weights.iter().sum();
+        if total > 0.0 {
+            let mut shares = vec![0.0_f32; expansion.concepts.len()];
+            for (slot, weight) in explained_by.iter().zip(&weights) {
+                if let Some((_, concept)) = slot {
+                    shares[*concept] += weight / total;
+                }
+            }
+            expansion.concept_shares = expansion
+                .concepts
+                .iter()
+                .cloned()
+                .zip(shares)
+                .filter(|(_, share)| *share > 0.0)
+                .collect();
+        }
+        expansion
     }
 
     /// The terms of the given concepts in another language (for searching documents in the
@@ -243,6 +430,27 @@ impl Lexicon {
             .flat_map(|group| group.terms.iter().map(String::as_str))
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    /// A question's concepts in another language, with the share of the question each explains
+    /// (concepts the other language has no terms for are left out: nothing can cover them).
+    pub fn concept_shares(&self, expansion: &Expansion, language: &str) -> Vec<ConceptShare> {
+        let Some(groups) = self.groups.get(&primary_subtag(language)) else {
+            return Vec::new();
+        };
+        expansion
+            .concept_shares
+            .iter()
+            .filter_map(|(id, share)| {
+                let group = groups
+                    .iter()
+                    .find(|group| group.id.as_deref() == Some(id.as_str()))?;
+                Some(ConceptShare {
+                    phrases: group.terms.clone(),
+                    share: *share,
+                })
+            })
+            .collect()
     }
 }
 
@@ -292,5 +500,39 @@ mod tests {
             assert!(lexicon.groups[*language].len() >= 10, "{language}");
             assert!(!lexicon.function_terms(language).is_empty(), "{language}");
         }
+    }
+
+    #[test]
+    fn concepts_match_inflected_prefixed_and_unspaced_forms() {
+        let lexicon = Lexicon::load().unwrap();
+        // "проголосовать по почте": the perfective form of "голосовать по почте".
+        let russian = lexicon.expand("как проголосовать по почте", "ru");
+        assert!(
+            russian.concepts.contains(&"mail_ballot".to_string()),
+            "{russian:?}"
+        );
+        assert!(russian.explained() > 0.9, "{russian:?}");
+        // "투표소는": "투표소" with a particle.
+        let korean = lexicon.expand("투표소는 어디예요", "ko");
+        assert!(
+            korean.concepts.contains(&"polling_place".to_string()),
+            "{korean:?}"
+        );
+        // A question that merely mentions a concept word is mostly unexplained.
+        let other = lexicon.expand("can I bring my dog to the beach on election day", "en");
+        assert!(other.explained() < 0.5, "{other:?}");
+        assert!(lexicon.expand("hello", "en").concept_shares.is_empty());
+    }
+
+    #[test]
+    fn concept_shares_name_the_terms_of_another_language() {
+        let lexicon = Lexicon::load().unwrap();
+        let expansion = lexicon.expand("como faço para votar pelo correio", "pt");
+        let shares = lexicon.concept_shares(&expansion, "en");
+        let mail = shares
+            .iter()
+            .find(|share| share.phrases.iter().any(|phrase| phrase == "vote by mail"))
+            .expect("the mail ballot concept in English");
+        assert!(mail.share > 0.5, "{shares:?}");
     }
 }

@@ -24,6 +24,7 @@ use votecheck_index::{
 };
 
 use crate::jurisdiction::{NamedJurisdiction, match_form};
+use crate::lexicon::ConceptShare;
 
 /// How much a synonym from the lexicon weighs against a word the citizen typed.
 pub const EXPANSION_WEIGHT: f32 = 0.4;
@@ -81,6 +82,10 @@ pub struct Search<'a> {
     /// Lexicon synonyms of terms the question used: a passage that uses a synonym covers the
     /// question's term.
     pub synonyms: &'a [(String, Vec<String>)],
+    /// When not empty, the question is in another language than the passages, and confidence is
+    /// the share of the question explained by the concepts a passage covers (see
+    /// [`crate::lexicon::Expansion::concept_shares`]) instead of the share of its terms.
+    pub concepts: &'a [ConceptShare],
 }
 
 /// Searches one index.
@@ -276,6 +281,19 @@ impl<'a> Retriever<'a> {
         );
         let place_terms = Self::place_terms(&mut question, search.jurisdiction);
         let synonyms = self.synonym_terms(search.language, search.synonyms);
+        let concepts: Vec<(Vec<Vec<String>>, f32)> = search
+            .concepts
+            .iter()
+            .map(|concept| {
+                let phrases = concept
+                    .phrases
+                    .iter()
+                    .map(|phrase| self.index.language_terms(search.language, phrase))
+                    .filter(|terms| !terms.is_empty())
+                    .collect();
+                (phrases, concept.share)
+            })
+            .collect();
         let mut kept: Vec<(Candidate, HashSet<String>)> = Vec::new();
         let mut sections_seen = HashSet::new();
         for (score, address) in top {
@@ -307,7 +325,11 @@ impl<'a> Retriever<'a> {
             {
                 covered.extend(place_terms.iter().cloned());
             }
-            let confidence = self.coverage(&question, &covered);
+            let confidence = if concepts.is_empty() {
+                self.coverage(&question, &covered)
+            } else {
+                concept_coverage(&concepts, &terms)
+            };
             kept.push((
                 Candidate {
                     passage,
@@ -407,6 +429,21 @@ pub fn claim_similarity(message_covered: f32, claim_covered: f32, forwarded: boo
     }
     (message_weight + claim_weight)
         / (message_weight / message_covered + claim_weight / claim_covered)
+}
+
+/// The share of a question explained by the concepts a passage covers: a concept is covered
+/// when the passage has every term of one of its phrases.
+fn concept_coverage(concepts: &[(Vec<Vec<String>>, f32)], passage_terms: &HashSet<String>) -> f32 {
+    concepts
+        .iter()
+        .filter(|(phrases, _)| {
+            phrases
+                .iter()
+                .any(|phrase| phrase.iter().all(|term| passage_terms.contains(term)))
+        })
+        .map(|(_, share)| share)
+        .sum::<f32>()
+        .min(1.0)
 }
 
 /// Share of the smaller term set found in the other.
