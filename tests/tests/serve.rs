@@ -47,13 +47,46 @@ fn start_sample_server(directory: &Path, extra_env: &[(&str, &str)]) -> LocalSer
     )
 }
 
-async fn ask(client: &reqwest::Client, server: &LocalServer, message: Value) -> Value {
-    let response = client
-        .post(server.url("/api/messages"))
-        .json(&message)
+async fn get(client: &reqwest::Client, server: &LocalServer, path: &str) -> reqwest::Response {
+    client
+        .get(server.url(path))
         .send()
         .await
-        .expect("POST /api/messages");
+        .unwrap_or_else(|error| panic!("GET {path}: {error}"))
+}
+
+async fn get_json(client: &reqwest::Client, server: &LocalServer, path: &str) -> Value {
+    get(client, server, path)
+        .await
+        .json()
+        .await
+        .expect("a JSON body")
+}
+
+async fn get_text(client: &reqwest::Client, server: &LocalServer, path: &str) -> String {
+    get(client, server, path)
+        .await
+        .text()
+        .await
+        .expect("a text body")
+}
+
+async fn post_json(
+    client: &reqwest::Client,
+    server: &LocalServer,
+    path: &str,
+    body: &Value,
+) -> reqwest::Response {
+    client
+        .post(server.url(path))
+        .json(body)
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("POST {path}: {error}"))
+}
+
+async fn ask(client: &reqwest::Client, server: &LocalServer, message: Value) -> Value {
+    let response = post_json(client, server, "/api/messages", &message).await;
     assert_eq!(response.status(), 200);
     response.json().await.expect("a JSON exchange")
 }
@@ -79,14 +112,7 @@ async fn post_webhook(
 }
 
 async fn report(client: &reqwest::Client, server: &LocalServer) -> Value {
-    client
-        .get(server.url("/api/report?since=1d"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    get_json(client, server, "/api/report?since=1d").await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -97,16 +123,9 @@ async fn the_console_api_answers_through_the_real_handler() {
     assert!(server.output().contains("building the index of"));
 
     // Health and the console page.
-    let health: Value = client
-        .get(server.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = get_json(&client, &server, "/healthz").await;
     assert_eq!(health["status"], "ok");
-    let page = client.get(server.url("/")).send().await.unwrap();
+    let page = get(&client, &server, "/").await;
     assert_eq!(page.status(), 200);
     assert!(
         page.headers()["content-security-policy"]
@@ -116,19 +135,9 @@ async fn the_console_api_answers_through_the_real_handler() {
     );
     assert!(page.text().await.unwrap().contains("preview console"));
     for asset in ["/assets/console.js", "/assets/console.css"] {
-        assert_eq!(
-            client.get(server.url(asset)).send().await.unwrap().status(),
-            200
-        );
+        assert_eq!(get(&client, &server, asset).await.status(), 200);
     }
-    let info: Value = client
-        .get(server.url("/api/info"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info: Value = get_json(&client, &server, "/api/info").await;
     assert_eq!(info["dry_run"], true);
     assert_eq!(info["corpus_version"], health["corpus_version"]);
     let codes: Vec<&str> = info["languages"]
@@ -182,11 +191,7 @@ async fn the_console_api_answers_through_the_real_handler() {
 
     // The citation links to the passage's full text.
     let passage_id = citation["passage_id"].as_str().unwrap();
-    let passage = client
-        .get(server.url(&format!("/passages/{passage_id}")))
-        .send()
-        .await
-        .unwrap();
+    let passage = get(&client, &server, &format!("/passages/{passage_id}")).await;
     assert_eq!(passage.status(), 200);
     let passage = passage.text().await.unwrap();
     let snippet_start: String = citation["snippet"]
@@ -197,11 +202,8 @@ async fn the_console_api_answers_through_the_real_handler() {
         .collect();
     assert!(passage.contains(&snippet_start), "{passage}");
     assert_eq!(
-        client
-            .get(server.url("/passages/no-such-passage"))
-            .send()
+        get(&client, &server, "/passages/no-such-passage")
             .await
-            .unwrap()
             .status(),
         404
     );
@@ -257,12 +259,13 @@ async fn the_console_api_answers_through_the_real_handler() {
     assert_eq!(chosen["answer"]["outcome"], "answer", "{chosen:#}");
 
     // The language switcher: a citizen set to Spanish gets the menu in Spanish.
-    let switched = client
-        .post(server.url("/api/language"))
-        .json(&json!({ "citizen": "console-e2e3", "language": "es" }))
-        .send()
-        .await
-        .unwrap();
+    let switched = post_json(
+        &client,
+        &server,
+        "/api/language",
+        &json!({ "citizen": "console-e2e3", "language": "es" }),
+    )
+    .await;
     assert_eq!(switched.status(), 200);
     let spanish_menu = ask(
         &client,
@@ -271,12 +274,13 @@ async fn the_console_api_answers_through_the_real_handler() {
     )
     .await;
     assert_eq!(spanish_menu["answer"]["language"], "es", "{spanish_menu:#}");
-    let unknown = client
-        .post(server.url("/api/language"))
-        .json(&json!({ "citizen": "console-e2e3", "language": "xx" }))
-        .send()
-        .await
-        .unwrap();
+    let unknown = post_json(
+        &client,
+        &server,
+        "/api/language",
+        &json!({ "citizen": "console-e2e3", "language": "xx" }),
+    )
+    .await;
     assert_eq!(unknown.status(), 400);
 
     // Bad console input is refused with a reason.
@@ -285,12 +289,7 @@ async fn the_console_api_answers_through_the_real_handler() {
         json!({ "citizen": citizen, "text": "   " }),
         json!({ "citizen": citizen }),
     ] {
-        let response = client
-            .post(server.url("/api/messages"))
-            .json(&bad)
-            .send()
-            .await
-            .unwrap();
+        let response = post_json(&client, &server, "/api/messages", &bad).await;
         assert_eq!(response.status(), 400, "{bad}");
         let body: Value = response.json().await.unwrap();
         assert!(body["error"].is_string());
@@ -302,33 +301,15 @@ async fn the_console_api_answers_through_the_real_handler() {
     assert_eq!(figures["forwarded"], 1);
     assert_eq!(figures["feedback"]["helpful"], 1);
     assert_eq!(figures["by_language"]["ja"], 1);
-    let page = client
-        .get(server.url("/report"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&client, &server, "/report").await;
     assert!(page.contains("<svg"), "{page}");
     assert!(page.contains("Unanswered questions"));
     assert!(page.contains("How do I vote by mail?"));
-    let bad_period = client
-        .get(server.url("/report?since=forever"))
-        .send()
-        .await
-        .unwrap();
+    let bad_period = get(&client, &server, "/report?since=forever").await;
     assert_eq!(bad_period.status(), 400);
 
     // Metrics count what happened.
-    let metrics = client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = get_text(&client, &server, "/metrics").await;
     assert!(
         metrics.contains(r#"votecheck_messages_total{outcome="answer"} 3"#),
         "{metrics}"
@@ -350,23 +331,22 @@ async fn the_webhook_endpoint_keeps_the_lambdas_contract() {
     let client = http();
 
     // The subscription handshake.
-    let accepted = client
-        .get(server.url(&format!(
+    let accepted = get(
+        &client,
+        &server,
+        &format!(
             "/webhook?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444"
-        )))
-        .send()
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     assert_eq!(accepted.status(), 200);
     assert_eq!(accepted.text().await.unwrap(), "1158201444");
-    let refused = client
-        .get(
-            server
-                .url("/webhook?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1158201444"),
-        )
-        .send()
-        .await
-        .unwrap();
+    let refused = get(
+        &client,
+        &server,
+        "/webhook?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1158201444",
+    )
+    .await;
     assert_eq!(refused.status(), 403);
 
     // Forged, unsigned, malformed and oversized bodies are refused and touch nothing.
@@ -396,14 +376,7 @@ async fn the_webhook_endpoint_keeps_the_lambdas_contract() {
     // A signed message is answered; with no token the reply is a labelled dry run.
     let (status, _) = post_webhook(&client, &server, &text, Some(APP_SECRET)).await;
     assert_eq!(status, 200);
-    let outbox: Value = client
-        .get(server.url("/api/outbox?after=0"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let outbox: Value = get_json(&client, &server, "/api/outbox?after=0").await;
     let entries = outbox["entries"].as_array().unwrap();
     assert!(!entries.is_empty(), "{outbox:#}");
     assert_eq!(entries[0]["dry_run"], true);
@@ -430,16 +403,9 @@ async fn the_webhook_endpoint_keeps_the_lambdas_contract() {
             );
         }
     }
-    let health = client.get(server.url("/healthz")).send().await.unwrap();
+    let health = get(&client, &server, "/healthz").await;
     assert_eq!(health.status(), 200);
-    let metrics = client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = get_text(&client, &server, "/metrics").await;
     assert!(metrics.contains(r#"votecheck_requests_total{endpoint="webhook",status="401"} 2"#));
     let (status, output) = server.stop();
     assert!(status.success(), "{output}");
@@ -477,14 +443,7 @@ async fn with_a_token_real_citizens_get_real_replies_and_console_citizens_do_not
         sends[0].body["context"]["message_id"],
         "wamid.TEST.TEXT.0001"
     );
-    let info: Value = client
-        .get(server.url("/api/info"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info: Value = get_json(&client, &server, "/api/info").await;
     assert_eq!(info["dry_run"], false);
 
     let before = graph.requests().len();
@@ -524,14 +483,7 @@ fn serve_rebuilds_the_index_when_the_corpus_changes() {
     let client = http();
     let version = |runtime: &tokio::runtime::Runtime| -> String {
         runtime.block_on(async {
-            let health: Value = client
-                .get(server.url("/healthz"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let health: Value = get_json(&client, &server, "/healthz").await;
             health["corpus_version"].as_str().unwrap().to_string()
         })
     };
