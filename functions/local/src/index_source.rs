@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
 use votecheck_index::Manifest;
-use votecheck_index_builder::corpus::{CorpusHasher, list_documents, read_settings};
+use votecheck_index_builder::corpus::corpus_hash;
 use votecheck_index_builder::{BuildOptions, BuildProgress, build_index};
 
 /// Where the index comes from.
@@ -35,21 +35,6 @@ impl IndexSource {
             IndexSource::Corpus { out, .. } => out,
         }
     }
-}
-
-/// The hash the builder would record for `corpus` as it is now.
-pub fn corpus_hash(corpus: &Path) -> anyhow::Result<String> {
-    let mut hasher = CorpusHasher::default();
-    let (_, settings) = read_settings(corpus)?;
-    if let Some(bytes) = settings {
-        hasher.add(votecheck_index_builder::corpus::SETTINGS_FILE, &bytes);
-    }
-    for file in list_documents(corpus)? {
-        let bytes = std::fs::read(&file.path)
-            .with_context(|| format!("reading {}", file.path.display()))?;
-        hasher.add(&file.source, &bytes);
-    }
-    Ok(hasher.finish())
 }
 
 /// Whether the index at `out` was built from `corpus` exactly as it is now.

@@ -115,6 +115,23 @@ pub fn read_settings(root: &Path) -> Result<(DeploymentSettings, Option<Vec<u8>>
     Ok((settings, Some(bytes)))
 }
 
+/// The hash a build of `root` as it is now would record (settings first, then every document in
+/// source order), without building: lets a caller tell whether an index is up to date.
+pub fn corpus_hash(root: &Path) -> Result<String, BuildError> {
+    let mut hasher = CorpusHasher::default();
+    if let (_, Some(bytes)) = read_settings(root)? {
+        hasher.add(SETTINGS_FILE, &bytes);
+    }
+    for file in list_documents(root)? {
+        let bytes = std::fs::read(&file.path).map_err(|source| BuildError::CorpusUnreadable {
+            path: file.path.clone(),
+            source,
+        })?;
+        hasher.add(&file.source, &bytes);
+    }
+    Ok(hasher.finish())
+}
+
 /// Incremental corpus hash.
 #[derive(Default)]
 pub struct CorpusHasher {
@@ -168,6 +185,42 @@ mod tests {
             .map(|f| f.source)
             .collect();
         assert_eq!(sources, vec!["a/z.txt", "b.md", "sub/corpus.toml"]);
+    }
+
+    #[test]
+    fn the_corpus_hash_is_the_one_a_build_records() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(
+            root.path().join(SETTINGS_FILE),
+            "[defaults]\nlanguage = \"en\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.path().join("vote.md"),
+            "# Voting\n\nPolls open at seven in the morning.\n",
+        )
+        .unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let report = crate::build_index(
+            root.path(),
+            &out.path().join("index"),
+            &crate::BuildOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(
+            corpus_hash(root.path()).unwrap(),
+            report.manifest.corpus_hash
+        );
+        std::fs::write(
+            root.path().join("vote.md"),
+            "# Voting\n\nPolls open at eight.\n",
+        )
+        .unwrap();
+        assert_ne!(
+            corpus_hash(root.path()).unwrap(),
+            report.manifest.corpus_hash
+        );
     }
 
     #[test]
