@@ -3,15 +3,15 @@
 //! the binary. A message missing in a language falls back to English; `{placeholders}` are filled
 //! by [`Catalogue::render`].
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use votecheck_index::language::primary_subtag;
 
 use crate::EngineError;
 
 /// The languages with a message file, and the files' contents.
-const MESSAGE_FILES: &[(&str, &str)] = &[
+pub(crate) const MESSAGE_FILES: &[(&str, &str)] = &[
     ("en", include_str!("../data/messages/en.toml")),
     ("es", include_str!("../data/messages/es.toml")),
     ("pt", include_str!("../data/messages/pt.toml")),
@@ -26,7 +26,7 @@ const MESSAGE_FILES: &[(&str, &str)] = &[
     ("ru", include_str!("../data/messages/ru.toml")),
 ];
 
-const LANGUAGE_NAMES: &str = include_str!("../data/messages/language-names.toml");
+pub(crate) const LANGUAGE_NAMES: &str = include_str!("../data/messages/language-names.toml");
 
 /// The fallback language of the catalogue.
 pub const FALLBACK_LANGUAGE: &str = "en";
@@ -34,22 +34,27 @@ pub const FALLBACK_LANGUAGE: &str = "en";
 #[derive(Deserialize)]
 struct MessageFile {
     language_name: String,
-    messages: HashMap<String, String>,
+    messages: BTreeMap<String, String>,
 }
 
 /// Messages of every language.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Catalogue {
-    messages: HashMap<String, HashMap<String, String>>,
-    own_names: HashMap<String, String>,
-    language_names: HashMap<String, HashMap<String, String>>,
+    messages: BTreeMap<String, BTreeMap<String, String>>,
+    own_names: BTreeMap<String, String>,
+    language_names: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Catalogue {
-    /// Loads the compiled-in catalogue.
+    /// The catalogue bundled with the engine (see [`crate::compiled`]).
     pub fn load() -> Result<Self, EngineError> {
-        let mut messages = HashMap::new();
-        let mut own_names = HashMap::new();
+        Ok(crate::compiled::EngineData::bundled()?.catalogue)
+    }
+
+    /// Reads every message file.
+    pub fn compile() -> Result<Self, EngineError> {
+        let mut messages = BTreeMap::new();
+        let mut own_names = BTreeMap::new();
         for (language, text) in MESSAGE_FILES {
             let file: MessageFile = toml::from_str(text).map_err(|error| EngineError::Data {
                 file: format!("data/messages/{language}.toml"),
@@ -58,7 +63,7 @@ impl Catalogue {
             own_names.insert(language.to_string(), file.language_name);
             messages.insert(language.to_string(), file.messages);
         }
-        let language_names: HashMap<String, HashMap<String, String>> =
+        let language_names: BTreeMap<String, BTreeMap<String, String>> =
             toml::from_str(LANGUAGE_NAMES).map_err(|error| EngineError::Data {
                 file: "data/messages/language-names.toml".to_string(),
                 reason: error.to_string(),

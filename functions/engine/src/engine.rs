@@ -12,6 +12,7 @@ use crate::EngineError;
 use crate::answer::{Answer, Citation, FactCheckMatch, Intent, Outcome, Reply, Timings};
 use crate::calibration::Thresholds;
 use crate::catalogue::{Catalogue, FALLBACK_LANGUAGE};
+use crate::compiled::EngineData;
 use crate::intent::{IntentClassifier, IntentMatch};
 use crate::jurisdiction::JurisdictionMatcher;
 use crate::lexicon::Lexicon;
@@ -71,7 +72,8 @@ impl Engine {
 
     /// An engine over an opened index.
     pub fn new(index: PassageIndex) -> Result<Self, EngineError> {
-        let catalogue = Catalogue::load()?;
+        let data = EngineData::bundled()?;
+        let catalogue = data.catalogue;
         let manifest = index.manifest();
         let default_language = manifest
             .settings
@@ -92,10 +94,13 @@ impl Engine {
             }
         }
         Ok(Engine {
-            jurisdictions: JurisdictionMatcher::new(&manifest.jurisdictions()),
+            jurisdictions: JurisdictionMatcher::with_compiled(
+                &manifest.jurisdictions(),
+                &data.jurisdictions,
+            ),
             catalogue,
-            intents: IntentClassifier::load()?,
-            lexicon: Lexicon::load()?,
+            intents: IntentClassifier::new(data.intents),
+            lexicon: Lexicon::new(data.lexicon),
             thresholds: Thresholds::calibrated()?,
             default_language,
             detectable_languages,

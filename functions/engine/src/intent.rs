@@ -12,16 +12,16 @@
 
 use std::collections::HashMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use votecheck_index::language::primary_subtag;
 
 use crate::EngineError;
 use crate::answer::Intent;
-use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::text::{is_spaceless_script, normalize_phrase};
 
-const INTENT_FILES: &[(&str, &str)] = &[
+/// The intent data files, by language (compiled in; see [`crate::compiled`]).
+pub(crate) const INTENT_FILES: &[(&str, &str)] = &[
     ("en", include_str!("../data/intents/en.toml")),
     ("es", include_str!("../data/intents/es.toml")),
     ("pt", include_str!("../data/intents/pt.toml")),
@@ -74,10 +74,90 @@ pub struct IntentMatch {
     pub language: String,
 }
 
+/// One `contains` phrase, normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct ContainsPhrase {
+    language: usize,
+    rule: usize,
+    /// The phrase without its trailing `*`.
+    text: String,
+    /// Whether its last word is a prefix (`intimidat*`).
+    prefix: bool,
+    /// A phrase of a script written without spaces, which may occur anywhere.
+    spaceless: bool,
+}
+
+/// The intent phrases of every language as compiled from the data files, normalised: what
+/// [`IntentClassifier::new`] needs, without the work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompiledIntents {
+    /// Language codes, in file order.
+    languages: Vec<String>,
+    /// Whole-message phrases with their (language index, rule index).
+    exact: Vec<(String, usize, usize)>,
+    /// Slogan words with their (language index, rule index).
+    slogans: Vec<(usize, usize, String)>,
+    contains: Vec<ContainsPhrase>,
+}
+
+/// Reads and normalises every intent data file (in file order).
+pub fn compile() -> Result<CompiledIntents, EngineError> {
+    let mut compiled = CompiledIntents {
+        languages: Vec::new(),
+        exact: Vec::new(),
+        slogans: Vec::new(),
+        contains: Vec::new(),
+    };
+    for (language_index, (language, text)) in INTENT_FILES.iter().enumerate() {
+        let file: HashMap<String, PhraseSet> =
+            toml::from_str(text).map_err(|error| EngineError::Data {
+                file: format!("data/intents/{language}.toml"),
+                reason: error.to_string(),
+            })?;
+        compiled.languages.push(language.to_string());
+        for (rule_index, (key, _)) in PRECEDENCE.iter().enumerate() {
+            let Some(set) = file.get(*key) else {
+                continue;
+            };
+            for phrase in set.exact.iter().map(|phrase| normalize_phrase(phrase)) {
+                if !phrase.is_empty() {
+                    compiled.exact.push((phrase, language_index, rule_index));
+                }
+            }
+            for word in set.slogans.iter().map(|word| normalize_phrase(word)) {
+                if !word.is_empty() {
+                    compiled.slogans.push((language_index, rule_index, word));
+                }
+            }
+            for phrase in set.contains.iter().map(|phrase| normalize_phrase(phrase)) {
+                let (text, prefix) = match phrase.strip_suffix('*') {
+                    Some(stem) => (stem.trim_end().to_string(), true),
+                    None => (phrase.clone(), false),
+                };
+                if text.is_empty() {
+                    continue;
+                }
+                let spaceless = !text.contains(' ') && text.chars().any(is_spaceless_script);
+                compiled.contains.push(ContainsPhrase {
+                    language: language_index,
+                    rule: rule_index,
+                    text,
+                    prefix,
+                    spaceless,
+                });
+            }
+        }
+    }
+    Ok(compiled)
+}
+
 /// Phrase-based intent recognition in every catalogue language.
 ///
-/// All `contains` phrases of all languages are searched in one pass with an Aho-Corasick
-/// automaton; `exact` phrases are looked up in a hash map.
+/// Every lookup is a hash map keyed by what a phrase starts with: `exact` phrases by the whole
+/// message; `contains` phrases of scripts written with spaces by their first word (single-word
+/// prefixes by their stem), those of scripts written without spaces by their first character.
+/// A message is checked word by word and character by character against the phrases its words
+/// and characters could start, so building the classifier is only filling the maps.
 #[derive(Debug, Clone)]
 pub struct IntentClassifier {
     /// Language codes, in file order.
@@ -86,73 +166,58 @@ pub struct IntentClassifier {
     exact: HashMap<String, Vec<(usize, usize)>>,
     /// Slogan words per (language index, rule index).
     slogans: Vec<(usize, usize, String)>,
-    /// One automaton over every `contains` phrase.
-    automaton: AhoCorasick,
-    /// For each automaton pattern: language index, rule index, whether its last word is a prefix.
-    patterns: Vec<(usize, usize, bool)>,
+    /// Every `contains` phrase.
+    phrases: Vec<ContainsPhrase>,
+    /// Phrases of spaced scripts by first word (except single-word prefixes).
+    by_first_word: HashMap<String, Vec<usize>>,
+    /// Single-word prefix phrases by their stem.
+    by_prefix: HashMap<String, Vec<usize>>,
+    /// Phrases of scripts written without spaces by first character.
+    by_first_character: HashMap<char, Vec<usize>>,
 }
 
 impl IntentClassifier {
-    /// Loads the compiled-in phrase files.
+    /// The classifier over the phrases bundled with the engine (see [`crate::compiled`]).
     pub fn load() -> Result<Self, EngineError> {
-        let mut languages = Vec::new();
+        Ok(Self::new(crate::compiled::EngineData::bundled()?.intents))
+    }
+
+    /// A classifier over compiled phrases.
+    pub fn new(compiled: CompiledIntents) -> Self {
         let mut exact: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
-        let mut slogans = Vec::new();
-        let mut needles: Vec<String> = Vec::new();
-        let mut patterns = Vec::new();
-        for (language_index, (language, text)) in INTENT_FILES.iter().enumerate() {
-            let file: HashMap<String, PhraseSet> =
-                toml::from_str(text).map_err(|error| EngineError::Data {
-                    file: format!("data/intents/{language}.toml"),
-                    reason: error.to_string(),
-                })?;
-            languages.push(language.to_string());
-            for (rule_index, (key, _)) in PRECEDENCE.iter().enumerate() {
-                let Some(set) = file.get(*key) else {
-                    continue;
-                };
-                for phrase in set.exact.iter().map(|phrase| normalize_phrase(phrase)) {
-                    if !phrase.is_empty() {
-                        exact
-                            .entry(phrase)
-                            .or_default()
-                            .push((language_index, rule_index));
-                    }
+        for (phrase, language, rule) in compiled.exact {
+            exact.entry(phrase).or_default().push((language, rule));
+        }
+        let mut by_first_word: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_prefix: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_first_character: HashMap<char, Vec<usize>> = HashMap::new();
+        for (index, phrase) in compiled.contains.iter().enumerate() {
+            if phrase.spaceless {
+                if let Some(first) = phrase.text.chars().next() {
+                    by_first_character.entry(first).or_default().push(index);
                 }
-                for word in set.slogans.iter().map(|word| normalize_phrase(word)) {
-                    if !word.is_empty() {
-                        slogans.push((language_index, rule_index, word));
-                    }
-                }
-                for phrase in set.contains.iter().map(|phrase| normalize_phrase(phrase)) {
-                    if phrase.is_empty() {
-                        continue;
-                    }
-                    let (stem, prefix) = match phrase.strip_suffix('*') {
-                        Some(stem) => (stem.to_string(), true),
-                        None => (phrase.clone(), false),
-                    };
-                    let spaceless = !stem.contains(' ') && stem.chars().any(is_spaceless_script);
-                    // Phrases of spaced scripts must start at a word: search " phrase" in " text ".
-                    needles.push(if spaceless { stem } else { format!(" {stem}") });
-                    patterns.push((language_index, rule_index, prefix || spaceless));
-                }
+            } else if phrase.prefix && !phrase.text.contains(' ') {
+                by_prefix
+                    .entry(phrase.text.clone())
+                    .or_default()
+                    .push(index);
+            } else {
+                let first = phrase.text.split(' ').next().unwrap_or_default();
+                by_first_word
+                    .entry(first.to_string())
+                    .or_default()
+                    .push(index);
             }
         }
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&needles)
-            .map_err(|error| EngineError::Data {
-                file: "data/intents".to_string(),
-                reason: error.to_string(),
-            })?;
-        Ok(IntentClassifier {
-            languages,
+        IntentClassifier {
+            languages: compiled.languages,
             exact,
-            slogans,
-            automaton,
-            patterns,
-        })
+            slogans: compiled.slogans,
+            phrases: compiled.contains,
+            by_first_word,
+            by_prefix,
+            by_first_character,
+        }
     }
 
     /// Every (language index, rule index) whose phrases the normalised message matches.
@@ -182,11 +247,39 @@ impl IntentClassifier {
                     .map(|(language, rule, _)| (*language, *rule)),
             );
         }
-        let padded = format!(" {normalized} ");
-        for found in self.automaton.find_overlapping_iter(&padded) {
-            let (language, rule, open_ended) = self.patterns[found.pattern().as_usize()];
-            if open_ended || padded[found.end()..].starts_with(' ') {
-                matched.push((language, rule));
+        let mut found = |index: &usize| {
+            let phrase = &self.phrases[*index];
+            matched.push((phrase.language, phrase.rule));
+        };
+        for (position, word) in words.iter().enumerate() {
+            for index in self.by_first_word.get(*word).into_iter().flatten() {
+                if self.phrases[*index].occurs_at(&words[position..]) {
+                    found(index);
+                }
+            }
+            for (end, _) in word.char_indices().skip(1) {
+                self.by_prefix
+                    .get(&word[..end])
+                    .into_iter()
+                    .flatten()
+                    .for_each(&mut found);
+            }
+            self.by_prefix
+                .get(*word)
+                .into_iter()
+                .flatten()
+                .for_each(&mut found);
+        }
+        for (position, character) in normalized.char_indices() {
+            for index in self
+                .by_first_character
+                .get(&character)
+                .into_iter()
+                .flatten()
+            {
+                if normalized[position..].starts_with(self.phrases[*index].text.as_str()) {
+                    found(index);
+                }
             }
         }
         matched
@@ -213,6 +306,29 @@ impl IntentClassifier {
     }
 }
 
+impl ContainsPhrase {
+    /// Whether this phrase (of a spaced script) starts at the first of `words`.
+    fn occurs_at(&self, words: &[&str]) -> bool {
+        let mut expected = self.text.split(' ').peekable();
+        let mut typed = words.iter();
+        while let Some(listed) = expected.next() {
+            let Some(word) = typed.next() else {
+                return false;
+            };
+            let last = expected.peek().is_none();
+            let fits = if last && self.prefix {
+                word.starts_with(listed)
+            } else {
+                *word == listed
+            };
+            if !fits {
+                return false;
+            }
+        }
+        true
+    }
+}
+
 /// Whether a message shouts: two or more exclamation marks, or mostly capital letters.
 fn is_shouted(message: &str) -> bool {
     let exclamations = message.chars().filter(|c| matches!(c, '!' | '！')).count();
@@ -233,6 +349,39 @@ mod tests {
             .unwrap()
             .classify(message, language)
             .map(|found| found.intent)
+    }
+
+    #[test]
+    fn contains_phrases_match_whole_words_prefixes_and_unspaced_substrings() {
+        let phrase = |text: &str, prefix: bool, spaceless: bool| ContainsPhrase {
+            language: 0,
+            rule: 3,
+            text: text.to_string(),
+            prefix,
+            spaceless,
+        };
+        let classifier = IntentClassifier::new(CompiledIntents {
+            languages: vec!["en".to_string()],
+            exact: Vec::new(),
+            slogans: Vec::new(),
+            contains: vec![
+                phrase("machine broken", false, false),
+                phrase("intimidat", true, false),
+                phrase("turned me aw", true, false),
+                phrase("投票所閉", false, true),
+            ],
+        });
+        let reported = |message: &str| classifier.classify(message, "en").is_some();
+        assert!(reported("the machine broken again"));
+        assert!(!reported("the machine brokenly hums"), "whole last word");
+        assert!(!reported("themachine broken"), "whole first word");
+        assert!(reported("they were intimidating me"));
+        assert!(reported("intimidation"));
+        assert!(!reported("unintimidated"), "a prefix starts a word");
+        assert!(reported("they turned me away"));
+        assert!(!reported("they turned me"));
+        assert!(reported("今日は投票所閉まってた"));
+        assert!(!reported("投票所は開いている"));
     }
 
     #[test]

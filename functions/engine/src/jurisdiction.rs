@@ -15,20 +15,23 @@
 //!
 //! ```
 //! use votecheck_engine::jurisdiction::JurisdictionMatcher;
-//! let matcher = JurisdictionMatcher::new(&["Texas".to_string(), "United States".to_string()]);
+//! let matcher = JurisdictionMatcher::new(&["Texas".to_string(), "United States".to_string()])?;
 //! let named = matcher.find("텍사스에서 온라인으로 등록할 수 있나요?").unwrap();
 //! assert_eq!(named.name, "Texas");
 //! assert_eq!(named.wider, vec!["United States".to_string()]);
+//! # Ok::<(), votecheck_engine::EngineError>(())
 //! ```
 
 use std::collections::HashMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use votecheck_index::schema::jurisdiction_key;
 
+use crate::EngineError;
 use crate::text::{is_spaceless_script, normalize_phrase};
 
-const JURISDICTIONS_FILE: &str = include_str!("../data/jurisdictions.toml");
+/// The jurisdictions data file (compiled in; see [`crate::compiled`]).
+pub(crate) const JURISDICTIONS_FILE: &str = include_str!("../data/jurisdictions.toml");
 
 #[derive(Deserialize)]
 struct JurisdictionsFile {
@@ -45,7 +48,7 @@ struct JurisdictionEntry {
 }
 
 /// How one name is looked for in a question.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 enum Pattern {
     /// A name in a script written without spaces: a substring of the question without spaces.
     Spaceless(String),
@@ -197,15 +200,51 @@ pub struct JurisdictionMatcher {
     wider: HashMap<String, Vec<String>>,
 }
 
+/// One entry of the jurisdictions data file as compiled: keys and alias patterns ready to use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompiledJurisdiction {
+    /// The jurisdiction key of the entry's name.
+    key: String,
+    /// The jurisdiction key of the wider jurisdiction it lies within.
+    within: Option<String>,
+    /// The patterns of its other names.
+    aliases: Vec<Pattern>,
+}
+
+/// Reads the jurisdictions data file and turns every name into its pattern (in file order).
+pub fn compile() -> Result<Vec<CompiledJurisdiction>, EngineError> {
+    let file: JurisdictionsFile =
+        toml::from_str(JURISDICTIONS_FILE).map_err(|error| EngineError::Data {
+            file: "data/jurisdictions.toml".to_string(),
+            reason: error.to_string(),
+        })?;
+    Ok(file
+        .jurisdictions
+        .iter()
+        .map(|entry| CompiledJurisdiction {
+            key: jurisdiction_key(&entry.name),
+            within: entry.within.as_deref().map(jurisdiction_key),
+            aliases: entry
+                .aliases
+                .iter()
+                .filter_map(|alias| Pattern::new(alias))
+                .collect(),
+        })
+        .collect())
+}
+
 impl JurisdictionMatcher {
-    /// A matcher for these jurisdictions (with the other names the engine's data gives them).
-    pub fn new(jurisdictions: &[String]) -> Self {
-        let file: JurisdictionsFile = toml::from_str(JURISDICTIONS_FILE)
-            .expect("data/jurisdictions.toml is checked by a unit test");
-        Self::with_entries(jurisdictions, &file.jurisdictions)
+    /// A matcher for these jurisdictions, with the other names the engine's bundled data gives
+    /// them.
+    pub fn new(jurisdictions: &[String]) -> Result<Self, EngineError> {
+        Ok(Self::with_compiled(
+            jurisdictions,
+            &crate::compiled::EngineData::bundled()?.jurisdictions,
+        ))
     }
 
-    fn with_entries(jurisdictions: &[String], entries: &[JurisdictionEntry]) -> Self {
+    /// A matcher for these jurisdictions, with the other names `entries` give them.
+    pub fn with_compiled(jurisdictions: &[String], entries: &[CompiledJurisdiction]) -> Self {
         let in_corpus: HashMap<String, &String> = jurisdictions
             .iter()
             .map(|name| (jurisdiction_key(name), name))
@@ -216,19 +255,17 @@ impl JurisdictionMatcher {
             .collect();
         let mut wider: HashMap<String, Vec<String>> = HashMap::new();
         for entry in entries {
-            let Some(written) = in_corpus.get(&jurisdiction_key(&entry.name)) else {
+            let Some(written) = in_corpus.get(&entry.key) else {
                 continue;
             };
-            for alias in &entry.aliases {
-                if let Some(pattern) = Pattern::new(alias) {
-                    patterns.push((pattern, (*written).clone()));
-                }
+            for pattern in &entry.aliases {
+                patterns.push((pattern.clone(), (*written).clone()));
             }
             if let Some(within) = &entry.within
-                && let Some(wider_written) = in_corpus.get(&jurisdiction_key(within))
+                && let Some(wider_written) = in_corpus.get(within)
             {
                 wider
-                    .entry(jurisdiction_key(written))
+                    .entry(entry.key.clone())
                     .or_default()
                     .push((*wider_written).clone());
             }
@@ -305,6 +342,7 @@ mod tests {
             ]
             .map(String::from),
         )
+        .unwrap()
     }
 
     fn name(matcher: &JurisdictionMatcher, question: &str) -> Option<String> {
@@ -378,7 +416,8 @@ mod tests {
 
     #[test]
     fn names_that_are_common_words_need_a_safe_form() {
-        let matcher = JurisdictionMatcher::new(&["Maine".to_string(), "Hawaii".to_string()]);
+        let matcher =
+            JurisdictionMatcher::new(&["Maine".to_string(), "Hawaii".to_string()]).unwrap();
         assert_eq!(name(&matcher, "메인 메뉴로 돌아가기"), None);
         assert_eq!(name(&matcher, "हवाई जहाज़ से"), None);
         assert_eq!(name(&matcher, "메인주 투표").as_deref(), Some("Maine"));
@@ -401,7 +440,7 @@ mod tests {
 
     #[test]
     fn only_the_corpus_jurisdictions_are_found() {
-        let matcher = JurisdictionMatcher::new(&["Riverside County".to_string()]);
+        let matcher = JurisdictionMatcher::new(&["Riverside County".to_string()]).unwrap();
         assert_eq!(name(&matcher, "テキサスで登録"), None);
         assert_eq!(
             name(&matcher, "polling places in riverside county").as_deref(),

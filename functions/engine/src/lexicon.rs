@@ -16,7 +16,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tantivy::tokenizer::TextAnalyzer;
 use unicode_normalization::char::is_combining_mark;
 use votecheck_index::analysis::{language_analyzer, normalize_word, terms, terms_with};
@@ -31,7 +31,8 @@ use crate::text::{contains_phrase, is_spaceless_script, normalize_phrase};
 /// "discount").
 pub const PREFIXED_STEM_CHARS: usize = 6;
 
-const LEXICON_FILES: &[(&str, &str)] = &[
+/// The lexicon's data files, by language (compiled in; see [`crate::compiled`]).
+pub(crate) const LEXICON_FILES: &[(&str, &str)] = &[
     ("en", include_str!("../data/lexicon/en.toml")),
     ("es", include_str!("../data/lexicon/es.toml")),
     ("pt", include_str!("../data/lexicon/pt.toml")),
@@ -64,7 +65,7 @@ struct GroupFile {
 
 /// One unit of text that concept matching compares: a word as the language's analyzer makes it,
 /// or one character of a script written without spaces.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Unit {
     text: String,
     /// Whether the unit is a word of a script written with spaces (a prefixed form may match it).
@@ -150,7 +151,7 @@ fn occurrences<'a>(
 }
 
 /// One group of synonyms.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SynonymGroup {
     /// Concept id shared across languages, when the file gives one.
     pub id: Option<String>,
@@ -218,69 +219,112 @@ impl std::fmt::Debug for Lexicon {
     }
 }
 
-impl Lexicon {
-    /// Loads the compiled-in lexicon.
-    pub fn load() -> Result<Self, EngineError> {
-        let mut groups = HashMap::new();
-        let mut analyzers = HashMap::new();
-        let mut function_units = HashMap::new();
-        let mut function_terms = HashMap::new();
-        let mut function_stems = HashMap::new();
-        let mut plain = votecheck_index::analysis::plain_analyzer();
-        for (language, text) in LEXICON_FILES {
-            let file: LexiconFile = toml::from_str(text).map_err(|error| EngineError::Data {
-                file: format!("data/lexicon/{language}.toml"),
-                reason: error.to_string(),
-            })?;
-            let mut analyzer = language_analyzer(language);
-            let parsed = file
-                .groups
-                .into_iter()
-                .map(|group| SynonymGroup {
-                    id: group.id,
-                    normalized: group
-                        .terms
-                        .iter()
-                        .map(|term| normalize_phrase(term))
-                        .collect(),
-                    units: group
-                        .terms
-                        .iter()
-                        .map(|term| units(&mut analyzer, term))
-                        .collect(),
-                    terms: group.terms,
-                })
-                .collect();
-            groups.insert(language.to_string(), parsed);
-            let terms: HashSet<String> = file
-                .function_words
-                .iter()
-                .flat_map(|word| terms_with(&mut plain, word))
-                .collect();
-            function_terms.insert(language.to_string(), terms);
-            let stems: HashSet<String> = file
-                .function_words
-                .iter()
-                .flat_map(|word| terms_with(&mut analyzer, word))
-                .collect();
-            function_stems.insert(language.to_string(), stems);
-            let word_units: Vec<Vec<Unit>> = file
-                .function_words
-                .iter()
-                .map(|word| units(&mut analyzer, word))
-                .filter(|units| !units.is_empty())
-                .collect();
-            function_units.insert(language.to_string(), word_units);
-            analyzers.insert(language.to_string(), analyzer);
-        }
-        Ok(Lexicon {
+/// One language's lexicon as compiled from its data file, every term already normalised and cut
+/// into units: what [`Lexicon::new`] needs, without the work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompiledLanguage {
+    language: String,
+    groups: Vec<SynonymGroup>,
+    function_units: Vec<Vec<Unit>>,
+    /// Sorted.
+    function_terms: Vec<String>,
+    /// Sorted.
+    function_stems: Vec<String>,
+}
+
+/// Reads, normalises and cuts into units every lexicon data file (in file order).
+pub fn compile() -> Result<Vec<CompiledLanguage>, EngineError> {
+    let mut plain = votecheck_index::analysis::plain_analyzer();
+    let sorted = |terms: HashSet<String>| {
+        let mut terms: Vec<String> = terms.into_iter().collect();
+        terms.sort();
+        terms
+    };
+    let mut languages = Vec::new();
+    for (language, text) in LEXICON_FILES {
+        let file: LexiconFile = toml::from_str(text).map_err(|error| EngineError::Data {
+            file: format!("data/lexicon/{language}.toml"),
+            reason: error.to_string(),
+        })?;
+        let mut analyzer = language_analyzer(language);
+        let groups = file
+            .groups
+            .into_iter()
+            .map(|group| SynonymGroup {
+                id: group.id,
+                normalized: group
+                    .terms
+                    .iter()
+                    .map(|term| normalize_phrase(term))
+                    .collect(),
+                units: group
+                    .terms
+                    .iter()
+                    .map(|term| units(&mut analyzer, term))
+                    .collect(),
+                terms: group.terms,
+            })
+            .collect();
+        let function_terms = file
+            .function_words
+            .iter()
+            .flat_map(|word| terms_with(&mut plain, word))
+            .collect();
+        let function_stems = file
+            .function_words
+            .iter()
+            .flat_map(|word| terms_with(&mut analyzer, word))
+            .collect();
+        let function_units = file
+            .function_words
+            .iter()
+            .map(|word| units(&mut analyzer, word))
+            .filter(|units| !units.is_empty())
+            .collect();
+        languages.push(CompiledLanguage {
+            language: language.to_string(),
             groups,
-            analyzers,
             function_units,
-            function_terms,
-            function_stems,
+            function_terms: sorted(function_terms),
+            function_stems: sorted(function_stems),
+        });
+    }
+    Ok(languages)
+}
+
+impl Lexicon {
+    /// The lexicon bundled with the engine (see [`crate::compiled`]).
+    pub fn load() -> Result<Self, EngineError> {
+        Ok(Self::new(crate::compiled::EngineData::bundled()?.lexicon))
+    }
+
+    /// A lexicon from compiled languages: only the analyzers and the lookup sets are built.
+    pub fn new(compiled: Vec<CompiledLanguage>) -> Self {
+        let mut lexicon = Lexicon {
+            groups: HashMap::new(),
+            analyzers: HashMap::new(),
+            function_units: HashMap::new(),
+            function_terms: HashMap::new(),
+            function_stems: HashMap::new(),
             empty: HashSet::new(),
-        })
+        };
+        for language in compiled {
+            let key = language.language;
+            lexicon
+                .analyzers
+                .insert(key.clone(), language_analyzer(&key));
+            lexicon.groups.insert(key.clone(), language.groups);
+            lexicon
+                .function_units
+                .insert(key.clone(), language.function_units);
+            lexicon
+                .function_terms
+                .insert(key.clone(), language.function_terms.into_iter().collect());
+            lexicon
+                .function_stems
+                .insert(key, language.function_stems.into_iter().collect());
+        }
+        lexicon
     }
 
     /// The languages whose function words a message uses, most hits first (only languages with

@@ -11,6 +11,7 @@
 //! - [`engine`]: the sequence of steps and the [`ConversationContext`] it takes;
 //! - [`intent`]: commands, greetings, partisan requests, problem reports (phrases as data);
 //! - [`lexicon`]: election synonyms per language (data) for query expansion;
+//! - [`compiled`]: the intent phrases and the lexicon, normalised ahead of time for fast starts;
 //! - [`jurisdiction`]: which jurisdiction a question names;
 //! - [`retrieval`]: search, near-duplicate collapsing, confidence and fact-check similarity;
 //! - [`calibration`]: the abstention thresholds, chosen on eval data;
@@ -28,6 +29,7 @@
 pub mod answer;
 pub mod calibration;
 pub mod catalogue;
+pub mod compiled;
 pub mod engine;
 pub mod eval;
 pub mod intent;
