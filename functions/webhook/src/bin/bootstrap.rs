@@ -40,7 +40,7 @@ async fn main() -> Result<(), Error> {
             return Err(problem.into());
         }
     };
-    info!(init_ms = started.elapsed().as_millis() as u64, "ready");
+    info!(init_ms = started.elapsed().as_secs_f64() * 1000.0, "ready");
     // The metrics' dimension: set by Lambda; "votecheck" when run by hand.
     let function: Arc<str> = std::env::var("AWS_LAMBDA_FUNCTION_NAME")
         .unwrap_or_else(|_| "votecheck".to_string())
@@ -62,7 +62,11 @@ async fn build_handler() -> anyhow::Result<Handler> {
     // Opening the index and loading the engine's data is CPU work; the AWS SDK's configuration,
     // the secrets and the clients mostly wait. Do both at once to shorten the cold start.
     let index_dir = config.index_dir.clone();
-    let opening = tokio::task::spawn_blocking(move || Engine::open(&index_dir));
+    let opening = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        Engine::open(&index_dir).map(|engine| (engine, started.elapsed()))
+    });
+    let clients_started = Instant::now();
     let secrets = load_secrets(&config.secrets).await?;
     let store_config = StoreConfig {
         table_name: config.table_name.clone(),
@@ -83,7 +87,8 @@ async fn build_handler() -> anyhow::Result<Handler> {
             .with_version(config.graph_version.clone()),
     )
     .map_err(|problem| anyhow::anyhow!("configuring the Graph API client: {problem}"))?;
-    let engine = opening
+    let clients_ms = clients_started.elapsed().as_secs_f64() * 1000.0;
+    let (engine, engine_time) = opening
         .await
         .map_err(|problem| anyhow::anyhow!("opening the index: {problem}"))?
         .map_err(|problem| {
@@ -94,6 +99,8 @@ async fn build_handler() -> anyhow::Result<Handler> {
         })?;
     info!(
         corpus_version = engine.index().manifest().corpus_version(),
+        engine_ms = engine_time.as_secs_f64() * 1000.0,
+        clients_ms,
         "index opened"
     );
     Ok(Handler::new(
