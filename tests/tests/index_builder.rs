@@ -51,7 +51,8 @@ fn builds_the_sample_corpus_with_a_complete_manifest() {
         "SOURCE_DATE_EPOCH is honoured"
     );
     assert!(manifest.warnings.is_empty(), "{:?}", manifest.warnings);
-    assert_eq!(manifest.counts.documents as usize, manifest.documents.len());
+    let documents = votecheck_index::manifest::read_documents(&out).unwrap();
+    assert_eq!(manifest.counts.documents as usize, documents.len());
     assert!(manifest.counts.documents >= 20);
     assert_eq!(manifest.counts.fact_checks, 8);
     for language in ["en", "es", "ja"] {
@@ -60,12 +61,15 @@ fn builds_the_sample_corpus_with_a_complete_manifest() {
             "{language}"
         );
     }
-    let passages_in_records: u64 = manifest.documents.iter().map(|d| d.passages).sum();
+    let passages_in_records: u64 = documents.iter().map(|d| d.passages).sum();
     assert_eq!(passages_in_records, manifest.counts.passages);
 
+    assert_eq!(
+        manifest.jurisdictions,
+        votecheck_index::Manifest::jurisdictions_of(&documents)
+    );
     let record = |source: &str| {
-        manifest
-            .documents
+        documents
             .iter()
             .find(|d| d.source == source)
             .unwrap_or_else(|| panic!("{source} is not in the manifest"))

