@@ -15,6 +15,7 @@
 //! question the concepts stand for, which is what an answer in another language can be sure of.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use tantivy::tokenizer::TextAnalyzer;
@@ -194,10 +195,29 @@ pub struct ConceptShare {
     pub share: f32,
 }
 
+/// One language's synonym groups, decoded the first time a question needs them: a cold start
+/// then decodes only the function words of every language (language detection needs those) and
+/// the groups of the languages it meets, not the whole lexicon.
+#[derive(Clone, Default)]
+struct LazyGroups {
+    /// The groups, postcard-encoded ([`CompiledLanguage::groups`]).
+    encoded: Vec<u8>,
+    decoded: OnceLock<Vec<SynonymGroup>>,
+}
+
+impl LazyGroups {
+    fn get(&self) -> &[SynonymGroup] {
+        // The encoding is ours and a unit test decodes the bundled one; should it ever fail, the
+        // language answers without synonyms rather than not at all.
+        self.decoded
+            .get_or_init(|| postcard::from_bytes(&self.encoded).unwrap_or_default())
+    }
+}
+
 /// Synonym groups and function words per language.
 #[derive(Clone)]
 pub struct Lexicon {
-    groups: HashMap<String, Vec<SynonymGroup>>,
+    groups: HashMap<String, LazyGroups>,
     /// Each language's analyzer (stemmed where it stems), built once.
     analyzers: HashMap<String, TextAnalyzer>,
     /// The units of each language's function words.
@@ -213,7 +233,7 @@ impl std::fmt::Debug for Lexicon {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("Lexicon")
-            .field("groups", &self.groups)
+            .field("languages", &self.groups.keys().collect::<Vec<_>>())
             .field("function_terms", &self.function_terms)
             .finish_non_exhaustive()
     }
@@ -224,7 +244,9 @@ impl std::fmt::Debug for Lexicon {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompiledLanguage {
     language: String,
-    groups: Vec<SynonymGroup>,
+    /// The synonym groups, postcard-encoded (decoded when first needed, see [`LazyGroups`]).
+    #[serde(with = "serde_bytes")]
+    groups: Vec<u8>,
     function_units: Vec<Vec<Unit>>,
     /// Sorted.
     function_terms: Vec<String>,
@@ -247,7 +269,7 @@ pub fn compile() -> Result<Vec<CompiledLanguage>, EngineError> {
             reason: error.to_string(),
         })?;
         let mut analyzer = language_analyzer(language);
-        let groups = file
+        let groups: Vec<SynonymGroup> = file
             .groups
             .into_iter()
             .map(|group| SynonymGroup {
@@ -283,7 +305,7 @@ pub fn compile() -> Result<Vec<CompiledLanguage>, EngineError> {
             .collect();
         languages.push(CompiledLanguage {
             language: language.to_string(),
-            groups,
+            groups: postcard::to_stdvec(&groups).expect("groups are strings and lists"),
             function_units,
             function_terms: sorted(function_terms),
             function_stems: sorted(function_stems),
@@ -313,7 +335,13 @@ impl Lexicon {
             lexicon
                 .analyzers
                 .insert(key.clone(), language_analyzer(&key));
-            lexicon.groups.insert(key.clone(), language.groups);
+            lexicon.groups.insert(
+                key.clone(),
+                LazyGroups {
+                    encoded: language.groups,
+                    decoded: OnceLock::new(),
+                },
+            );
             lexicon
                 .function_units
                 .insert(key.clone(), language.function_units);
@@ -383,6 +411,7 @@ impl Lexicon {
         else {
             return expansion;
         };
+        let groups = groups.get();
         let question_units = units(&mut analyzer.clone(), question);
         let normalized = normalize_phrase(question);
         // For each unit: the length of the longest matched concept term covering it, and the
@@ -469,6 +498,7 @@ impl Lexicon {
             return String::new();
         };
         groups
+            .get()
             .iter()
             .filter(|group| group.id.as_ref().is_some_and(|id| concepts.contains(id)))
             .flat_map(|group| group.terms.iter().map(String::as_str))
@@ -487,6 +517,7 @@ impl Lexicon {
             .iter()
             .filter_map(|(id, share)| {
                 let group = groups
+                    .get()
                     .iter()
                     .find(|group| group.id.as_deref() == Some(id.as_str()))?;
                 Some(ConceptShare {
@@ -541,7 +572,7 @@ mod tests {
     fn every_language_has_groups() {
         let lexicon = Lexicon::load().unwrap();
         for (language, _) in LEXICON_FILES {
-            assert!(lexicon.groups[*language].len() >= 10, "{language}");
+            assert!(lexicon.groups[*language].get().len() >= 10, "{language}");
             assert!(!lexicon.function_terms(language).is_empty(), "{language}");
         }
     }
