@@ -451,7 +451,7 @@ fn the_unzipped_read_only_package_answers_a_signed_webhook_from_its_bundled_inde
     std::fs::create_dir(&task).unwrap();
     extract(sample_package(), &task);
     let manifest = read_json(&task.join("package.json"));
-    let index_manifest = read_json(&task.join("index/manifest.json"));
+    let documents = read_json(&task.join("index/documents.json"));
     let files_before = list_tree(&task);
     set_read_only(&task, true);
 
@@ -560,7 +560,7 @@ fn the_unzipped_read_only_package_answers_a_signed_webhook_from_its_bundled_inde
         sends[0].body
     );
     let replies: String = sends.iter().map(|send| send.body.to_string()).collect();
-    let titles: Vec<&str> = index_manifest["documents"]
+    let titles: Vec<&str> = documents
         .as_array()
         .unwrap()
         .iter()

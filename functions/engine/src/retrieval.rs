@@ -136,11 +136,23 @@ impl<'a> Retriever<'a> {
             (None, None) => return None,
         };
         match search.jurisdiction {
-            Some(named) if !named.excluded.is_empty() => {
-                // Other jurisdictions are left out in the query itself, so that every candidate
-                // it returns is admissible (filtering afterwards would leave few of them).
+            Some(named) => {
                 let field = self.index.schema().jurisdiction_key;
                 let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
+                // The place's own passages score as if they named it in their title: they are
+                // about it whatever name they use ("California" on a Russian page asked about
+                // "Калифорния"), and without this a page written in the question's script
+                // for the wider jurisdiction can keep them out of the candidates.
+                let own = Term::from_field_text(field, &jurisdiction_key(&named.name));
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(
+                        Box::new(TermQuery::new(own, IndexRecordOption::Basic)),
+                        FieldWeights::default().title,
+                    )),
+                ));
+                // Other jurisdictions are left out in the query itself, so that every candidate
+                // it returns is admissible (filtering afterwards would leave few of them).
                 clauses.extend(named.excluded.iter().map(|other| {
                     let term = Term::from_field_text(field, &jurisdiction_key(other));
                     let excluded: Box<dyn Query> =
@@ -149,7 +161,7 @@ impl<'a> Retriever<'a> {
                 }));
                 Some(Box::new(BooleanQuery::new(clauses)))
             }
-            _ => Some(query),
+            None => Some(query),
         }
     }
 
