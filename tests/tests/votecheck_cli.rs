@@ -127,6 +127,42 @@ fn eval_reports_figures_and_rejects_malformed_cases() {
     );
 }
 
+#[test]
+fn eval_into_a_closed_pipe_ends_quietly_and_names_each_rank_once() {
+    let work = tempfile::tempdir().unwrap();
+    let index = work.path().join("index");
+    build_sample_index(&index);
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/eval/sample-corpus.jsonl");
+
+    // `votecheck eval | head -c 0`: the reader is gone before the first line is written.
+    let mut child = std::process::Command::new(votecheck_end_to_end::binary("votecheck"))
+        .args([
+            &"eval" as &dyn AsRef<std::ffi::OsStr>,
+            &"--index",
+            &index,
+            &"--cases",
+            &cases,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let output = run(
+        "votecheck",
+        &[&"eval", &"--index", &index, &"--cases", &cases],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let summary = stdout_of(&output);
+    let first = summary.lines().next().unwrap_or_default();
+    assert_eq!(first.matches("hit@3").count(), 1, "{first}");
+}
+
 fn record(
     query_id: &str,
     at: i64,

@@ -137,6 +137,28 @@ enum StoreCommand {
 /// The local store file used when no `--store` is given (and by `votecheck serve`).
 const DEFAULT_LOCAL_STORE: &str = "votecheck-local.sqlite3";
 
+/// `println!` for the commands' output: when stdout is a pipe that was closed (`votecheck eval |
+/// head`), the output ends quietly with success instead of a panic.
+macro_rules! out {
+    () => {
+        write_line(format_args!(""))
+    };
+    ($($argument:tt)*) => {
+        write_line(format_args!($($argument)*))
+    };
+}
+
+fn write_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if let Err(error) = writeln!(std::io::stdout().lock(), "{line}") {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {error}");
+        std::process::exit(1);
+    }
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Ask {
@@ -271,9 +293,9 @@ fn ask(
             "timings": answer.timings,
             "corpus_version": engine.index().manifest().corpus_version(),
         });
-        println!("{}", serde_json::to_string_pretty(&output)?);
+        out!("{}", serde_json::to_string_pretty(&output)?);
     } else {
-        println!("{}", answer.reply.text);
+        out!("{}", answer.reply.text);
     }
     Ok(())
 }
@@ -317,12 +339,12 @@ fn eval(
             value["calibration"] =
                 serde_json::to_value(calibration).expect("a calibration serialises");
         }
-        println!("{value}");
+        out!("{value}");
     } else {
         print_table(&report);
         if let Some(calibration) = calibration {
-            println!();
-            println!(
+            out!();
+            out!(
                 "calibrated thresholds: answer_confidence = {:.2} ({}/{} answer/no-answer decisions right), fact_check_similarity = {:.2} and fact_check_margin = {:.2} ({}/{} fact-check decisions right)",
                 calibration.thresholds.answer_confidence,
                 calibration.answer_correct,
@@ -349,7 +371,7 @@ async fn store_init(table: &str) -> anyhow::Result<()> {
     let outcome = votecheck_store::admin::init_table(&client, table)
         .await
         .with_context(|| format!("initialising the DynamoDB table {table}"))?;
-    println!("{outcome}");
+    out!("{outcome}");
     Ok(())
 }
 
@@ -394,7 +416,7 @@ async fn store_report(store: &str, since: &str, as_json: bool) -> anyhow::Result
         .context("reading feedback")?;
     let report = votecheck_store::report::build_report(&queries, &feedback, now, since_seconds);
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        out!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", report.render_text());
     }
@@ -418,22 +440,22 @@ fn calibrate_reports(reports: &[PathBuf]) -> anyhow::Result<()> {
         })?);
     }
     let calibration = calibrate_traces(&traces);
-    println!(
+    out!(
         "# {} answer/no-answer decisions, {} right; {} fact-check decisions, {} right",
         calibration.answer_cases,
         calibration.answer_correct,
         calibration.fact_check_cases,
         calibration.fact_check_correct
     );
-    println!(
+    out!(
         "answer_confidence = {:.2}",
         calibration.thresholds.answer_confidence
     );
-    println!(
+    out!(
         "fact_check_similarity = {:.2}",
         calibration.thresholds.fact_check_similarity
     );
-    println!(
+    out!(
         "fact_check_margin = {:.2}",
         calibration.thresholds.fact_check_margin
     );
@@ -445,18 +467,22 @@ fn percent(value: Option<f64>) -> String {
 }
 
 fn print_table(report: &EvalReport) {
-    println!(
-        "{} cases ({} retrieval): hit@1 {:.1}%  hit@3 {:.1}%  hit@{} {:.1}%  MRR {:.3}  outcome accuracy {:.1}%",
+    out!(
+        "{} cases ({} retrieval): hit@1 {:.1}%  hit@3 {:.1}%{}  MRR {:.3}  outcome accuracy {:.1}%",
         report.cases,
         report.retrieval_cases,
         report.hit_at_1 * 100.0,
         report.hit_at_3 * 100.0,
-        report.k,
-        report.hit_at_k * 100.0,
+        // hit@k only when --k asks for another rank than the two above.
+        if report.k == 1 || report.k == 3 {
+            String::new()
+        } else {
+            format!("  hit@{} {:.1}%", report.k, report.hit_at_k * 100.0)
+        },
         report.mrr,
         report.outcome_accuracy * 100.0
     );
-    println!(
+    out!(
         "latency: p50 {} µs  p99 {} µs  max {} µs   thresholds: answer {:.2}, fact-check {:.2}",
         report.latency_us.p50,
         report.latency_us.p99,
@@ -464,13 +490,18 @@ fn print_table(report: &EvalReport) {
         report.thresholds.answer_confidence,
         report.thresholds.fact_check_similarity
     );
-    println!();
-    println!(
+    out!();
+    out!(
         "{:<16} {:>6} {:>9} {:>8} {:>8} {:>9}",
-        "tag", "cases", "retrieval", "hit@1", "hit@3", "outcome"
+        "tag",
+        "cases",
+        "retrieval",
+        "hit@1",
+        "hit@3",
+        "outcome"
     );
     for (tag, figures) in report.by_tag.iter().chain(report.by_outcome.iter()) {
-        println!(
+        out!(
             "{:<16} {:>6} {:>9} {:>8} {:>8} {:>9}",
             tag,
             figures.cases,
@@ -500,10 +531,10 @@ fn print_table(report: &EvalReport) {
         })
         .collect();
     if !misses.is_empty() {
-        println!();
-        println!("misses:");
+        out!();
+        out!("misses:");
         for miss in misses {
-            println!("{miss}");
+            out!("{miss}");
         }
     }
 }
