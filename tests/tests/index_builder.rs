@@ -140,6 +140,15 @@ fn the_index_opens_and_searches_from_a_read_only_copy() {
         .as_ref()
         .expect("a fact-check carries its review");
     assert!(review.verdict.is_some());
+    let count = |kind, language| index.count_in_language(kind, language).unwrap();
+    assert_eq!(count(PassageKind::FactCheck, "en"), 4);
+    assert_eq!(
+        count(PassageKind::FactCheck, "es-US"),
+        2,
+        "by primary subtag"
+    );
+    assert_eq!(count(PassageKind::FactCheck, "fr"), 0);
+    assert!(count(PassageKind::Passage, "ja") > 0);
     drop(index);
 
     set_read_only(&read_only, false);

@@ -114,14 +114,20 @@ impl<'a> Retriever<'a> {
             weights,
             limit: CANDIDATES,
         };
-        let main = self
-            .index
-            .query(&request(search.text, FieldWeights::default()));
+        // Only fact-checks have a claim: searching other passages, its clauses could only find
+        // what the kind filter drops, and each costs a term lookup.
+        let weights = match kind {
+            PassageKind::FactCheck => FieldWeights::default(),
+            PassageKind::Passage => FieldWeights {
+                claim: 0.0,
+                ..FieldWeights::default()
+            },
+        };
+        let main = self.index.query(&request(search.text, weights));
         let expansion = if search.expansion.trim().is_empty() {
             None
         } else {
-            self.index
-                .query(&request(&search.expansion, FieldWeights::default()))
+            self.index.query(&request(&search.expansion, weights))
         };
         let query: Box<dyn Query> = match (main, expansion) {
             (Some(main), Some(expansion)) => Box::new(BooleanQuery::new(vec![

@@ -19,7 +19,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use tantivy::collector::TopDocs;
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
@@ -350,6 +350,22 @@ impl PassageIndex {
             });
         }
         Ok(hits)
+    }
+
+    /// How many passages of `kind` the index has in a language (primary subtag).
+    pub fn count_in_language(
+        &self,
+        kind: PassageKind,
+        language: &str,
+    ) -> Result<usize, IndexError> {
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, term_query(self.schema.kind, kind.as_str())),
+            (
+                Occur::Must,
+                term_query(self.schema.language_base, &primary_subtag(language)),
+            ),
+        ]);
+        Ok(self.reader.searcher().search(&query, &Count)?)
     }
 
     /// The best `limit` matches of a query as (score, address), without loading any passage.
