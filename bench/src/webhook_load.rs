@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde_json::json;
+use votecheck_end_to_end::webhooks::TextMessage;
 use votecheck_engine::Outcome;
 use votecheck_engine::eval::parse_cases;
 use votecheck_index_builder::{BuildOptions, build_index};
@@ -213,33 +214,12 @@ impl WebhookFigures {
 
 /// The Cloud API webhook body of one text message.
 pub fn text_message_body(citizen: &str, message_id: &str, text: &str, forwarded: bool) -> Vec<u8> {
-    let mut message = json!({
-        "from": citizen,
-        "id": message_id,
-        "timestamp": votecheck_now().to_string(),
-        "type": "text",
-        "text": {"body": text},
-    });
-    if forwarded {
-        message["context"] = json!({"forwarded": true});
+    TextMessage {
+        timestamp: votecheck_now(),
+        forwarded,
+        ..TextMessage::new(citizen, message_id, text)
     }
-    json!({
-        "object": "whatsapp_business_account",
-        "entry": [{
-            "id": "200000000000001",
-            "changes": [{
-                "field": "messages",
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {"display_phone_number": "15550100001", "phone_number_id": "109000000000001"},
-                    "contacts": [{"profile": {"name": "Bench Citizen"}, "wa_id": citizen}],
-                    "messages": [message],
-                },
-            }],
-        }],
-    })
-    .to_string()
-    .into_bytes()
+    .body()
 }
 
 fn votecheck_now() -> u64 {

@@ -5,7 +5,8 @@
 //! [`lambda_runtime_api::RuntimeApi`] is a local AWS Lambda Runtime API for running the
 //! `bootstrap` binary as a process; [`graph_server::GraphServer`] is a local WhatsApp Cloud API
 //! that records requests and fails on demand; [`local_server::LocalServer`] runs
-//! `votecheck serve` on a free port.
+//! `votecheck serve` on a free port; [`webhooks::TextMessage`] writes a citizen's text message as
+//! the Cloud API's webhook body.
 //!
 //! The binaries are the ones `cargo build --workspace --bins` leaves next to the test executables
 //! (the README's test command builds them first, in the same profile as the tests).
@@ -14,6 +15,7 @@ pub mod graph_server;
 pub mod lambda_runtime_api;
 pub mod local_server;
 pub mod moto;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -13,12 +13,12 @@ use serde_json::{Value, json};
 use votecheck_end_to_end::graph_server::{Failure, GraphServer, RecordedRequest};
 use votecheck_end_to_end::lambda_runtime_api::{Invocation, RuntimeApi};
 use votecheck_end_to_end::moto::{MotoServer, free_port};
+use votecheck_end_to_end::webhooks::{PHONE_NUMBER_ID, TextMessage};
 use votecheck_end_to_end::{binary, run, run_with_env, sample_corpus, stderr_of, workspace_root};
 
 const APP_SECRET: &str = "test-app-secret";
 const VERIFY_TOKEN: &str = "test-verify-token";
 const ACCESS_TOKEN: &str = "test-token";
-const PHONE_NUMBER_ID: &str = "109000000000001";
 const TABLE: &str = "votecheck-e2e";
 /// The citizen's phone number in the fixtures: never in the function's logs.
 const CITIZEN_PHONE: &str = "15550101234";
@@ -49,37 +49,11 @@ fn fixture(name: &str) -> Vec<u8> {
 
 /// A one-text-message webhook body, shaped like `message_text.json`.
 fn text_webhook(message_id: &str, text: &str) -> Vec<u8> {
-    json!({
-        "object": "whatsapp_business_account",
-        "entry": [{
-            "id": "200000000000001",
-            "changes": [{
-                "field": "messages",
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {
-                        "display_phone_number": "15550100001",
-                        "phone_number_id": PHONE_NUMBER_ID,
-                    },
-                    "contacts": [{
-                        "profile": {"name": "Test Citizen"},
-                        "wa_id": CITIZEN_PHONE,
-                        "user_id": "US.1000000000000000001",
-                    }],
-                    "messages": [{
-                        "from": CITIZEN_PHONE,
-                        "from_user_id": "US.1000000000000000001",
-                        "id": message_id,
-                        "timestamp": "1767225600",
-                        "type": "text",
-                        "text": {"body": text},
-                    }],
-                },
-            }],
-        }],
-    })
-    .to_string()
-    .into_bytes()
+    TextMessage {
+        user_id: Some("US.1000000000000000001"),
+        ..TextMessage::new(CITIZEN_PHONE, message_id, text)
+    }
+    .body()
 }
 
 fn sign(body: &[u8]) -> String {

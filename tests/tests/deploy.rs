@@ -24,13 +24,13 @@ use sha2::{Digest, Sha256};
 use votecheck_end_to_end::graph_server::GraphServer;
 use votecheck_end_to_end::lambda_runtime_api::{Invocation, RuntimeApi};
 use votecheck_end_to_end::moto::MotoServer;
+use votecheck_end_to_end::webhooks::{PHONE_NUMBER_ID, TextMessage};
 use votecheck_end_to_end::{
     binary, list_tree, run_with_env, sample_corpus, set_read_only, stderr_of, workspace_root,
 };
 
 /// Build time of the test packages (2026-09-21T14:13:20Z).
 const SOURCE_DATE_EPOCH: &str = "1790000000";
-const PHONE_NUMBER_ID: &str = "109000000000001";
 const APP_SECRET: &str = "package-test-app-secret";
 const TABLE: &str = "votecheck-package-e2e";
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -387,28 +387,14 @@ fn environment_from_template(template: &Yaml) -> Vec<(String, String)> {
 }
 
 fn signed_text_webhook(message_id: &str, text: &str) -> Value {
-    let body = json!({
-        "object": "whatsapp_business_account",
-        "entry": [{
-            "id": "200000000000001",
-            "changes": [{
-                "field": "messages",
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {"display_phone_number": "15550100001", "phone_number_id": PHONE_NUMBER_ID},
-                    "contacts": [{"profile": {"name": "Test Citizen"}, "wa_id": "15550109876"}],
-                    "messages": [{
-                        "from": "15550109876",
-                        "id": message_id,
-                        "timestamp": "1790000000",
-                        "type": "text",
-                        "text": {"body": text},
-                    }],
-                },
-            }],
-        }],
-    })
-    .to_string();
+    let body = String::from_utf8(
+        TextMessage {
+            timestamp: 1_790_000_000,
+            ..TextMessage::new("15550109876", message_id, text)
+        }
+        .body(),
+    )
+    .expect("a JSON body is UTF-8");
     let signature = votecheck_whatsapp::signature_header(APP_SECRET.as_bytes(), body.as_bytes())
         .expect("sign the body");
     json!({
