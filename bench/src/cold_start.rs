@@ -150,7 +150,7 @@ pub fn start_function(
             env.iter()
                 .map(|(key, value)| (key.as_str(), value.as_str())),
         )
-        .env("AWS_LAMBDA_RUNTIME_API", api.address())
+        .envs(api.function_environment())
         .stdout(log.try_clone()?)
         .stderr(log)
         .spawn()

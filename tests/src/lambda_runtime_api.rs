@@ -116,6 +116,18 @@ impl RuntimeApi {
         &self.address
     }
 
+    /// The variables Lambda sets for a function's process, with this API as its Runtime API.
+    pub fn function_environment(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_LAMBDA_RUNTIME_API", self.address.clone()),
+            ("AWS_LAMBDA_FUNCTION_NAME", "votecheck".to_string()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512".to_string()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "test".to_string()),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", "test".to_string()),
+        ]
+    }
+
     /// Enqueues `event` for the next `/next` call and waits for the function's response or
     /// error for it, at most `timeout`.
     pub fn invoke(&self, event: Value, timeout: Duration) -> Invocation {

@@ -204,13 +204,8 @@ impl Function {
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_SESSION_TOKEN")
             .env_remove("VOTECHECK_SSM_PREFIX")
+            .envs(api.function_environment())
             .envs([
-                ("AWS_LAMBDA_RUNTIME_API", api.address()),
-                ("AWS_LAMBDA_FUNCTION_NAME", "votecheck"),
-                ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"),
-                ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-                ("AWS_LAMBDA_LOG_STREAM_NAME", "test"),
-                ("AWS_LAMBDA_LOG_GROUP_NAME", "test"),
                 ("VOTECHECK_TABLE_NAME", TABLE),
                 ("WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID),
                 ("VOTECHECK_GRAPH_BASE_URL", graph.base_url().as_str()),

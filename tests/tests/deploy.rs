@@ -504,16 +504,9 @@ fn the_unzipped_read_only_package_answers_a_signed_webhook_from_its_bundled_inde
             .current_dir(work.path())
             .envs(environment.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .envs(aws_env)
-            .envs([
-                ("AWS_LAMBDA_RUNTIME_API", api.address()),
-                ("AWS_LAMBDA_FUNCTION_NAME", "votecheck"),
-                ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"),
-                ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-                ("AWS_LAMBDA_LOG_STREAM_NAME", "test"),
-                ("AWS_LAMBDA_LOG_GROUP_NAME", "test"),
-                // The one value that is not the template's: the local Graph API.
-                ("VOTECHECK_GRAPH_BASE_URL", graph.base_url().as_str()),
-            ])
+            .envs(api.function_environment())
+            // The one value that is not the template's: the local Graph API.
+            .env("VOTECHECK_GRAPH_BASE_URL", graph.base_url().as_str())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().unwrap())
             .stderr(log_file)
