@@ -26,7 +26,6 @@ use votecheck_store::{CitizenKey, Preferences};
 use votecheck_webhook::{Method, WebhookRequest};
 use votecheck_whatsapp::signature_header;
 
-use crate::metrics::outcome_label;
 use crate::outbox::{CONSOLE_CITIZEN_PREFIX, CONSOLE_MESSAGE_PREFIX, OutboxEntry};
 use crate::report_page::escape;
 use crate::server::AppState;
@@ -175,7 +174,10 @@ pub async fn post_message(
         answer: state.traces.take(&message_id),
         message_id,
         status: response.status,
-        outcomes: outcomes.iter().map(outcome_label).collect(),
+        outcomes: outcomes
+            .iter()
+            .map(|outcome| outcome.label().to_string())
+            .collect(),
         replies,
         latency_ms: seconds * 1000.0,
     })

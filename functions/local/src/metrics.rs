@@ -58,18 +58,6 @@ impl Default for Metrics {
     }
 }
 
-/// The label an outcome is counted under.
-pub fn outcome_label(outcome: &MessageOutcome) -> String {
-    match outcome {
-        MessageOutcome::Duplicate => "duplicate".to_string(),
-        MessageOutcome::RateLimited { .. } => "rate_limited".to_string(),
-        MessageOutcome::OptedOut => "opted_out".to_string(),
-        MessageOutcome::Ignored { .. } => "ignored".to_string(),
-        MessageOutcome::Answered { outcome } => outcome.clone(),
-        MessageOutcome::Failed { .. } => "send_failed".to_string(),
-    }
-}
-
 impl Metrics {
     /// Counts one handled request and what happened to its messages.
     pub fn record(&self, endpoint: &str, status: u16, seconds: f64, outcomes: &[MessageOutcome]) {
@@ -84,7 +72,7 @@ impl Metrics {
             .observe(seconds);
         for outcome in outcomes {
             self.messages
-                .get_or_create(&vec![("outcome".to_string(), outcome_label(outcome))])
+                .get_or_create(&vec![("outcome".to_string(), outcome.label().to_string())])
                 .inc();
         }
     }

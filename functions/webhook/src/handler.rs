@@ -95,6 +95,22 @@ pub enum MessageOutcome {
     Failed { metric: String },
 }
 
+impl MessageOutcome {
+    /// A short name of what happened: the engine's outcome for an answered message
+    /// (`answer`, `no_answer`...), otherwise `duplicate`, `rate_limited`, `opted_out`, `ignored`
+    /// or `send_failed`.
+    pub fn label(&self) -> &str {
+        match self {
+            MessageOutcome::Duplicate => "duplicate",
+            MessageOutcome::RateLimited { .. } => "rate_limited",
+            MessageOutcome::OptedOut => "opted_out",
+            MessageOutcome::Ignored { .. } => "ignored",
+            MessageOutcome::Answered { outcome } => outcome,
+            MessageOutcome::Failed { .. } => "send_failed",
+        }
+    }
+}
+
 /// Sees every answer the handler decides, with the message id it answers. The local preview
 /// console uses one to show the reasoning beside the reply; the Lambda sets none.
 pub trait AnswerObserver: Send + Sync {

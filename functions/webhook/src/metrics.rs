@@ -18,12 +18,9 @@ pub const FUNCTION_DIMENSION: &str = "function";
 /// The metric name an outcome is counted under.
 pub fn metric_name(outcome: &MessageOutcome) -> String {
     match outcome {
-        MessageOutcome::Duplicate => "duplicate".to_string(),
-        MessageOutcome::RateLimited { .. } => "rate_limited".to_string(),
-        MessageOutcome::OptedOut => "opted_out".to_string(),
-        MessageOutcome::Ignored { .. } => "ignored".to_string(),
         MessageOutcome::Answered { outcome } => format!("outcome_{outcome}"),
         MessageOutcome::Failed { metric } => metric.clone(),
+        other => other.label().to_string(),
     }
 }
 
