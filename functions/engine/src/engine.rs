@@ -85,11 +85,13 @@ impl Engine {
             .clone()
             .unwrap_or_else(|| FALLBACK_LANGUAGE.to_string());
         let mut detectable_languages: Vec<String> = catalogue.languages();
-        let corpus_languages: Vec<String> = manifest
+        let mut corpus_languages: Vec<String> = manifest
             .languages()
             .iter()
             .map(|language| primary_subtag(language))
             .collect();
+        // `pt` and `pt-BR`, `zh-Hans` and `zh-Hant` are one language here (sorted, so adjacent).
+        corpus_languages.dedup();
         for language in manifest.languages() {
             let base = primary_subtag(&language);
             if !detectable_languages.contains(&base) {
@@ -98,9 +100,7 @@ impl Engine {
         }
         let mut fact_check_languages = Vec::new();
         for language in &corpus_languages {
-            if !fact_check_languages.contains(language)
-                && index.count_in_language(PassageKind::FactCheck, language)? > 0
-            {
+            if index.count_in_language(PassageKind::FactCheck, language)? > 0 {
                 fact_check_languages.push(language.clone());
             }
         }

@@ -72,18 +72,18 @@ impl Manifest {
             path: path.clone(),
             source,
         })?;
-        // The version first: an index of another version may not have this version's fields.
+        let manifest = serde_json::from_slice::<Manifest>(&bytes);
+        // An index of another version may lack this version's fields: its version, read on its
+        // own when the whole manifest does not parse, decides the error.
         #[derive(Deserialize)]
         struct Versioned {
             schema_version: u32,
         }
-        let invalid = |source| IndexError::ManifestInvalid {
-            path: path.clone(),
-            source,
+        let found = match &manifest {
+            Ok(manifest) => manifest.schema_version,
+            Err(_) => serde_json::from_slice::<Versioned>(&bytes)
+                .map_or(SCHEMA_VERSION, |versioned| versioned.schema_version),
         };
-        let found = serde_json::from_slice::<Versioned>(&bytes)
-            .map_err(invalid)?
-            .schema_version;
         if found != SCHEMA_VERSION {
             return Err(IndexError::SchemaVersionMismatch {
                 dir: index_dir.to_path_buf(),
@@ -91,7 +91,7 @@ impl Manifest {
                 expected: SCHEMA_VERSION,
             });
         }
-        serde_json::from_slice(&bytes).map_err(invalid)
+        manifest.map_err(|source| IndexError::ManifestInvalid { path, source })
     }
 }
 

@@ -85,9 +85,15 @@ pub fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
         .build_https()
 }
 
-/// A TLS context trusting exactly the compiled-in Mozilla root certificates. The SDK's trust
-/// store takes PEM only, so the DER certificates are written as PEM.
+/// A TLS context trusting exactly the compiled-in Mozilla root certificates, made once per
+/// process (the DynamoDB and SSM clients both use it). The SDK's trust store takes PEM only, so
+/// the DER certificates are written as PEM.
 fn compiled_in_roots() -> tls::TlsContext {
+    static CONTEXT: std::sync::OnceLock<tls::TlsContext> = std::sync::OnceLock::new();
+    CONTEXT.get_or_init(roots_as_pem_context).clone()
+}
+
+fn roots_as_pem_context() -> tls::TlsContext {
     use base64::Engine as _;
     let mut pem = String::new();
     for certificate in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
