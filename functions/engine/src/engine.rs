@@ -65,6 +65,7 @@ pub struct Engine {
     /// Primary subtags of the languages the corpus has fact-checks in (a question in another
     /// language skips the fact-check search, a fifth of the answer time).
     fact_check_languages: Vec<String>,
+    general_jurisdictions: Vec<String>,
 }
 
 impl Engine {
@@ -104,11 +105,11 @@ impl Engine {
                 fact_check_languages.push(language.clone());
             }
         }
+        let jurisdictions =
+            JurisdictionMatcher::with_compiled(&manifest.jurisdictions, &data.jurisdictions);
         Ok(Engine {
-            jurisdictions: JurisdictionMatcher::with_compiled(
-                &manifest.jurisdictions,
-                &data.jurisdictions,
-            ),
+            general_jurisdictions: jurisdictions.widest(),
+            jurisdictions,
             catalogue,
             intents: IntentClassifier::new(data.intents),
             lexicon: Lexicon::new(data.lexicon),
@@ -255,8 +256,10 @@ impl Engine {
                     passage_languages: vec![language.to_string()],
                     expansion: expansion.text.clone(),
                     jurisdiction: named.as_ref(),
+                    general: &self.general_jurisdictions,
                     limit: 1,
                     function_terms: self.lexicon.function_stems(language),
+                    plain_function_terms: self.lexicon.function_terms(language),
                     synonyms: &expansion.synonyms,
                     concepts: &[],
                 })
@@ -386,6 +389,7 @@ impl Engine {
         let own = primary_subtag(language);
         let default = primary_subtag(&self.default_language);
         let function_terms = self.lexicon.function_stems(language);
+        let plain_function_terms = self.lexicon.function_terms(language);
         let mut trace = Trace::default();
 
         let mut fact_languages = vec![own.clone()];
@@ -399,8 +403,10 @@ impl Engine {
             passage_languages: fact_languages,
             expansion: expansion.text.clone(),
             jurisdiction: None,
+            general: &[],
             limit: 1,
             function_terms,
+            plain_function_terms,
             synonyms: &expansion.synonyms,
             concepts: &[],
         };
@@ -421,8 +427,10 @@ impl Engine {
                 passage_languages: vec![own.clone()],
                 expansion: expansion.text.clone(),
                 jurisdiction: jurisdiction.as_ref(),
+                general: &self.general_jurisdictions,
                 limit: MAX_CITATIONS + 1,
                 function_terms,
+                plain_function_terms,
                 synonyms: &expansion.synonyms,
                 concepts: &[],
             })
@@ -444,8 +452,10 @@ impl Engine {
                         passage_languages: vec![default.clone()],
                         expansion: String::new(),
                         jurisdiction: jurisdiction.as_ref(),
+                        general: &self.general_jurisdictions,
                         limit: MAX_CITATIONS + 1,
                         function_terms: self.lexicon.function_stems(&default),
+                        plain_function_terms: self.lexicon.function_terms(&default),
                         synonyms: &[],
                         concepts: &shares,
                     })

@@ -289,6 +289,22 @@ impl JurisdictionMatcher {
         self.names.is_empty()
     }
 
+    /// The corpus's jurisdictions that others lie within and that lie within none (the United
+    /// States in a corpus of its states' pages): their documents apply wherever the citizen is.
+    /// Empty when the corpus has no such hierarchy.
+    pub fn widest(&self) -> Vec<String> {
+        let mut widest: Vec<String> = self
+            .wider
+            .values()
+            .flatten()
+            .filter(|name| !self.wider.contains_key(&jurisdiction_key(name)))
+            .cloned()
+            .collect();
+        widest.sort();
+        widest.dedup();
+        widest
+    }
+
     /// The jurisdiction a question names, if any.
     pub fn find(&self, question: &str) -> Option<NamedJurisdiction> {
         let forms = QuestionForms::new(question);
@@ -343,6 +359,16 @@ mod tests {
             .map(String::from),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn the_widest_jurisdiction_is_the_one_others_lie_within() {
+        assert_eq!(corpus().widest(), ["United States"]);
+        // Without a wider jurisdiction in the corpus there is no hierarchy to prefer.
+        let states = JurisdictionMatcher::new(&["Texas", "Ohio"].map(String::from)).unwrap();
+        assert!(states.widest().is_empty());
+        let single = JurisdictionMatcher::new(&["Riverside County".to_string()]).unwrap();
+        assert!(single.widest().is_empty());
     }
 
     fn name(matcher: &JurisdictionMatcher, question: &str) -> Option<String> {

@@ -1,8 +1,10 @@
 //! Finding the passages that answer a question, and how sure we are.
 //!
 //! [`Retriever::passages`] searches the index with the question (the same analyzers as the
-//! builder; headings weigh more than body text), adds the lexicon's synonyms at a lower weight,
-//! drops passages of another jurisdiction than the one the question names, collapses
+//! builder; headings weigh more than body text, function words less than content words), adds
+//! the lexicon's synonyms at a lower weight, drops passages of another jurisdiction than the one
+//! the question names (and prefers the corpus's widest jurisdiction when it names none), weighs
+//! every candidate's confidence from the inverted index before loading any, collapses
 //! near-duplicates (the same section cut in overlapping passages, or the same text published twice)
 //! and scores each remaining passage's **confidence**: the share of the question's information
 //! the passage covers, where each question term weighs its inverse document frequency (so "how",
@@ -41,6 +43,18 @@ const CANDIDATES: usize = 16;
 /// Weight of a function word ("how", "the", "です") relative to its inverse document frequency.
 pub const FUNCTION_WORD_WEIGHT: f32 = 0.1;
 
+/// Weight of a function word in the search query, relative to a content word. Higher than
+/// [`FUNCTION_WORD_WEIGHT`]: in BM25 a function word still tells a heading that is phrased like
+/// the question ("Do I have to ...") from one that is not, but at full weight such headings
+/// outrank the passage that has the question's rarer words ("stamp", "envelope"). Chosen on the
+/// eval sets (0.2 to 0.5 all help; see docs/answer-engine.md).
+pub const QUERY_FUNCTION_WORD_WEIGHT: f32 = 0.3;
+
+/// Weight of the clause that prefers, when a question names no place, the passages of the
+/// corpus's widest jurisdiction (the United States guide over one state's page): twice a title
+/// match on the jurisdiction's name. Chosen on the shared eval set (see docs/answer-engine.md).
+pub const GENERAL_JURISDICTION_WEIGHT: f32 = 3.0;
+
 /// Share of the final ranking score that comes from confidence (the rest from BM25, normalised
 /// by the best hit's score).
 pub const CONFIDENCE_IN_RANKING: f32 = 0.5;
@@ -74,11 +88,17 @@ pub struct Search<'a> {
     /// The jurisdiction the question names: passages of the corpus's other jurisdictions are
     /// left out (those of wider jurisdictions, and those without one, stay).
     pub jurisdiction: Option<&'a NamedJurisdiction>,
+    /// When the question names no jurisdiction: the corpus's widest ones (see
+    /// [`crate::jurisdiction::JurisdictionMatcher::widest`]), whose passages are preferred.
+    pub general: &'a [String],
     /// How many candidates to return.
     pub limit: usize,
     /// The question language's function words as its analyzer makes them (they weigh little in
     /// confidence).
     pub function_terms: &'a HashSet<String>,
+    /// The same words as the plain analyzer makes them (the query's unstemmed fields): with
+    /// [`Search::function_terms`] they weigh [`FUNCTION_WORD_WEIGHT`] in the query as well.
+    pub plain_function_terms: &'a HashSet<String>,
     /// Lexicon synonyms of terms the question used: a passage that uses a synonym covers the
     /// question's term.
     pub synonyms: &'a [(String, Vec<String>)],
@@ -123,11 +143,21 @@ impl<'a> Retriever<'a> {
                 ..FieldWeights::default()
             },
         };
-        let main = self.index.query(&request(search.text, weights));
+        let term_weight = |term: &str| {
+            if search.function_terms.contains(term) || search.plain_function_terms.contains(term) {
+                QUERY_FUNCTION_WORD_WEIGHT
+            } else {
+                1.0
+            }
+        };
+        let main = self
+            .index
+            .query_weighing_terms(&request(search.text, weights), term_weight);
         let expansion = if search.expansion.trim().is_empty() {
             None
         } else {
-            self.index.query(&request(&search.expansion, weights))
+            self.index
+                .query_weighing_terms(&request(&search.expansion, weights), term_weight)
         };
         let query: Box<dyn Query> = match (main, expansion) {
             (Some(main), Some(expansion)) => Box::new(BooleanQuery::new(vec![
@@ -164,6 +194,22 @@ impl<'a> Retriever<'a> {
                     let excluded: Box<dyn Query> =
                         Box::new(TermQuery::new(term, IndexRecordOption::Basic));
                     (Occur::MustNot, excluded)
+                }));
+                Some(Box::new(BooleanQuery::new(clauses)))
+            }
+            // A question that names no place is best answered by what applies everywhere: without
+            // this, fifty states' near-identical pages can fill the candidates and push out the
+            // general guide that answers it.
+            None if !search.general.is_empty() => {
+                let field = self.index.schema().jurisdiction_key;
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
+                clauses.extend(search.general.iter().map(|general| {
+                    let term = Term::from_field_text(field, &jurisdiction_key(general));
+                    let preferred: Box<dyn Query> = Box::new(BoostQuery::new(
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+                        GENERAL_JURISDICTION_WEIGHT,
+                    ));
+                    (Occur::Should, preferred)
                 }));
                 Some(Box::new(BooleanQuery::new(clauses)))
             }
@@ -280,6 +326,12 @@ impl<'a> Retriever<'a> {
     }
 
     /// Official passages for a question, best first, with confidences.
+    ///
+    /// Every one of the [`CANDIDATES`] best BM25 hits is weighed: which of the question's terms
+    /// (and synonyms, and concepts) it has is read from the inverted index, which is cheap, and
+    /// gives its confidence and ranking score. Only then are passages loaded, best first, until
+    /// `limit` of them are kept that are neither of another jurisdiction nor near-duplicates of
+    /// one kept before.
     pub fn passages(&self, search: &Search<'_>) -> Result<Vec<Candidate>, IndexError> {
         let Some(query) = self.query(search, PassageKind::Passage) else {
             return Ok(Vec::new());
@@ -312,12 +364,69 @@ impl<'a> Retriever<'a> {
                 (phrases, concept.share)
             })
             .collect();
+
+        // Every term whose presence matters, looked up once for all candidates.
+        let mut vocabulary: Vec<String> = question
+            .weighted
+            .iter()
+            .map(|(term, _)| term.clone())
+            .collect();
+        for (_, alternatives) in &synonyms {
+            vocabulary.extend(alternatives.iter().flatten().cloned());
+        }
+        for (phrases, _) in &concepts {
+            vocabulary.extend(phrases.iter().flatten().cloned());
+        }
+        let mut seen = HashSet::new();
+        vocabulary.retain(|term| seen.insert(term.clone()));
+        let addresses: Vec<_> = top.iter().map(|(_, address)| *address).collect();
+        let present =
+            self.index
+                .terms_present(&searcher, search.language, &addresses, &vocabulary)?;
+        let own_place = match search.jurisdiction {
+            Some(named) => self
+                .index
+                .in_jurisdiction(&searcher, &addresses, &named.name)?,
+            None => vec![false; addresses.len()],
+        };
+
+        let mut weighed: Vec<(f32, f32, usize)> = Vec::with_capacity(top.len());
+        for (at, (score, _)) in top.iter().enumerate() {
+            let terms: HashSet<String> = vocabulary
+                .iter()
+                .zip(&present[at])
+                .filter(|(_, present)| **present)
+                .map(|(term, _)| term.clone())
+                .collect();
+            let confidence = if concepts.is_empty() {
+                let mut covered = Self::with_synonyms(terms, &synonyms);
+                if own_place[at] {
+                    covered.extend(place_terms.iter().cloned());
+                }
+                self.coverage(&question, &covered)
+            } else {
+                concept_coverage(&concepts, &terms)
+            };
+            let preference = if own_place[at] {
+                OWN_JURISDICTION_PREFERENCE
+            } else {
+                0.0
+            };
+            let ranking = (1.0 - CONFIDENCE_IN_RANKING) * score / best_score
+                + CONFIDENCE_IN_RANKING * confidence
+                + preference;
+            weighed.push((ranking, confidence, at));
+        }
+        // Stable: equal rankings keep BM25 order.
+        weighed.sort_by(|a, b| b.0.total_cmp(&a.0));
+
         let mut kept: Vec<(Candidate, HashSet<String>)> = Vec::new();
         let mut sections_seen = HashSet::new();
-        for (score, address) in top {
+        for (_, confidence, at) in weighed {
             if kept.len() >= search.limit {
                 break;
             }
+            let (score, address) = top[at];
             let passage = self.index.passage_at(&searcher, address)?;
             if let (Some(named), Some(own)) = (search.jurisdiction, passage.jurisdiction.as_deref())
                 && !named.admits(own)
@@ -337,17 +446,6 @@ impl<'a> Retriever<'a> {
             {
                 continue;
             }
-            let mut covered = Self::with_synonyms(terms.clone(), &synonyms);
-            if let (Some(named), Some(own)) = (search.jurisdiction, passage.jurisdiction.as_deref())
-                && named.is_itself(own)
-            {
-                covered.extend(place_terms.iter().cloned());
-            }
-            let confidence = if concepts.is_empty() {
-                self.coverage(&question, &covered)
-            } else {
-                concept_coverage(&concepts, &terms)
-            };
             kept.push((
                 Candidate {
                     passage,
@@ -357,22 +455,7 @@ impl<'a> Retriever<'a> {
                 terms,
             ));
         }
-        let mut candidates: Vec<Candidate> =
-            kept.into_iter().map(|(candidate, _)| candidate).collect();
-        let ranking = |candidate: &Candidate| {
-            let own_place = match (
-                search.jurisdiction,
-                candidate.passage.jurisdiction.as_deref(),
-            ) {
-                (Some(named), Some(own)) if named.is_itself(own) => OWN_JURISDICTION_PREFERENCE,
-                _ => 0.0,
-            };
-            (1.0 - CONFIDENCE_IN_RANKING) * candidate.score / best_score
-                + CONFIDENCE_IN_RANKING * candidate.confidence
-                + own_place
-        };
-        candidates.sort_by(|a, b| ranking(b).total_cmp(&ranking(a)));
-        Ok(candidates)
+        Ok(kept.into_iter().map(|(candidate, _)| candidate).collect())
     }
 
     /// Fact-checks for a message, most similar first. A forwarded message is a copy of a rumour,

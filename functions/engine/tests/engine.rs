@@ -240,3 +240,155 @@ fn an_ambiguous_language_is_settled_by_what_the_corpus_answers() {
     );
     assert_eq!(answer.language, "pt", "{}", answer.reply.text);
 }
+
+#[test]
+fn every_candidate_is_weighed_not_only_the_best_few_by_bm25() {
+    // Headings phrased like the question ("Do I have to vote in every race on the ballot?")
+    // come first by BM25; the passage about returning a mail ballot, which has "stamp" and
+    // "envelope", comes ninth, and only weighing every candidate's coverage finds it.
+    let answer = ask("do i have to put a stamp on my ballot envelope??");
+    assert_eq!(answer.outcome, Outcome::Answer, "{}", answer.reply.text);
+    assert_eq!(answer.citations[0].source, "en/vote-by-mail.md");
+    assert!(
+        answer.citations[0]
+            .section
+            .contains("Returning your ballot"),
+        "{}",
+        answer.citations[0].section
+    );
+}
+
+#[test]
+fn a_question_that_names_no_place_prefers_what_applies_everywhere() {
+    let corpus = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(corpus.path().join("states")).unwrap();
+    std::fs::write(
+        corpus.path().join("guide.md"),
+        "+++\nlanguage = \"en\"\njurisdiction = \"United States\"\n+++\n# Before Election Day\n\n\
+         ## Is your registration up to date?\n\nEvery state lets you check your voter \
+         registration online before an election, on its election website. Look again after \
+         you move or change your name: a record that is out of date can delay your vote at the \
+         polls.\n\n\
+         ## Polling place hours\n\nMost polling places open early in the morning and close in \
+         the evening; anyone in line at closing time may still vote.\n\n\
+         ## Voting by mail\n\nAsk for a mail ballot, fill it in at home, sign the envelope and \
+         send it back before the deadline.\n\n\
+         ## Accessible voting\n\nEvery polling place has an accessible machine, and you may bring \
+         someone to help you mark your choices.\n\n\
+         ## Identification\n\nSome states ask for a photo ID at the polls; others accept a \
+         bank statement or a utility bill.\n",
+    )
+    .unwrap();
+    // More states than the engine weighs candidates: without the preference their pages, short
+    // and phrased like the question, would be all it sees.
+    let states = [
+        "Alabama",
+        "Alaska",
+        "Arizona",
+        "Arkansas",
+        "California",
+        "Colorado",
+        "Connecticut",
+        "Delaware",
+        "Florida",
+        "Georgia",
+        "Hawaii",
+        "Idaho",
+        "Illinois",
+        "Indiana",
+        "Iowa",
+        "Kansas",
+        "Kentucky",
+        "Louisiana",
+        "Maine",
+        "Ohio",
+    ];
+    for state in states {
+        std::fs::write(
+            corpus
+                .path()
+                .join(format!("states/{}.md", state.to_lowercase())),
+            format!(
+                "+++\nlanguage = \"en\"\njurisdiction = \"{state}\"\n+++\n# Registering in \
+                 {state}\n\n## Check your voter registration\n\nCheck your voter registration \
+                 on the {state} election website.\n\n## Polling places in {state}\n\nCounties \
+                 choose the polling places; schools and libraries are common.\n\n## Early \
+                 voting in {state}\n\nSome counties open early voting sites two weeks before \
+                 Election Day.\n"
+            ),
+        )
+        .unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let index = out.path().join("index");
+    build_index(corpus.path(), &index, &BuildOptions::default(), &mut |_| {}).unwrap();
+    let engine = Engine::open(&index).unwrap();
+
+    let anywhere = engine.answer(
+        "how do i check my voter registration",
+        &ConversationContext::default(),
+    );
+    assert_eq!(anywhere.outcome, Outcome::Answer, "{}", anywhere.reply.text);
+    assert_eq!(anywhere.citations[0].source, "guide.md");
+    // Naming a state still brings that state's page first.
+    let in_ohio = engine.answer(
+        "how do i check my voter registration in ohio",
+        &ConversationContext::default(),
+    );
+    assert_eq!(in_ohio.citations[0].source, "states/ohio.md");
+}
+
+#[test]
+fn terms_read_from_the_inverted_index_are_the_passages_own() {
+    let index = engine().index();
+    let searcher = index.searcher();
+    let request = votecheck_index::SearchRequest {
+        language: Some("en".to_string()),
+        languages: vec!["en".to_string()],
+        limit: 12,
+        ..votecheck_index::SearchRequest::new("mail ballot envelope signature deadline")
+    };
+    let query = index.query(&request).unwrap();
+    let top = index.top_addresses(&searcher, query.as_ref(), 12).unwrap();
+    assert!(top.len() >= 5);
+    let addresses: Vec<_> = top.iter().map(|(_, address)| *address).collect();
+    let terms = index.language_terms("en", "ballot envelope signature stamp deadline quesadilla");
+    let present = index
+        .terms_present(&searcher, "en", &addresses, &terms)
+        .unwrap();
+    let mut seen_present = 0;
+    let mut seen_absent = 0;
+    for (address, present) in addresses.iter().zip(&present) {
+        let passage = index.passage_at(&searcher, *address).unwrap();
+        let own: std::collections::HashSet<String> = index
+            .language_terms(
+                "en",
+                &format!("{}\n{}\n{}", passage.title, passage.section, passage.text),
+            )
+            .into_iter()
+            .collect();
+        for (term, present) in terms.iter().zip(present) {
+            assert_eq!(
+                *present,
+                own.contains(term),
+                "{term} in {} › {}",
+                passage.source,
+                passage.section
+            );
+            if *present {
+                seen_present += 1;
+            } else {
+                seen_absent += 1;
+            }
+        }
+    }
+    assert!(seen_present > 0 && seen_absent > 0);
+    let riverside = index
+        .in_jurisdiction(&searcher, &addresses, "riverside county")
+        .unwrap();
+    assert!(riverside.iter().all(|inside| *inside));
+    let elsewhere = index
+        .in_jurisdiction(&searcher, &addresses, "Texas")
+        .unwrap();
+    assert!(elsewhere.iter().all(|inside| !*inside));
+}

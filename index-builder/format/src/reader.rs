@@ -23,7 +23,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
-use tantivy::{Index, IndexReader, ReloadPolicy, Score, TantivyDocument, Term};
+use tantivy::{DocAddress, DocSet, Index, IndexReader, ReloadPolicy, Score, TantivyDocument, Term};
 
 use crate::analysis::{TEXT_TOKENIZER, register_analyzers, stemmed_tokenizer_name, terms_with};
 use crate::error::IndexError;
@@ -270,6 +270,18 @@ impl PassageIndex {
 
     /// Builds the tantivy query of a request (`None` when the text has no searchable term).
     pub fn query(&self, request: &SearchRequest) -> Option<Box<dyn Query>> {
+        self.query_weighing_terms(request, |_| 1.0)
+    }
+
+    /// [`PassageIndex::query`] with each term's clauses boosted by `term_weight(term)` (plain
+    /// and stemmed forms alike): a caller that knows a language's function words ("how", "do",
+    /// "の") can make them weigh little, so that a heading full of them does not outrank a
+    /// passage that has the question's content words.
+    pub fn query_weighing_terms(
+        &self,
+        request: &SearchRequest,
+        term_weight: impl Fn(&str) -> f32,
+    ) -> Option<Box<dyn Query>> {
         let schema = &self.schema;
         let weights = request.weights;
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -280,7 +292,7 @@ impl PassageIndex {
             (schema.body, weights.body),
             (schema.claim, weights.claim),
         ];
-        push_term_clauses(&mut should, &plain, &plain_fields);
+        push_term_clauses(&mut should, &plain, &plain_fields, &term_weight);
         if let Some(language) = &request.language
             && let Some(key) = stemmed_field_key(language)
         {
@@ -290,7 +302,7 @@ impl PassageIndex {
                 (schema.heading_stemmed[key], heading_weight),
                 (schema.body_stemmed[key], weights.stemmed * weights.body),
             ];
-            push_term_clauses(&mut should, &stemmed, &stemmed_fields);
+            push_term_clauses(&mut should, &stemmed, &stemmed_fields, &term_weight);
         }
         if should.is_empty() {
             return None;
@@ -381,6 +393,43 @@ impl PassageIndex {
         Ok(searcher.search(query, &TopDocs::with_limit(limit).order_by_score())?)
     }
 
+    /// Which of `terms` (made by [`PassageIndex::language_terms`] for `language`) the passage at
+    /// each address has anywhere in its title, section path or text: `present[a][t]` for
+    /// `addresses[a]` and `terms[t]`. Read from the inverted index, without loading the passages,
+    /// so that a search can weigh many candidates for the price of a few term lookups.
+    ///
+    /// The answer is exact for passages in `language` (their stemmed fields are made with its
+    /// analyzer); for passages in another language it says nothing useful.
+    pub fn terms_present(
+        &self,
+        searcher: &tantivy::Searcher,
+        language: &str,
+        addresses: &[DocAddress],
+        terms: &[String],
+    ) -> Result<Vec<Vec<bool>>, IndexError> {
+        let fields = match stemmed_field_key(language) {
+            Some(key) => vec![
+                self.schema.heading_stemmed[key],
+                self.schema.body_stemmed[key],
+            ],
+            None => vec![self.schema.title, self.schema.section, self.schema.body],
+        };
+        presence(searcher, addresses, &fields, terms)
+    }
+
+    /// Whether the passage at each address belongs to `jurisdiction` (compared after
+    /// normalisation), read from the inverted index like [`PassageIndex::terms_present`].
+    pub fn in_jurisdiction(
+        &self,
+        searcher: &tantivy::Searcher,
+        addresses: &[DocAddress],
+        jurisdiction: &str,
+    ) -> Result<Vec<bool>, IndexError> {
+        let key = [jurisdiction_key(jurisdiction)];
+        let present = presence(searcher, addresses, &[self.schema.jurisdiction_key], &key)?;
+        Ok(present.into_iter().map(|terms| terms[0]).collect())
+    }
+
     /// The passage stored at an address.
     pub fn passage_at(
         &self,
@@ -430,14 +479,55 @@ fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     ))
 }
 
+/// `present[a][t]`: whether the document at `addresses[a]` has `terms[t]` in one of `fields`.
+fn presence(
+    searcher: &tantivy::Searcher,
+    addresses: &[DocAddress],
+    fields: &[Field],
+    terms: &[String],
+) -> Result<Vec<Vec<bool>>, IndexError> {
+    let mut present = vec![vec![false; terms.len()]; addresses.len()];
+    // Postings are read forwards: visit each segment's addresses in document order.
+    let mut order: Vec<usize> = (0..addresses.len()).collect();
+    order.sort_by_key(|&at| (addresses[at].segment_ord, addresses[at].doc_id));
+    for group in order.chunk_by(|a, b| addresses[*a].segment_ord == addresses[*b].segment_ord) {
+        let segment = searcher.segment_reader(addresses[group[0]].segment_ord);
+        for field in fields {
+            let inverted = segment.inverted_index(*field)?;
+            for (position, term) in terms.iter().enumerate() {
+                let term = Term::from_field_text(*field, term);
+                let Some(mut postings) = inverted
+                    .read_postings(&term, IndexRecordOption::Basic)
+                    .map_err(tantivy::TantivyError::from)?
+                else {
+                    continue;
+                };
+                for &at in group {
+                    let doc = addresses[at].doc_id;
+                    if postings.doc() < doc {
+                        postings.seek(doc);
+                    }
+                    if postings.doc() == doc {
+                        present[at][position] = true;
+                    }
+                }
+            }
+        }
+    }
+    Ok(present)
+}
+
 fn push_term_clauses(
     clauses: &mut Vec<(Occur, Box<dyn Query>)>,
     terms: &[String],
     fields: &[(Field, f32)],
+    term_weight: &impl Fn(&str) -> f32,
 ) {
     for term in terms {
+        let term_weight = term_weight(term);
         for (field, weight) in fields {
-            if *weight <= 0.0 {
+            let weight = weight * term_weight;
+            if weight <= 0.0 {
                 continue;
             }
             let query = TermQuery::new(
@@ -446,7 +536,7 @@ fn push_term_clauses(
             );
             clauses.push((
                 Occur::Should,
-                Box::new(BoostQuery::new(Box::new(query), *weight)),
+                Box::new(BoostQuery::new(Box::new(query), weight)),
             ));
         }
     }
