@@ -196,13 +196,27 @@ impl Engine {
                 // Not decisive: let the detector choose among the languages whose function words
                 // the message uses about as often as the best one.
                 let votes = self.lexicon.function_word_votes(message);
-                let best = votes.first()?.1;
+                let (most_voted, best) = *votes.first()?;
                 let close: Vec<String> = votes
                     .iter()
                     .filter(|(_, hits)| *hits + 1 >= best)
                     .map(|(language, _)| language.to_string())
                     .collect();
-                detect_among(message, &close).map(|found| found.tag)
+                let found = detect_among(message, &close)?;
+                let hits = |tag: &str| {
+                    votes
+                        .iter()
+                        .find(|(language, _)| *language == primary_subtag(tag))
+                        .map_or(0, |(_, hits)| *hits)
+                };
+                // An unsure guess does not overrule a language with more function words in the
+                // message: Tagalog questions borrow English question words, and "how do i
+                // renew my passport" is English by four to three.
+                if found.reliable || hits(&found.tag) == best {
+                    Some(found.tag)
+                } else {
+                    Some(most_voted.to_string())
+                }
             });
         match (detection, vocabulary, &context.previous_language) {
             // The message's function words are decisive evidence.

@@ -61,6 +61,10 @@ struct LexiconFile {
 struct GroupFile {
     #[serde(default)]
     id: Option<String>,
+    /// The id of a group in the same file whose terms are a wider notion: a passport is an ID,
+    /// so a passage about ID covers a question about a passport, but not the other way round.
+    #[serde(default)]
+    broader: Option<String>,
     terms: Vec<String>,
 }
 
@@ -158,6 +162,10 @@ pub struct SynonymGroup {
     pub id: Option<String>,
     /// Terms as written (for expansion text).
     pub terms: Vec<String>,
+    /// The terms of the broader group (see the data files' `broader`), as written: they expand
+    /// a question that uses this group's terms and cover them, but this group's terms do not
+    /// cover theirs.
+    pub broader_terms: Vec<String>,
     /// Each term normalised (for query expansion).
     normalized: Vec<String>,
     /// The units of each term (for concepts).
@@ -269,11 +277,29 @@ pub fn compile() -> Result<Vec<CompiledLanguage>, EngineError> {
             reason: error.to_string(),
         })?;
         let mut analyzer = language_analyzer(language);
-        let groups: Vec<SynonymGroup> = file
+        let terms_of: HashMap<String, Vec<String>> = file
             .groups
-            .into_iter()
-            .map(|group| SynonymGroup {
+            .iter()
+            .filter_map(|group| Some((group.id.clone()?, group.terms.clone())))
+            .collect();
+        let mut groups: Vec<SynonymGroup> = Vec::new();
+        for group in file.groups {
+            let broader_terms = match &group.broader {
+                Some(broader) => terms_of
+                    .get(broader)
+                    .cloned()
+                    .ok_or_else(|| EngineError::Data {
+                        file: format!("data/lexicon/{language}.toml"),
+                        reason: format!(
+                            "group {:?} names a broader group {broader:?} that the file does not have",
+                            group.id.as_deref().unwrap_or("(no id)")
+                        ),
+                    })?,
+                None => Vec::new(),
+            };
+            groups.push(SynonymGroup {
                 id: group.id,
+                broader_terms,
                 normalized: group
                     .terms
                     .iter()
@@ -285,8 +311,8 @@ pub fn compile() -> Result<Vec<CompiledLanguage>, EngineError> {
                     .map(|term| units(&mut analyzer, term))
                     .collect(),
                 terms: group.terms,
-            })
-            .collect();
+            });
+        }
         let function_terms = file
             .function_words
             .iter()
@@ -445,21 +471,23 @@ impl Lexicon {
             else {
                 continue;
             };
-            let others: Vec<String> = group
+            let others: Vec<&String> = group
                 .terms
                 .iter()
                 .enumerate()
                 .filter(|(index, _)| *index != matched)
-                .map(|(_, term)| term.clone())
+                .map(|(_, term)| term)
+                .chain(&group.broader_terms)
                 .collect();
-            expansion
-                .synonyms
-                .push((group.terms[matched].clone(), others));
-            for (index, term) in group.terms.iter().enumerate() {
-                if index != matched && !added.contains(&term.as_str()) {
+            for term in &others {
+                if !added.contains(&term.as_str()) {
                     added.push(term);
                 }
             }
+            expansion.synonyms.push((
+                group.terms[matched].clone(),
+                others.into_iter().cloned().collect(),
+            ));
         }
         expansion.text = added.join(" ");
 
@@ -501,7 +529,8 @@ impl Lexicon {
             .get()
             .iter()
             .filter(|group| group.id.as_ref().is_some_and(|id| concepts.contains(id)))
-            .flat_map(|group| group.terms.iter().map(String::as_str))
+            .flat_map(|group| group.terms.iter().chain(&group.broader_terms))
+            .map(String::as_str)
             .collect::<Vec<_>>()
             .join(" ")
     }
@@ -521,7 +550,12 @@ impl Lexicon {
                     .iter()
                     .find(|group| group.id.as_deref() == Some(id.as_str()))?;
                 Some(ConceptShare {
-                    phrases: group.terms.clone(),
+                    phrases: group
+                        .terms
+                        .iter()
+                        .chain(&group.broader_terms)
+                        .cloned()
+                        .collect(),
                     share: *share,
                 })
             })
@@ -539,6 +573,44 @@ mod tests {
         let expansion = lexicon.expand("how do I get an absentee ballot", "en");
         assert!(expansion.text.contains("mail"), "{expansion:?}");
         assert!(lexicon.expand("hello", "en").text.is_empty());
+    }
+
+    #[test]
+    fn a_narrower_term_is_covered_by_the_broader_group_but_not_by_its_siblings() {
+        let lexicon = Lexicon::load().unwrap();
+        let passport = lexicon.expand("can i vote with my passport", "en");
+        let (_, covered_by) = passport
+            .synonyms
+            .iter()
+            .find(|(used, _)| used == "passport")
+            .expect("passport is in the lexicon");
+        assert!(
+            covered_by.iter().any(|term| term == "photo id"),
+            "{covered_by:?}"
+        );
+        assert!(
+            !covered_by.iter().any(|term| term.contains("license")),
+            "a driver's license is no passport: {covered_by:?}"
+        );
+        let id = lexicon.expand("what id do i need", "en");
+        assert!(
+            !id.synonyms
+                .iter()
+                .flat_map(|(_, others)| others)
+                .any(|term| term == "passport"),
+            "a question about ID is not about passports: {id:?}"
+        );
+        // Across languages the narrower concept brings the broader one's terms along.
+        let korean = lexicon.expand("여권으로 투표할 수 있어요?", "ko");
+        assert!(korean.concepts.contains(&"passport".to_string()));
+        let english = lexicon.concept_shares(&korean, "en");
+        assert!(
+            english
+                .iter()
+                .any(|concept| concept.phrases.contains(&"passport".to_string())
+                    && concept.phrases.contains(&"photo id".to_string())),
+            "{english:?}"
+        );
     }
 
     #[test]

@@ -392,3 +392,13 @@ fn terms_read_from_the_inverted_index_are_the_passages_own() {
         .unwrap();
     assert!(elsewhere.iter().all(|inside| !*inside));
 }
+
+#[test]
+fn an_unsure_detector_does_not_overrule_the_function_words() {
+    // Tagalog questions borrow English question words ("how", "i", "my"), so the message has
+    // function words of both; English has more, and the detector's unsure guess was Tagalog.
+    let answer = ask("how do i renew my passport");
+    assert_eq!(answer.language, "en", "{}", answer.reply.text);
+    let tagalog = ask("paano po ako magparehistro para bumoto");
+    assert_eq!(tagalog.language, "tl", "{}", tagalog.reply.text);
+}
