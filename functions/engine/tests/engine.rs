@@ -24,6 +24,15 @@ fn engine() -> &'static Engine {
         .1
 }
 
+/// An engine over a corpus a test wrote (the index lives as long as the directory returned).
+fn engine_over(corpus: &std::path::Path) -> (tempfile::TempDir, Engine) {
+    let out = tempfile::tempdir().unwrap();
+    let index = out.path().join("index");
+    build_index(corpus, &index, &BuildOptions::default(), &mut |_| {}).unwrap();
+    let engine = Engine::open(&index).unwrap();
+    (out, engine)
+}
+
 fn ask(question: &str) -> votecheck_engine::Answer {
     engine().answer(question, &ConversationContext::default())
 }
@@ -224,10 +233,7 @@ fn an_ambiguous_language_is_settled_by_what_the_corpus_answers() {
         "+++\nlanguage = \"pt\"\n+++\n# Registro\n\n## Como se registrar para votar\n\nPara se registrar como eleitor, preencha o formulário na internet ou no cartório eleitoral até o prazo final.\n",
     )
     .unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let index = out.path().join("index");
-    build_index(corpus.path(), &index, &BuildOptions::default(), &mut |_| {}).unwrap();
-    let engine = Engine::open(&index).unwrap();
+    let (_index, engine) = engine_over(corpus.path());
     let answer = engine.answer(
         "como me registro para votar en texas",
         &ConversationContext::default(),
@@ -319,10 +325,7 @@ fn a_question_that_names_no_place_prefers_what_applies_everywhere() {
         )
         .unwrap();
     }
-    let out = tempfile::tempdir().unwrap();
-    let index = out.path().join("index");
-    build_index(corpus.path(), &index, &BuildOptions::default(), &mut |_| {}).unwrap();
-    let engine = Engine::open(&index).unwrap();
+    let (_index, engine) = engine_over(corpus.path());
 
     let anywhere = engine.answer(
         "how do i check my voter registration",
