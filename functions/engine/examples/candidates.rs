@@ -32,8 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             jurisdiction: None,
             general: &general,
             limit: 16,
-            function_terms: lexicon.function_stems(&language),
-            plain_function_terms: lexicon.function_terms(&language),
+            function_words: lexicon.function_words(&language),
             synonyms: &expansion.synonyms,
             concepts: &[],
         })?;

@@ -34,10 +34,7 @@ pub struct Thresholds {
 impl Thresholds {
     /// The compiled-in, calibrated thresholds.
     pub fn calibrated() -> Result<Self, EngineError> {
-        toml::from_str(CALIBRATION_FILE).map_err(|error| EngineError::Data {
-            file: "data/calibration.toml".to_string(),
-            reason: error.to_string(),
-        })
+        crate::parse_data_file("data/calibration.toml", CALIBRATION_FILE)
     }
 }
 

@@ -56,18 +56,13 @@ impl Catalogue {
         let mut messages = BTreeMap::new();
         let mut own_names = BTreeMap::new();
         for (language, text) in MESSAGE_FILES {
-            let file: MessageFile = toml::from_str(text).map_err(|error| EngineError::Data {
-                file: format!("data/messages/{language}.toml"),
-                reason: error.to_string(),
-            })?;
+            let file: MessageFile =
+                crate::parse_data_file(&format!("data/messages/{language}.toml"), text)?;
             own_names.insert(language.to_string(), file.language_name);
             messages.insert(language.to_string(), file.messages);
         }
         let language_names: BTreeMap<String, BTreeMap<String, String>> =
-            toml::from_str(LANGUAGE_NAMES).map_err(|error| EngineError::Data {
-                file: "data/messages/language-names.toml".to_string(),
-                reason: error.to_string(),
-            })?;
+            crate::parse_data_file("data/messages/language-names.toml", LANGUAGE_NAMES)?;
         Ok(Catalogue {
             messages,
             own_names,

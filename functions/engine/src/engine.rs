@@ -272,8 +272,7 @@ impl Engine {
                     jurisdiction: named.as_ref(),
                     general: &self.general_jurisdictions,
                     limit: 1,
-                    function_terms: self.lexicon.function_stems(language),
-                    plain_function_terms: self.lexicon.function_terms(language),
+                    function_words: self.lexicon.function_words(language),
                     synonyms: &expansion.synonyms,
                     concepts: &[],
                 })
@@ -402,8 +401,7 @@ impl Engine {
         let jurisdiction = self.jurisdictions.find(message);
         let own = primary_subtag(language);
         let default = primary_subtag(&self.default_language);
-        let function_terms = self.lexicon.function_stems(language);
-        let plain_function_terms = self.lexicon.function_terms(language);
+        let function_words = self.lexicon.function_words(language);
         let mut trace = Trace::default();
 
         let mut fact_languages = vec![own.clone()];
@@ -419,8 +417,7 @@ impl Engine {
             jurisdiction: None,
             general: &[],
             limit: 1,
-            function_terms,
-            plain_function_terms,
+            function_words,
             synonyms: &expansion.synonyms,
             concepts: &[],
         };
@@ -443,8 +440,7 @@ impl Engine {
                 jurisdiction: jurisdiction.as_ref(),
                 general: &self.general_jurisdictions,
                 limit: MAX_CITATIONS + 1,
-                function_terms,
-                plain_function_terms,
+                function_words,
                 synonyms: &expansion.synonyms,
                 concepts: &[],
             })
@@ -468,8 +464,7 @@ impl Engine {
                         jurisdiction: jurisdiction.as_ref(),
                         general: &self.general_jurisdictions,
                         limit: MAX_CITATIONS + 1,
-                        function_terms: self.lexicon.function_stems(&default),
-                        plain_function_terms: self.lexicon.function_terms(&default),
+                        function_words: self.lexicon.function_words(&default),
                         synonyms: &[],
                         concepts: &shares,
                     })

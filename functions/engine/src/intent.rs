@@ -110,10 +110,7 @@ pub fn compile() -> Result<CompiledIntents, EngineError> {
     };
     for (language_index, (language, text)) in INTENT_FILES.iter().enumerate() {
         let file: HashMap<String, PhraseSet> =
-            toml::from_str(text).map_err(|error| EngineError::Data {
-                file: format!("data/intents/{language}.toml"),
-                reason: error.to_string(),
-            })?;
+            crate::parse_data_file(&format!("data/intents/{language}.toml"), text)?;
         compiled.languages.push(language.to_string());
         for (rule_index, (key, _)) in PRECEDENCE.iter().enumerate() {
             let Some(set) = file.get(*key) else {

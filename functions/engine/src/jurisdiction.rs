@@ -182,11 +182,6 @@ impl NamedJurisdiction {
                 .iter()
                 .any(|wider| jurisdiction_key(wider) == key)
     }
-
-    /// Whether a passage of `jurisdiction` is about the named place itself (not a wider one).
-    pub fn is_itself(&self, jurisdiction: &str) -> bool {
-        jurisdiction_key(&self.name) == jurisdiction_key(jurisdiction)
-    }
 }
 
 /// Recognises the jurisdictions a corpus covers.
@@ -214,10 +209,7 @@ pub struct CompiledJurisdiction {
 /// Reads the jurisdictions data file and turns every name into its pattern (in file order).
 pub fn compile() -> Result<Vec<CompiledJurisdiction>, EngineError> {
     let file: JurisdictionsFile =
-        toml::from_str(JURISDICTIONS_FILE).map_err(|error| EngineError::Data {
-            file: "data/jurisdictions.toml".to_string(),
-            reason: error.to_string(),
-        })?;
+        crate::parse_data_file("data/jurisdictions.toml", JURISDICTIONS_FILE)?;
     Ok(file
         .jurisdictions
         .iter()
@@ -456,8 +448,7 @@ mod tests {
         assert!(named.admits("Texas"));
         assert!(named.admits("United States"));
         assert!(!named.admits("Ohio"));
-        assert!(named.is_itself("texas"));
-        assert!(!named.is_itself("United States"));
+        assert_eq!(named.name, "Texas");
         assert!(named.excluded.contains(&"Florida".to_string()));
         assert!(!named.excluded.contains(&"United States".to_string()));
         let japan = matcher.find("日本の選挙").unwrap();

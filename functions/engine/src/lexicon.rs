@@ -247,6 +247,22 @@ impl std::fmt::Debug for Lexicon {
     }
 }
 
+/// A language's function words as index terms: as its own analyzer makes them (stemmed where it
+/// stems; what confidence compares) and as the plain analyzer makes them (the query's unstemmed
+/// fields).
+#[derive(Debug, Clone, Copy)]
+pub struct FunctionWords<'a> {
+    pub stems: &'a HashSet<String>,
+    pub plain: &'a HashSet<String>,
+}
+
+impl FunctionWords<'_> {
+    /// Whether an index term, stemmed or plain, is a function word.
+    pub fn contains(&self, term: &str) -> bool {
+        self.stems.contains(term) || self.plain.contains(term)
+    }
+}
+
 /// One language's lexicon as compiled from its data file, every term already normalised and cut
 /// into units: what [`Lexicon::new`] needs, without the work.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -272,10 +288,8 @@ pub fn compile() -> Result<Vec<CompiledLanguage>, EngineError> {
     };
     let mut languages = Vec::new();
     for (language, text) in LEXICON_FILES {
-        let file: LexiconFile = toml::from_str(text).map_err(|error| EngineError::Data {
-            file: format!("data/lexicon/{language}.toml"),
-            reason: error.to_string(),
-        })?;
+        let file: LexiconFile =
+            crate::parse_data_file(&format!("data/lexicon/{language}.toml"), text)?;
         let mut analyzer = language_analyzer(language);
         let terms_of: HashMap<String, Vec<String>> = file
             .groups
@@ -411,6 +425,14 @@ impl Lexicon {
             .first()
             .filter(|(_, best)| *best >= 2 && *best >= second + 2)
             .map(|(language, _)| *language)
+    }
+
+    /// A language's function words in both forms the index has them.
+    pub fn function_words(&self, language: &str) -> FunctionWords<'_> {
+        FunctionWords {
+            stems: self.function_stems(language),
+            plain: self.function_terms(language),
+        }
     }
 
     /// A language's function words as its own analyzer makes them (what confidence compares).

@@ -50,3 +50,14 @@ pub enum EngineError {
     #[error("the engine's data file {file} is invalid: {reason}")]
     Data { file: String, reason: String },
 }
+
+/// Parses one of the engine's TOML data files; an error names the file (`data/...`).
+pub(crate) fn parse_data_file<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+) -> Result<T, EngineError> {
+    toml::from_str(text).map_err(|error| EngineError::Data {
+        file: file.to_string(),
+        reason: error.to_string(),
+    })
+}

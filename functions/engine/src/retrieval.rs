@@ -26,7 +26,7 @@ use votecheck_index::{
 };
 
 use crate::jurisdiction::{NamedJurisdiction, match_form};
-use crate::lexicon::ConceptShare;
+use crate::lexicon::{ConceptShare, FunctionWords};
 
 /// How much a synonym from the lexicon weighs against a word the citizen typed.
 pub const EXPANSION_WEIGHT: f32 = 0.4;
@@ -93,12 +93,9 @@ pub struct Search<'a> {
     pub general: &'a [String],
     /// How many candidates to return.
     pub limit: usize,
-    /// The question language's function words as its analyzer makes them (they weigh little in
-    /// confidence).
-    pub function_terms: &'a HashSet<String>,
-    /// The same words as the plain analyzer makes them (the query's unstemmed fields): with
-    /// [`Search::function_terms`] they weigh [`FUNCTION_WORD_WEIGHT`] in the query as well.
-    pub plain_function_terms: &'a HashSet<String>,
+    /// The question language's function words: they weigh [`FUNCTION_WORD_WEIGHT`] in
+    /// confidence and [`QUERY_FUNCTION_WORD_WEIGHT`] in the query.
+    pub function_words: FunctionWords<'a>,
     /// Lexicon synonyms of terms the question used: a passage that uses a synonym covers the
     /// question's term.
     pub synonyms: &'a [(String, Vec<String>)],
@@ -144,7 +141,7 @@ impl<'a> Retriever<'a> {
             },
         };
         let term_weight = |term: &str| {
-            if search.function_terms.contains(term) || search.plain_function_terms.contains(term) {
+            if search.function_words.contains(term) {
                 QUERY_FUNCTION_WORD_WEIGHT
             } else {
                 1.0
@@ -171,50 +168,50 @@ impl<'a> Retriever<'a> {
             (None, Some(expansion)) => Box::new(BoostQuery::new(expansion, EXPANSION_WEIGHT)),
             (None, None) => return None,
         };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
         match search.jurisdiction {
             Some(named) => {
-                let field = self.index.schema().jurisdiction_key;
-                let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
                 // The place's own passages score as if they named it in their title: they are
                 // about it whatever name they use ("California" on a Russian page asked about
                 // "Калифорния"), and without this a page written in the question's script
                 // for the wider jurisdiction can keep them out of the candidates.
-                let own = Term::from_field_text(field, &jurisdiction_key(&named.name));
                 clauses.push((
                     Occur::Should,
-                    Box::new(BoostQuery::new(
-                        Box::new(TermQuery::new(own, IndexRecordOption::Basic)),
-                        FieldWeights::default().title,
-                    )),
+                    self.jurisdiction_query(&named.name, FieldWeights::default().title),
                 ));
                 // Other jurisdictions are left out in the query itself, so that every candidate
                 // it returns is admissible (filtering afterwards would leave few of them).
-                clauses.extend(named.excluded.iter().map(|other| {
-                    let term = Term::from_field_text(field, &jurisdiction_key(other));
-                    let excluded: Box<dyn Query> =
-                        Box::new(TermQuery::new(term, IndexRecordOption::Basic));
-                    (Occur::MustNot, excluded)
-                }));
-                Some(Box::new(BooleanQuery::new(clauses)))
+                clauses.extend(
+                    named
+                        .excluded
+                        .iter()
+                        .map(|other| (Occur::MustNot, self.jurisdiction_query(other, 1.0))),
+                );
             }
             // A question that names no place is best answered by what applies everywhere: without
             // this, fifty states' near-identical pages can fill the candidates and push out the
             // general guide that answers it.
-            None if !search.general.is_empty() => {
-                let field = self.index.schema().jurisdiction_key;
-                let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
-                clauses.extend(search.general.iter().map(|general| {
-                    let term = Term::from_field_text(field, &jurisdiction_key(general));
-                    let preferred: Box<dyn Query> = Box::new(BoostQuery::new(
-                        Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
-                        GENERAL_JURISDICTION_WEIGHT,
-                    ));
-                    (Occur::Should, preferred)
-                }));
-                Some(Box::new(BooleanQuery::new(clauses)))
-            }
-            None => Some(query),
+            None => clauses.extend(search.general.iter().map(|general| {
+                (
+                    Occur::Should,
+                    self.jurisdiction_query(general, GENERAL_JURISDICTION_WEIGHT),
+                )
+            })),
         }
+        if clauses.len() == 1 {
+            return clauses.pop().map(|(_, query)| query);
+        }
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// Passages of a jurisdiction (as the corpus writes it), scoring `boost` when they match.
+    fn jurisdiction_query(&self, jurisdiction: &str, boost: f32) -> Box<dyn Query> {
+        let field = self.index.schema().jurisdiction_key;
+        let term = Term::from_field_text(field, &jurisdiction_key(jurisdiction));
+        Box::new(BoostQuery::new(
+            Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+            boost,
+        ))
     }
 
     fn question_terms(
@@ -347,7 +344,7 @@ impl<'a> Retriever<'a> {
             &searcher,
             search.language,
             search.text,
-            search.function_terms,
+            search.function_words.stems,
         );
         let place_terms = Self::place_terms(&mut question, search.jurisdiction);
         let synonyms = self.synonym_terms(search.language, search.synonyms);
@@ -476,7 +473,7 @@ impl<'a> Retriever<'a> {
             &searcher,
             search.language,
             search.text,
-            search.function_terms,
+            search.function_words.stems,
         );
         let question_set: HashSet<String> = question
             .weighted
@@ -493,7 +490,7 @@ impl<'a> Retriever<'a> {
                 &searcher,
                 search.language,
                 &review.claim,
-                search.function_terms,
+                search.function_words.stems,
             );
             let mut claim_terms: HashSet<String> = claim
                 .weighted
