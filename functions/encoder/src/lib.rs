@@ -47,6 +47,24 @@ pub const Q4_BLOCK_BYTES: usize = 18;
 /// deployment package.
 pub const MODEL_FILE_NAME: &str = "multilingual-e5-small-q4.vce";
 
+/// Where the model file is, for a program that was not told: `VOTECHECK_MODEL` when set; else
+/// `model/` next to the executable (the deployment package's layout) when the file is there;
+/// else `models/` in the working directory (the repository's layout, where `scripts/model.sh`
+/// derives it). The path is returned even when no file exists, for the error message.
+pub fn locate_model() -> PathBuf {
+    if let Some(path) = std::env::var_os("VOTECHECK_MODEL").filter(|path| !path.is_empty()) {
+        return PathBuf::from(path);
+    }
+    let beside_executable = std::env::current_exe().ok().and_then(|exe| {
+        exe.parent()
+            .map(|dir| dir.join("model").join(MODEL_FILE_NAME))
+    });
+    match beside_executable {
+        Some(path) if path.is_file() => path,
+        _ => Path::new("models").join(MODEL_FILE_NAME),
+    }
+}
+
 /// Most pieces the encoder runs together in one forward pass (a long passage is cut into windows
 /// and windows are grouped up to this many pieces), which bounds memory.
 pub const BATCH_PIECES: usize = 8192;

@@ -22,14 +22,17 @@ use tantivy::tokenizer::TokenizerManager;
 use crate::chunking::{ChunkLimits, chunk_sections, passage_id};
 use crate::corpus::{CorpusHasher, list_documents, read_settings};
 use crate::document::{ClaimReviewItem, DocumentMetadata, ParsedFile, ProseDocument};
+use crate::embedding::{EmbeddingCache, EmbeddingOptions, EmbeddingReport, embed_passages};
 use crate::error::BuildError;
 use crate::formats::{self, Format};
 use crate::publish::{StagingDirectory, check_destination};
+use votecheck_encoder::Encoder;
 use votecheck_index::analysis::register_analyzers;
 use votecheck_index::language::detect;
 use votecheck_index::manifest::{
     BuilderInfo, Counts, DOCUMENTS_FILE, DocumentRecord, LanguageOrigin, MANIFEST_FILE, Warning,
 };
+use votecheck_index::vectors::{EmbeddingInfo, VECTORS_FILE, encode_vectors};
 use votecheck_index::{
     DeploymentSettings, IndexSchema, Manifest, Passage, PassageKind, SCHEMA_VERSION,
 };
@@ -41,6 +44,19 @@ pub struct BuildOptions {
     pub strict: bool,
     /// Passage size limits.
     pub limits: ChunkLimits,
+    /// Embed every passage with this model (semantic retrieval); `None`: a lexical-only index.
+    pub embedding: Option<EmbeddingOptions>,
+}
+
+impl BuildOptions {
+    /// Default options that embed every passage with the model at `model`, cached in
+    /// [`crate::embedding::default_cache_dir`].
+    pub fn embedding_with(model: std::path::PathBuf) -> Self {
+        BuildOptions {
+            embedding: Some(EmbeddingOptions::with_default_cache(model)),
+            ..BuildOptions::default()
+        }
+    }
 }
 
 /// Progress of a build, for a progress bar.
@@ -50,6 +66,8 @@ pub enum BuildProgress<'a> {
     Started { files: usize },
     /// One file was read.
     FileDone { source: &'a str },
+    /// Passages embedded so far (the ones not in the cache).
+    Embedding { done: usize, total: usize },
     /// Writing the index.
     Indexing { passages: usize },
 }
@@ -61,6 +79,8 @@ pub struct BuildReport {
     pub manifest: Manifest,
     /// The document records written into the index (`documents.json`).
     pub documents: Vec<DocumentRecord>,
+    /// What embedding did (`None` for a lexical-only index).
+    pub embedding: Option<EmbeddingReport>,
     /// Wall time of the build.
     pub elapsed: Duration,
 }
@@ -105,6 +125,10 @@ pub fn build_index(
         return Err(BuildError::EmptyCorpus(corpus.to_path_buf()));
     }
 
+    let embedded = match &options.embedding {
+        Some(embedding) => Some(embed(embedding, &collected.passages, progress)?),
+        None => None,
+    };
     progress(BuildProgress::Indexing {
         passages: collected.passages.len(),
     });
@@ -120,10 +144,18 @@ pub fn build_index(
         settings,
         jurisdictions: Manifest::jurisdictions_of(&collected.documents),
         warnings: collected.warnings,
+        embedding: embedded.as_ref().map(|embedded| embedded.info.clone()),
     };
     let documents = collected.documents;
     let staging = StagingDirectory::create(out)?;
     write_index(staging.path(), &collected.passages)?;
+    if let Some(embedded) = &embedded {
+        let vectors_path = staging.path().join(VECTORS_FILE);
+        std::fs::write(&vectors_path, &embedded.bytes).map_err(|source| BuildError::Write {
+            path: vectors_path,
+            source,
+        })?;
+    }
     let manifest_json = serde_json::to_vec_pretty(&manifest).expect("a manifest always serialises");
     let manifest_path = staging.path().join(MANIFEST_FILE);
     std::fs::write(&manifest_path, manifest_json).map_err(|source| BuildError::Write {
@@ -141,7 +173,42 @@ pub fn build_index(
     Ok(BuildReport {
         manifest,
         documents,
+        embedding: embedded.map(|embedded| embedded.report),
         elapsed: started.elapsed(),
+    })
+}
+
+/// The vectors file of a build, and what went into it.
+struct Embedded {
+    info: EmbeddingInfo,
+    bytes: Vec<u8>,
+    report: EmbeddingReport,
+}
+
+fn embed(
+    options: &EmbeddingOptions,
+    passages: &[Passage],
+    progress: &mut dyn FnMut(BuildProgress<'_>),
+) -> Result<Embedded, BuildError> {
+    let encoder =
+        Encoder::open(&options.model).map_err(|error| BuildError::Model(error.to_string()))?;
+    let dimensions = encoder.dimensions();
+    let cache = options
+        .cache
+        .as_ref()
+        .map(|root| EmbeddingCache::new(root, encoder.model_id(), dimensions));
+    let (vectors, report) =
+        embed_passages(&encoder, cache.as_ref(), passages, &mut |done, total| {
+            progress(BuildProgress::Embedding { done, total })
+        })?;
+    Ok(Embedded {
+        info: EmbeddingInfo {
+            model_id: encoder.model_id().to_string(),
+            dimensions,
+            rows: vectors.len(),
+        },
+        bytes: encode_vectors(dimensions, &vectors),
+        report,
     })
 }
 

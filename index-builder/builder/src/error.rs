@@ -33,6 +33,10 @@ pub enum BuildError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Model(String),
+    #[error("embedding the passages failed: {0}")]
+    Embedding(String),
     #[error("indexing failed: {0}")]
     Index(#[from] tantivy::TantivyError),
 }

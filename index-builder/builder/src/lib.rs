@@ -7,7 +7,9 @@
 //! - [`formats`]: parse each file by extension (Markdown with front matter, HTML, text, PDF,
 //!   ClaimReview JSON) into a [`document::ProseDocument`] or fact-checks;
 //! - [`chunking`]: cut sections into passages and give them stable ids;
-//! - [`build`]: write the tantivy index and `manifest.json` into a staging directory;
+//! - [`embedding`]: embed every passage with the sentence encoder, through a cache;
+//! - [`build`]: write the tantivy index, the passage vectors and `manifest.json` into a staging
+//!   directory;
 //! - [`publish`]: swap the staged index in only when the build succeeded.
 //!
 //! The index format itself (schema, analyzers, manifest, reader) lives in `votecheck-index`, which
@@ -17,10 +19,12 @@ pub mod build;
 pub mod chunking;
 pub mod corpus;
 pub mod document;
+pub mod embedding;
 pub mod error;
 pub mod formats;
 pub mod front_matter;
 pub mod publish;
 
 pub use build::{BuildOptions, BuildProgress, BuildReport, build_index};
+pub use embedding::{EmbeddingOptions, default_cache_dir};
 pub use error::BuildError;

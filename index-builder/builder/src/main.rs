@@ -18,7 +18,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use votecheck_index::language::detect;
 use votecheck_index::{Manifest, PassageIndex, SearchRequest};
-use votecheck_index_builder::{BuildOptions, BuildProgress, build_index};
+use votecheck_index_builder::{
+    BuildOptions, BuildProgress, EmbeddingOptions, build_index, default_cache_dir,
+};
 
 #[derive(Parser)]
 #[command(
@@ -46,6 +48,17 @@ enum Command {
         /// Print the warnings only, no progress bar.
         #[arg(long)]
         quiet: bool,
+        /// The sentence encoder's model file (default: $VOTECHECK_MODEL, else
+        /// models/multilingual-e5-small-q4.vce; `bash scripts/model.sh` derives it).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Build without passage vectors (keyword retrieval only; no model needed).
+        #[arg(long, conflicts_with = "model")]
+        lexical_only: bool,
+        /// Where passage vectors are cached between builds (default: $VOTECHECK_EMBEDDING_CACHE,
+        /// else ~/.cache/votecheck/embeddings).
+        #[arg(long)]
+        embedding_cache: Option<PathBuf>,
     },
     /// Print what an index was built from.
     Inspect {
@@ -98,7 +111,16 @@ fn main() -> ExitCode {
             out,
             strict,
             quiet,
-        } => run_build(&corpus, &out, strict, quiet),
+            model,
+            lexical_only,
+            embedding_cache,
+        } => {
+            let embedding = (!lexical_only).then(|| EmbeddingOptions {
+                model: model.unwrap_or_else(votecheck_encoder::locate_model),
+                cache: embedding_cache.or_else(default_cache_dir),
+            });
+            run_build(&corpus, &out, strict, quiet, embedding)
+        }
         Command::Inspect { index, json } => run_inspect(&index, json),
         Command::Export { index } => run_export(&index),
         Command::Search {
@@ -119,9 +141,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_build(corpus: &Path, out: &Path, strict: bool, quiet: bool) -> anyhow::Result<()> {
+fn run_build(
+    corpus: &Path,
+    out: &Path,
+    strict: bool,
+    quiet: bool,
+    embedding: Option<EmbeddingOptions>,
+) -> anyhow::Result<()> {
     let options = BuildOptions {
         strict,
+        embedding,
         ..BuildOptions::default()
     };
     let bar = if std::io::stderr().is_terminal() && !quiet {
@@ -140,6 +169,9 @@ fn run_build(corpus: &Path, out: &Path, strict: bool, quiet: bool) -> anyhow::Re
             bar.set_message(source.to_string());
             bar.inc(1);
         }
+        BuildProgress::Embedding { done, total } => {
+            bar.set_message(format!("embedding passages: {done}/{total}"))
+        }
         BuildProgress::Indexing { passages } => {
             bar.set_message(format!("indexing {passages} passages"))
         }
@@ -156,6 +188,23 @@ fn run_build(corpus: &Path, out: &Path, strict: bool, quiet: bool) -> anyhow::Re
     for warning in &manifest.warnings {
         eprintln!("warning: {warning}");
     }
+    let vectors = match (&manifest.embedding, &report.embedding) {
+        (Some(info), Some(embedding)) => format!(
+            "vectors by {} ({} embedded, {} from the cache{})",
+            info.model_id,
+            embedding.embedded,
+            embedding.cached,
+            if embedding.cache_errors > 0 {
+                format!(
+                    ", {} not cached: the cache is not writable",
+                    embedding.cache_errors
+                )
+            } else {
+                String::new()
+            }
+        ),
+        _ => "no vectors (--lexical-only)".to_string(),
+    };
     let languages = manifest
         .counts
         .documents_by_language
@@ -164,7 +213,7 @@ fn run_build(corpus: &Path, out: &Path, strict: bool, quiet: bool) -> anyhow::Re
         .collect::<Vec<_>>()
         .join(" ");
     eprintln!(
-        "built {} in {:.2}s: {} documents, {} passages ({} fact-checks), languages {}, {} warnings, corpus {}",
+        "built {} in {:.2}s: {} documents, {} passages ({} fact-checks), languages {}, {} warnings, corpus {}, {vectors}",
         out.display(),
         report.elapsed.as_secs_f64(),
         manifest.counts.documents,
@@ -210,6 +259,13 @@ fn run_inspect(index: &Path, json: bool) -> anyhow::Result<()> {
             .filter_map(|part| part.as_deref())
             .collect();
         println!("contact       {}", parts.join(", "));
+    }
+    match &manifest.embedding {
+        Some(info) => println!(
+            "vectors       {} x {} by {}",
+            info.rows, info.dimensions, info.model_id
+        ),
+        None => println!("vectors       none (lexical-only index)"),
     }
     println!("topics        {}", manifest.settings.topics.len());
     println!("warnings      {}", manifest.warnings.len());

@@ -33,6 +33,10 @@ pub enum IndexError {
         #[source]
         source: tantivy::TantivyError,
     },
+    #[error(
+        "the passage vectors of the index in {dir} are not valid: {reason} (rebuild the index)"
+    )]
+    Vectors { dir: PathBuf, reason: String },
     #[error("search failed: {0}")]
     Search(#[from] tantivy::TantivyError),
 }

@@ -9,6 +9,7 @@
 //! - [`schema`]: the tantivy schema and the passage ⇄ document conversion;
 //! - [`manifest`]: `manifest.json`, what an index was built from, and [`SCHEMA_VERSION`];
 //! - [`settings`]: the deployment settings from `corpus.toml` (contact, reporting, topics);
+//! - [`vectors`]: `vectors.bin`, one sentence embedding per passage, for semantic retrieval;
 //! - [`read_only_directory`] and [`reader`]: open an index without writing to it, and search it.
 //!
 //! ```no_run
@@ -28,6 +29,7 @@ pub mod read_only_directory;
 pub mod reader;
 pub mod schema;
 pub mod settings;
+pub mod vectors;
 
 pub use error::IndexError;
 pub use manifest::{Manifest, SCHEMA_VERSION};
@@ -35,3 +37,4 @@ pub use passage::{ClaimReview, Passage, PassageKind};
 pub use reader::{FieldWeights, PassageIndex, SearchHit, SearchRequest};
 pub use schema::IndexSchema;
 pub use settings::DeploymentSettings;
+pub use vectors::{EmbeddingInfo, PassageVectors};

@@ -12,8 +12,9 @@ use crate::error::IndexError;
 use crate::settings::DeploymentSettings;
 
 /// Version of the schema, the analyzers and the index directory's layout. A reader refuses an
-/// index built with another version. 2: the document records moved to `documents.json`.
-pub const SCHEMA_VERSION: u32 = 2;
+/// index built with another version. 2: the document records moved to `documents.json`. 3:
+/// passage vectors (`vectors.bin`) and the model that made them (`embedding`).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// File name of the manifest inside the index directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -40,6 +41,8 @@ pub struct Manifest {
     pub jurisdictions: Vec<String>,
     /// Files that were skipped or indexed with a problem.
     pub warnings: Vec<Warning>,
+    /// The model that embedded the passages into `vectors.bin`; `None` for a lexical-only index.
+    pub embedding: Option<crate::vectors::EmbeddingInfo>,
 }
 
 impl Manifest {

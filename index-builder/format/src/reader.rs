@@ -32,6 +32,7 @@ use crate::manifest::Manifest;
 use crate::passage::{Passage, PassageKind};
 use crate::read_only_directory::ReadOnlyDirectory;
 use crate::schema::{IndexSchema, jurisdiction_key};
+use crate::vectors::{PassageVectors, VECTORS_FILE};
 
 /// Weight of each field group in a search.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -141,6 +142,7 @@ pub struct PassageIndex {
     index: Index,
     reader: IndexReader,
     tokenizers: TokenizerManager,
+    vectors: Option<PassageVectors>,
 }
 
 impl std::fmt::Debug for PassageIndex {
@@ -163,6 +165,10 @@ impl PassageIndex {
         };
         let directory = ReadOnlyDirectory::open(dir)
             .map_err(|error| open_error(tantivy::TantivyError::from(error)))?;
+        let vectors = match &manifest.embedding {
+            Some(_) => Some(read_vectors(dir, &directory)?),
+            None => None,
+        };
         let mut index = Index::open(directory).map_err(open_error)?;
         let tokenizers = TokenizerManager::default();
         register_analyzers(&tokenizers);
@@ -172,14 +178,124 @@ impl PassageIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(open_error)?;
-        Ok(PassageIndex {
+        let passage_index = PassageIndex {
             dir: dir.to_path_buf(),
             schema: IndexSchema::new(),
             manifest,
             index,
             reader,
             tokenizers,
-        })
+            vectors,
+        };
+        passage_index.check_vectors()?;
+        Ok(passage_index)
+    }
+
+    /// Rows of `vectors.bin` are the documents of the index's one segment, in order.
+    fn check_vectors(&self) -> Result<(), IndexError> {
+        let (Some(vectors), Some(info)) = (&self.vectors, &self.manifest.embedding) else {
+            return Ok(());
+        };
+        let searcher = self.reader.searcher();
+        let segments = searcher.segment_readers();
+        let reason = if segments.len() != 1 {
+            Some(format!("{} segments, expected one", segments.len()))
+        } else if segments[0].max_doc() as usize != vectors.rows() || info.rows != vectors.rows() {
+            Some(format!(
+                "{} rows for {} passages ({} in the manifest)",
+                vectors.rows(),
+                segments[0].max_doc(),
+                info.rows
+            ))
+        } else if info.dimensions != vectors.dimensions() {
+            Some(format!(
+                "{} dimensions, the manifest says {}",
+                vectors.dimensions(),
+                info.dimensions
+            ))
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => Err(IndexError::Vectors {
+                dir: self.dir.clone(),
+                reason,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The passage vectors, when the index has them.
+    pub fn vectors(&self) -> Option<&PassageVectors> {
+        self.vectors.as_ref()
+    }
+
+    /// The passages matching `filter` most similar to a unit-length query vector, best first, as
+    /// (similarity, address). Empty for an index without vectors.
+    pub fn nearest(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &[f32],
+        filter: &dyn Query,
+        limit: usize,
+    ) -> Result<Vec<(f32, DocAddress)>, IndexError> {
+        let Some(vectors) = &self.vectors else {
+            return Ok(Vec::new());
+        };
+        let mut rows = Vec::new();
+        let weight = filter.weight(tantivy::query::EnableScoring::disabled_from_searcher(
+            searcher,
+        ))?;
+        // One segment (checked at open): a document id is a row.
+        weight.for_each_no_score(searcher.segment_reader(0), &mut |docs| {
+            rows.extend_from_slice(docs)
+        })?;
+        Ok(vectors
+            .nearest(query, rows, limit)
+            .into_iter()
+            .map(|(row, similarity)| (similarity, DocAddress::new(0, row)))
+            .collect())
+    }
+
+    /// The similarity of the passage at each address with a unit-length query vector (0 without
+    /// vectors).
+    pub fn similarities(&self, addresses: &[DocAddress], query: &[f32]) -> Vec<f32> {
+        addresses
+            .iter()
+            .map(|address| {
+                self.vectors
+                    .as_ref()
+                    .map_or(0.0, |vectors| vectors.similarity(address.doc_id, query))
+            })
+            .collect()
+    }
+
+    /// A filter of passages by kind, languages (primary subtags; empty: any) and jurisdictions
+    /// left out (as the corpus writes them), for [`PassageIndex::nearest`].
+    pub fn filter(
+        &self,
+        kind: PassageKind,
+        languages: &[String],
+        excluded_jurisdictions: &[String],
+    ) -> Box<dyn Query> {
+        let schema = &self.schema;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, term_query(schema.kind, kind.as_str()))];
+        if !languages.is_empty() {
+            let any: Vec<(Occur, Box<dyn Query>)> =
+                unique(languages.iter().map(|tag| primary_subtag(tag)).collect())
+                    .iter()
+                    .map(|base| (Occur::Should, term_query(schema.language_base, base)))
+                    .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        for jurisdiction in excluded_jurisdictions {
+            clauses.push((
+                Occur::MustNot,
+                term_query(schema.jurisdiction_key, &jurisdiction_key(jurisdiction)),
+            ));
+        }
+        Box::new(BooleanQuery::new(clauses))
     }
 
     /// The manifest of the index.
@@ -470,6 +586,20 @@ impl PassageIndex {
         passages.sort_by(|a, b| (&a.source, a.position).cmp(&(&b.source, b.position)));
         Ok(passages)
     }
+}
+
+fn read_vectors(dir: &Path, directory: &ReadOnlyDirectory) -> Result<PassageVectors, IndexError> {
+    let invalid = |reason: String| IndexError::Vectors {
+        dir: dir.to_path_buf(),
+        reason,
+    };
+    use tantivy::directory::Directory;
+    let bytes = directory
+        .open_read(Path::new(VECTORS_FILE))
+        .map_err(|error| invalid(error.to_string()))?
+        .read_bytes()
+        .map_err(|error| invalid(error.to_string()))?;
+    PassageVectors::from_bytes(bytes).map_err(invalid)
 }
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
