@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
 # Chooses the answer engine's abstention thresholds on data (see docs/answer-engine.md):
-# builds the sample corpus (and ../shared/corpus when present), runs each eval file, pools the
-# per-case scores and prints the thresholds for functions/engine/data/calibration.toml.
+# builds the sample corpus (and ../shared/corpus when present) with passage vectors, runs the
+# development eval files on each — the held-out dev split and the original eval files; never the
+# held-out test split —, pools the per-case scores and prints the thresholds for
+# functions/engine/data/calibration.toml (the top-level ones are for lexical-only indexes, the
+# [semantic] table for indexes with passage vectors).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/model.sh --release >/dev/null
 cargo build --release --locked -p votecheck-index-builder -p votecheck
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 reports=()
-run_eval() { # corpus cases name
-  target/release/index-builder build "$1" --out "$work/$3-index" --quiet
-  target/release/votecheck eval --index "$work/$3-index" --cases "$2" --json > "$work/$3.json"
-  reports+=("$work/$3.json")
+run_eval() { # corpus name cases...
+  local corpus=$1 name=$2
+  shift 2
+  target/release/index-builder build "$corpus" --out "$work/$name-index" --quiet
+  for cases in "$@"; do
+    local report="$work/$name-$(basename "$cases" .jsonl).json"
+    target/release/votecheck eval --index "$work/$name-index" --cases "$cases" --json > "$report"
+    reports+=("$report")
+  done
 }
-run_eval samples/corpus samples/eval/sample-corpus.jsonl sample
+run_eval samples/corpus sample samples/eval/sample-corpus.jsonl samples/eval/heldout/sample-dev.jsonl
 if [ -d ../shared/corpus ]; then
-  run_eval ../shared/corpus samples/eval/shared-corpus.jsonl shared
+  run_eval ../shared/corpus shared samples/eval/shared-corpus.jsonl samples/eval/heldout/shared-dev.jsonl
 fi
 target/release/votecheck calibrate "${reports[@]}"

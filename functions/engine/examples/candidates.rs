@@ -35,6 +35,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             function_words: lexicon.function_words(&language),
             synonyms: &expansion.synonyms,
             concepts: &[],
+            embedding: None,
+            semantic_languages: &[],
         })?;
         for (rank, candidate) in candidates.iter().enumerate() {
             println!(

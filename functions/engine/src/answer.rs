@@ -108,6 +108,8 @@ pub struct Citation {
     pub score: f32,
     /// How much of the question's information the passage covers, 0 to 1 (see `retrieval`).
     pub confidence: f32,
+    /// Cosine similarity of the passage's and the question's embeddings (0 without vectors).
+    pub similarity: f32,
     pub language: String,
     /// The document's date shown as "as of".
     pub as_of: Option<String>,

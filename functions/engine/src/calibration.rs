@@ -10,6 +10,12 @@
 //!   fact-check ("how do I return my mail ballot?" next to a rumour about mail ballots) is a
 //!   question, not a rumour.
 //!
+//! With passage vectors the engine decides on **evidence** that fuses both kinds of match,
+//! [`answer_evidence`] (confidence plus semantic similarity), against [`SemanticThresholds`] in
+//! the file's `[semantic]` table: one answer threshold per language where the dev data has
+//! enough cases of that language, the default elsewhere, and the fact-check thresholds applied
+//! to the fused fact-check similarity.
+//!
 //! [`choose_threshold`] is the calibration itself: given, for each labelled case, the score the
 //! engine computed and whether the case should pass, it returns the threshold with the best
 //! **balanced accuracy** (the mean of the share of should-pass cases that pass and the share of
@@ -22,6 +28,58 @@ use serde::{Deserialize, Serialize};
 use crate::EngineError;
 
 const CALIBRATION_FILE: &str = include_str!("../data/calibration.toml");
+
+/// Weight of semantic similarity in the evidence that a passage answers a question, per unit of
+/// similarity above [`SIMILARITY_PIVOT`]: e5 similarities of answering and non-answering passages
+/// differ by a few hundredths, confidences by tenths. Chosen on the held-out dev split
+/// (docs/answer-engine.md, "Abstention").
+pub const SIMILARITY_IN_EVIDENCE: f32 = 12.0;
+
+/// The similarity that adds nothing to the evidence (about the median for answerable questions
+/// and above most unanswerable ones).
+pub const SIMILARITY_PIVOT: f32 = 0.85;
+
+/// The evidence that the best passage answers the question: its confidence, plus
+/// [`SIMILARITY_IN_EVIDENCE`] times its similarity above [`SIMILARITY_PIVOT`].
+pub fn answer_evidence(confidence: f32, similarity: f32) -> f32 {
+    confidence + SIMILARITY_IN_EVIDENCE * (similarity - SIMILARITY_PIVOT)
+}
+
+/// The thresholds of an engine whose index has passage vectors (the `[semantic]` table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SemanticThresholds {
+    /// The [`answer_evidence`] a question needs to be answered, in languages without their own.
+    pub answer_evidence: f32,
+    /// The same, per language (primary subtag), where calibration had enough cases.
+    #[serde(default)]
+    pub answer_evidence_by_language: std::collections::BTreeMap<String, f32>,
+    /// The fused similarity a fact-check needs to be the outcome.
+    pub fact_check_similarity: f32,
+    /// The same for a forwarded message (to which the margin does not apply).
+    pub fact_check_similarity_forwarded: f32,
+    /// Its margin over the best passage's evidence.
+    pub fact_check_margin: f32,
+}
+
+impl SemanticThresholds {
+    /// The compiled-in, calibrated thresholds.
+    pub fn calibrated() -> Result<Self, EngineError> {
+        #[derive(Deserialize)]
+        struct File {
+            semantic: SemanticThresholds,
+        }
+        crate::parse_data_file::<File>("data/calibration.toml", CALIBRATION_FILE)
+            .map(|file| file.semantic)
+    }
+
+    /// The answer threshold in a language.
+    pub fn answer_evidence_in(&self, language: &str) -> f32 {
+        self.answer_evidence_by_language
+            .get(&votecheck_index::language::primary_subtag(language))
+            .copied()
+            .unwrap_or(self.answer_evidence)
+    }
+}
 
 /// The engine's thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -92,6 +150,23 @@ pub fn choose_threshold(labelled: &[(f32, bool)]) -> (f32, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_compiled_semantic_thresholds_are_in_range() {
+        let thresholds = SemanticThresholds::calibrated().unwrap();
+        assert!((-2.0..=2.0).contains(&thresholds.answer_evidence));
+        for threshold in thresholds.answer_evidence_by_language.values() {
+            assert!((-2.0..=2.0).contains(threshold));
+        }
+        assert!((0.0..=1.0).contains(&thresholds.fact_check_similarity));
+    }
+
+    #[test]
+    fn evidence_adds_similarity_above_the_pivot_to_confidence() {
+        assert_eq!(answer_evidence(0.4, SIMILARITY_PIVOT), 0.4);
+        assert!(answer_evidence(0.4, 0.90) > answer_evidence(0.6, 0.85));
+        assert!(answer_evidence(0.4, 0.80) < 0.0);
+    }
 
     #[test]
     fn the_compiled_thresholds_are_in_range() {

@@ -5,19 +5,20 @@
 
 use std::time::Instant;
 
+use votecheck_encoder::{Encoder, Role};
 use votecheck_index::language::{detect_among, primary_subtag};
 use votecheck_index::{Passage, PassageIndex, PassageKind};
 
 use crate::EngineError;
 use crate::answer::{Answer, Citation, FactCheckMatch, Intent, Outcome, Reply, Timings};
-use crate::calibration::Thresholds;
+use crate::calibration::{SemanticThresholds, Thresholds, answer_evidence};
 use crate::catalogue::{Catalogue, FALLBACK_LANGUAGE};
 use crate::compiled::EngineData;
 use crate::intent::{IntentClassifier, IntentMatch};
 use crate::jurisdiction::JurisdictionMatcher;
 use crate::lexicon::Lexicon;
 use crate::reply::{MAX_QUOTE_CHARS, Renderer};
-use crate::retrieval::{Candidate, Retriever, Search};
+use crate::retrieval::{Candidate, RetrievalWeights, Retriever, Search, semantic_score};
 use crate::text::shorten;
 
 /// Longest message the engine reads; the rest is ignored (a forwarded rumour is shorter).
@@ -42,22 +43,59 @@ pub struct ConversationContext {
 }
 
 /// The scores behind a decision (what calibration needs).
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Trace {
     /// Confidence of the best official passage (own language or fallback), 0 when none.
     pub best_passage_confidence: f32,
+    /// Semantic similarity of that passage to the question, 0 without vectors.
+    pub best_passage_similarity: f32,
     /// Similarity of the best fact-check, 0 when none.
     pub best_fact_check_similarity: f32,
+    /// Semantic similarity of that fact-check to the message, 0 without vectors.
+    pub best_fact_check_vector_similarity: f32,
+    /// Microseconds spent embedding the question (0 when it was not embedded).
+    pub embedding_us: u64,
+    /// The evidence that the best passage answers (its confidence without vectors; see
+    /// [`answer_evidence`]).
+    pub best_passage_evidence: f32,
+    /// The passages that would be cited, best first, whether or not the engine answered.
+    pub passages: Vec<PassageRef>,
+    /// The fact-check that would be shown, whether or not it was.
+    pub fact_check: Option<PassageRef>,
+}
+
+/// Which passage a decision was about (for evaluation: is it the right one?).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PassageRef {
+    pub source: String,
+    pub section: String,
+}
+
+impl PassageRef {
+    fn of(passage: &Passage) -> Self {
+        PassageRef {
+            source: passage.source.clone(),
+            section: passage.section.clone(),
+        }
+    }
 }
 
 /// The answer engine over one index.
 pub struct Engine {
     index: PassageIndex,
+    /// The sentence encoder, when the index has passage vectors.
+    encoder: Option<Encoder>,
+    /// How keyword and semantic evidence combine.
+    weights: RetrievalWeights,
+    /// Question embeddings kept by text, for tools that answer the same questions many times.
+    memo: Option<std::sync::Mutex<std::collections::HashMap<String, Vec<f32>>>>,
     catalogue: Catalogue,
     intents: IntentClassifier,
     lexicon: Lexicon,
     jurisdictions: JurisdictionMatcher,
     thresholds: Thresholds,
+    /// The thresholds with passage vectors.
+    semantic: SemanticThresholds,
     default_language: String,
     detectable_languages: Vec<String>,
     /// Primary subtags of the languages the corpus has documents in.
@@ -69,13 +107,62 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens the index in `dir` and loads the engine's data.
+    /// Opens the index in `dir` and loads the engine's data; an index with passage vectors needs
+    /// the model that made them, found by [`votecheck_encoder::locate_model`].
     pub fn open(dir: &std::path::Path) -> Result<Self, EngineError> {
-        Self::new(PassageIndex::open(dir)?)
+        Self::open_with_model(dir, &votecheck_encoder::locate_model())
     }
 
-    /// An engine over an opened index.
+    /// Opens the index in `dir` with the encoder's model file at `model` (read only when the index
+    /// has passage vectors).
+    pub fn open_with_model(
+        dir: &std::path::Path,
+        model: &std::path::Path,
+    ) -> Result<Self, EngineError> {
+        let index = PassageIndex::open(dir)?;
+        let encoder = match &index.manifest().embedding {
+            Some(info) => Some(open_encoder(model, &info.model_id)?),
+            None => None,
+        };
+        Self::with_encoder(index, encoder)
+    }
+
+    /// An engine over an opened lexical-only index (an index with vectors needs
+    /// [`Engine::with_encoder`]).
     pub fn new(index: PassageIndex) -> Result<Self, EngineError> {
+        if let Some(info) = &index.manifest().embedding {
+            return Err(EngineError::Model(format!(
+                "the index in {} has passage vectors by {}: open it with that model",
+                index.dir().display(),
+                info.model_id
+            )));
+        }
+        Self::with_encoder(index, None)
+    }
+
+    /// An engine over an opened index and the encoder that embedded its passages.
+    pub fn with_encoder(
+        index: PassageIndex,
+        encoder: Option<Encoder>,
+    ) -> Result<Self, EngineError> {
+        match (&index.manifest().embedding, &encoder) {
+            (Some(info), Some(encoder)) if info.model_id != encoder.model_id() => {
+                return Err(EngineError::Model(format!(
+                    "the index in {} was built with model {}, the model given is {}: rebuild the index or give its model",
+                    index.dir().display(),
+                    info.model_id,
+                    encoder.model_id()
+                )));
+            }
+            (Some(info), None) => {
+                return Err(EngineError::Model(format!(
+                    "the index in {} has passage vectors by {}: give that model",
+                    index.dir().display(),
+                    info.model_id
+                )));
+            }
+            _ => {}
+        }
         let data = EngineData::bundled()?;
         let catalogue = data.catalogue;
         let manifest = index.manifest();
@@ -114,12 +201,99 @@ impl Engine {
             intents: IntentClassifier::new(data.intents),
             lexicon: Lexicon::new(data.lexicon),
             thresholds: Thresholds::calibrated()?,
+            semantic: SemanticThresholds::calibrated()?,
             default_language,
             detectable_languages,
             corpus_languages,
             fact_check_languages,
             index,
+            encoder,
+            weights: RetrievalWeights::default(),
+            memo: None,
         })
+    }
+
+    /// Replaces the retrieval weights (tuning tools and tests).
+    pub fn with_weights(mut self, weights: RetrievalWeights) -> Self {
+        self.weights = weights;
+        self
+    }
+
+    /// Changes the retrieval weights and thresholds in place (tuning tools that sweep them over
+    /// the same engine and its embedding memo). The thresholds apply with vectors and without.
+    pub fn retune(&mut self, weights: RetrievalWeights, thresholds: Thresholds) {
+        self.weights = weights;
+        self.thresholds = thresholds;
+        self.semantic = SemanticThresholds {
+            answer_evidence: if thresholds.answer_confidence <= 0.0 {
+                f32::MIN
+            } else {
+                thresholds.answer_confidence
+            },
+            answer_evidence_by_language: Default::default(),
+            fact_check_similarity: thresholds.fact_check_similarity,
+            fact_check_similarity_forwarded: thresholds.fact_check_similarity,
+            fact_check_margin: thresholds.fact_check_margin,
+        };
+    }
+
+    /// Replaces the thresholds used with passage vectors (calibration and tests).
+    pub fn with_semantic_thresholds(mut self, thresholds: SemanticThresholds) -> Self {
+        self.semantic = thresholds;
+        self
+    }
+
+    /// The thresholds used with passage vectors.
+    pub fn semantic_thresholds(&self) -> &SemanticThresholds {
+        &self.semantic
+    }
+
+    /// The retrieval weights in use.
+    pub fn weights(&self) -> RetrievalWeights {
+        self.weights
+    }
+
+    /// Keeps every question's embedding, so that answering the same question again skips the
+    /// encoder (tuning tools that run an eval file many times; not for serving: it grows).
+    pub fn with_embedding_memo(mut self) -> Self {
+        self.memo = Some(std::sync::Mutex::new(std::collections::HashMap::new()));
+        self
+    }
+
+    /// The sentence encoder, when the index has passage vectors.
+    pub fn encoder(&self) -> Option<&Encoder> {
+        self.encoder.as_ref()
+    }
+
+    /// Loads the encoder's weights and runs it once, so that the first question does not pay for
+    /// it (the Lambda calls this during its init phase). Nothing for a lexical-only index.
+    pub fn warm_up(&self) -> Result<(), EngineError> {
+        if let Some(encoder) = &self.encoder {
+            encoder
+                .embed(Role::Query, "warm up")
+                .map_err(|error| EngineError::Model(error.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// The question's embedding, when the index has vectors (`None` also if the encoder failed:
+    /// the question is then answered from keywords alone).
+    fn embed_question(&self, message: &str, trace: &mut Trace) -> Option<Vec<f32>> {
+        let encoder = self.encoder.as_ref()?;
+        if let Some(memo) = &self.memo
+            && let Some(known) = memo.lock().ok()?.get(message)
+        {
+            return Some(known.clone());
+        }
+        let started = Instant::now();
+        let embedding = encoder.embed(Role::Query, message).ok()?.into_vec();
+        trace.embedding_us = micros(started);
+        if let Some(memo) = &self.memo
+            && let Ok(mut memo) = memo.lock()
+        {
+            memo.insert(message.to_string(), embedding.clone());
+        }
+        Some(embedding)
     }
 
     /// Replaces the thresholds (calibration and tests).
@@ -259,7 +433,7 @@ impl Engine {
         if candidates.len() < 2 || !candidates.contains(&primary_subtag(&chosen)) {
             return chosen;
         }
-        let retriever = Retriever::new(&self.index);
+        let retriever = Retriever::with_weights(&self.index, self.weights);
         let named = self.jurisdictions.find(message);
         let best_confidence = |language: &str| {
             let expansion = self.lexicon.expand(message, language);
@@ -275,6 +449,8 @@ impl Engine {
                     function_words: self.lexicon.function_words(language),
                     synonyms: &expansion.synonyms,
                     concepts: &[],
+                    embedding: None,
+                    semantic_languages: &[],
                 })
                 .ok()
                 .and_then(|candidates| candidates.first().map(|candidate| candidate.confidence))
@@ -396,13 +572,14 @@ impl Engine {
         language: &str,
         context: &ConversationContext,
     ) -> (Answer, Trace) {
-        let retriever = Retriever::new(&self.index);
+        let retriever = Retriever::with_weights(&self.index, self.weights);
         let expansion = self.lexicon.expand(message, language);
         let jurisdiction = self.jurisdictions.find(message);
         let own = primary_subtag(language);
         let default = primary_subtag(&self.default_language);
         let function_words = self.lexicon.function_words(language);
         let mut trace = Trace::default();
+        let embedding = self.embed_question(message, &mut trace);
 
         let mut fact_languages = vec![own.clone()];
         if default != own {
@@ -420,8 +597,14 @@ impl Engine {
             function_words,
             synonyms: &expansion.synonyms,
             concepts: &[],
+            embedding: embedding.as_deref(),
+            semantic_languages: &self.fact_check_languages,
         };
-        let fact_checks = if fact_search.passage_languages.is_empty() {
+        // Without fact-checks in the citizen's or the default language, only the encoder can
+        // match a rumour (to a fact-check in another language).
+        let fact_checks = if fact_search.passage_languages.is_empty()
+            && (embedding.is_none() || self.fact_check_languages.is_empty())
+        {
             Vec::new()
         } else {
             retriever
@@ -430,6 +613,8 @@ impl Engine {
         };
         let best_fact_check = fact_checks.into_iter().next();
         trace.best_fact_check_similarity = best_fact_check.as_ref().map_or(0.0, |c| c.confidence);
+        trace.best_fact_check_vector_similarity =
+            best_fact_check.as_ref().map_or(0.0, |c| c.similarity);
 
         let mut candidates = retriever
             .passages(&Search {
@@ -443,6 +628,8 @@ impl Engine {
                 function_words,
                 synonyms: &expansion.synonyms,
                 concepts: &[],
+                embedding: embedding.as_deref(),
+                semantic_languages: &[],
             })
             .unwrap_or_default();
         // The deployment's default language stands in only when the corpus has nothing in the
@@ -467,30 +654,73 @@ impl Engine {
                         function_words: self.lexicon.function_words(&default),
                         synonyms: &[],
                         concepts: &shares,
+                        embedding: embedding.as_deref(),
+                        semantic_languages: &[],
                     })
                     .unwrap_or_default();
                 fallback = true;
             }
         }
         trace.best_passage_confidence = candidates.first().map_or(0.0, |c| c.confidence);
+        trace.best_passage_similarity = candidates.first().map_or(0.0, |c| c.similarity);
+        trace.passages = candidates
+            .iter()
+            .take(MAX_CITATIONS)
+            .map(|candidate| PassageRef::of(&candidate.passage))
+            .collect();
+        trace.fact_check = best_fact_check
+            .as_ref()
+            .map(|candidate| PassageRef::of(&candidate.passage));
 
-        let threshold = self.thresholds.answer_confidence;
+        // Semantic retrieval: decide on the fused evidence, with the language's own threshold.
+        let semantic = embedding.is_some();
+        let (evidence, threshold, fact_similarity, fact_margin) = if semantic {
+            (
+                answer_evidence as fn(f32, f32) -> f32,
+                self.semantic.answer_evidence_in(language),
+                self.semantic.fact_check_similarity,
+                self.semantic.fact_check_margin,
+            )
+        } else {
+            (
+                (|confidence, _| confidence) as fn(f32, f32) -> f32,
+                self.thresholds.answer_confidence,
+                self.thresholds.fact_check_similarity,
+                self.thresholds.fact_check_margin,
+            )
+        };
+        let best_evidence = candidates
+            .first()
+            .map_or(f32::MIN, |best| evidence(best.confidence, best.similarity));
+        trace.best_passage_evidence = best_evidence.max(-9.0);
         let citations: Vec<Citation> = candidates
             .iter()
             .enumerate()
             .filter(|(rank, candidate)| {
                 *rank == 0
-                    || (candidate.confidence >= threshold
-                        && candidate.score >= 0.5 * candidates[0].score)
+                    || (evidence(candidate.confidence, candidate.similarity) >= threshold
+                        && (semantic || candidate.score >= 0.5 * candidates[0].score))
             })
             .take(MAX_CITATIONS)
             .map(|(_, candidate)| citation(candidate))
             .collect();
-        let confident = !candidates.is_empty() && trace.best_passage_confidence >= threshold;
+        let confident = !candidates.is_empty() && best_evidence >= threshold;
+        // The margin compares like with like: without vectors, the fact-check's similarity with
+        // the best passage's confidence; with them, its fused similarity with the best
+        // passage's semantic score on the same scale. A forwarded message looks for a
+        // fact-check first: the margin does not apply to it.
+        let passage_score = if semantic {
+            semantic_score(trace.best_passage_similarity, &self.weights)
+        } else {
+            trace.best_passage_confidence
+        };
         let fact_check_matches = best_fact_check.as_ref().filter(|candidate| {
-            candidate.confidence >= self.thresholds.fact_check_similarity
-                && candidate.confidence - trace.best_passage_confidence
-                    >= self.thresholds.fact_check_margin
+            if context.forwarded && semantic {
+                candidate.confidence >= self.semantic.fact_check_similarity_forwarded
+            } else {
+                candidate.confidence >= fact_similarity
+                    && candidate.confidence - passage_score >= fact_margin
+            }
         });
         let renderer = self.renderer(language);
 
@@ -522,6 +752,19 @@ impl Engine {
     }
 }
 
+/// Opens the encoder's model and checks that it is the one that embedded the index.
+fn open_encoder(model: &std::path::Path, expected: &str) -> Result<Encoder, EngineError> {
+    let encoder = Encoder::open(model).map_err(|error| EngineError::Model(error.to_string()))?;
+    if encoder.model_id() != expected {
+        return Err(EngineError::Model(format!(
+            "the index was built with model {expected}, but {} is {}: rebuild the index or give its model",
+            model.display(),
+            encoder.model_id()
+        )));
+    }
+    Ok(encoder)
+}
+
 fn micros(since: Instant) -> u64 {
     since.elapsed().as_micros() as u64
 }
@@ -549,6 +792,7 @@ fn citation(candidate: &Candidate) -> Citation {
         snippet: shorten(&passage.text, MAX_QUOTE_CHARS),
         score: candidate.score,
         confidence: candidate.confidence,
+        similarity: candidate.similarity,
         language: passage.language.clone(),
         as_of: passage.as_of().map(str::to_string),
     }

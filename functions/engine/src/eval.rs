@@ -174,6 +174,15 @@ pub struct CaseResult {
     pub outcome: Outcome,
     pub expected_outcome: Outcome,
     pub hit_rank: Option<usize>,
+    /// The reply language the engine chose.
+    pub language: String,
+    /// Whether one of the passages the engine would cite is right, answered or not (what
+    /// calibration needs: answering this question would have been right).
+    pub passage_right: bool,
+    /// Whether the fact-check the engine would show is right, shown or not.
+    pub fact_check_right: bool,
+    /// Whether the message was forwarded.
+    pub forwarded: bool,
     pub latency_us: u64,
     pub trace: Trace,
     #[serde(skip)]
@@ -270,11 +279,25 @@ pub fn run(engine: &Engine, cases: &[EvalCase], k: usize) -> EvalReport {
             let started = Instant::now();
             let (answer, trace) = engine.answer_with_trace(&case.question, &context);
             let latency_us = started.elapsed().as_micros() as u64;
+            let passage_right = case.is_retrieval()
+                && trace
+                    .passages
+                    .iter()
+                    .any(|passage| case.accepts(&passage.source, &passage.section));
+            let fact_check_right = case.outcome == Outcome::FactCheck
+                && trace
+                    .fact_check
+                    .as_ref()
+                    .is_some_and(|passage| case.accepts(&passage.source, &passage.section));
             CaseResult {
                 id: case.id.clone(),
                 outcome: answer.outcome,
                 expected_outcome: case.outcome,
                 hit_rank: case.hit_rank(&answer),
+                language: answer.language.clone(),
+                passage_right,
+                fact_check_right,
+                forwarded: case.forwarded,
                 latency_us,
                 trace,
                 tags: case.tags.clone(),
@@ -439,6 +462,221 @@ pub fn calibrate_traces(traces: &[LabelledTrace]) -> Calibration {
             answer_confidence,
             fact_check_similarity,
             fact_check_margin,
+        },
+        answer_cases: answer_labelled.len(),
+        answer_correct,
+        fact_check_cases: fact_labelled.len(),
+        fact_check_correct,
+    }
+}
+
+/// One case's decision scores, as `votecheck eval --json` writes them, for calibrating the
+/// thresholds used with passage vectors.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SemanticTrace {
+    pub expected_outcome: Outcome,
+    pub language: String,
+    pub passage_right: bool,
+    pub fact_check_right: bool,
+    #[serde(default)]
+    pub forwarded: bool,
+    pub trace: SemanticScores,
+}
+
+/// The scores of a [`Trace`] that semantic calibration reads.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub struct SemanticScores {
+    pub best_passage_confidence: f32,
+    pub best_passage_similarity: f32,
+    pub best_fact_check_similarity: f32,
+}
+
+/// Reads the semantic traces of a `votecheck eval --json` report.
+pub fn semantic_traces_from_report_json(
+    json: &str,
+) -> Result<Vec<SemanticTrace>, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct Report {
+        results: Vec<SemanticTrace>,
+    }
+    serde_json::from_str::<Report>(json).map(|report| report.results)
+}
+
+/// A language gets its own answer threshold when calibration has at least this many
+/// answer/no-answer decisions in it, with at least [`MIN_LANGUAGE_SIDE`] on each side.
+pub const MIN_LANGUAGE_CASES: usize = 15;
+
+/// See [`MIN_LANGUAGE_CASES`].
+pub const MIN_LANGUAGE_SIDE: usize = 3;
+
+/// How many cases the pooled threshold counts for when a language's own is chosen.
+pub const LANGUAGE_PRIOR_CASES: usize = 20;
+
+/// Semantic thresholds chosen on eval traces, and how many decisions they get right.
+#[derive(Debug, Clone, Serialize)]
+pub struct SemanticCalibration {
+    pub thresholds: crate::calibration::SemanticThresholds,
+    pub answer_cases: usize,
+    pub answer_correct: usize,
+    pub fact_check_cases: usize,
+    pub fact_check_correct: usize,
+}
+
+/// Chooses the thresholds used with passage vectors. An answer should be given when the
+/// question expects one **and** a passage the engine would cite is right; it should not when the
+/// question expects no answer, or when the passages are wrong (an answer from the wrong passage
+/// is worse than none). The score is [`crate::calibration::answer_evidence`]; the threshold is
+/// chosen by balanced accuracy over all languages, then again for each language with enough
+/// cases. A fact-check should be shown when it is the right one; the score is the fused
+/// fact-check similarity, and the margin is over the best passage's semantic score
+/// ([`crate::retrieval::semantic_score`]).
+pub fn calibrate_semantic(traces: &[SemanticTrace]) -> SemanticCalibration {
+    use crate::calibration::answer_evidence;
+    let evidence = |trace: &SemanticTrace| {
+        answer_evidence(
+            trace.trace.best_passage_confidence,
+            trace.trace.best_passage_similarity,
+        )
+    };
+    let weights = crate::retrieval::RetrievalWeights::default();
+    let passage_semantic = |trace: &SemanticTrace| {
+        crate::retrieval::semantic_score(trace.trace.best_passage_similarity, &weights)
+    };
+    // Evidence spans about -2..2: thresholds are chosen on a [0, 1] scale, mapped.
+    let to_unit = |value: f32| ((value + 2.0) / 4.0).clamp(0.0, 1.0);
+    let from_unit = |value: f32| value * 4.0 - 2.0;
+    let answer_labelled: Vec<(&SemanticTrace, f32, bool)> = traces
+        .iter()
+        .filter_map(|trace| match trace.expected_outcome {
+            Outcome::Answer => Some((trace, to_unit(evidence(trace)), trace.passage_right)),
+            Outcome::NoAnswer => Some((trace, to_unit(evidence(trace)), false)),
+            _ => None,
+        })
+        .collect();
+    let pooled: Vec<(f32, bool)> = answer_labelled
+        .iter()
+        .map(|(_, score, should)| (*score, *should))
+        .collect();
+    let (global, global_correct) = choose_threshold(&pooled);
+    let mut by_language = std::collections::BTreeMap::new();
+    let mut languages: Vec<String> = answer_labelled
+        .iter()
+        .map(|(trace, _, _)| votecheck_index::language::primary_subtag(&trace.language))
+        .collect();
+    languages.sort();
+    languages.dedup();
+    let mut answer_correct = 0;
+    for language in &languages {
+        let own: Vec<(f32, bool)> = answer_labelled
+            .iter()
+            .filter(|(trace, _, _)| {
+                votecheck_index::language::primary_subtag(&trace.language) == *language
+            })
+            .map(|(_, score, should)| (*score, *should))
+            .collect();
+        let positives = own.iter().filter(|(_, should)| *should).count();
+        let threshold = if own.len() >= MIN_LANGUAGE_CASES
+            && positives >= MIN_LANGUAGE_SIDE
+            && own.len() - positives >= MIN_LANGUAGE_SIDE
+        {
+            // A language's own choice rests on a few dozen cases: it is pulled towards the pooled
+            // one in proportion to how few they are (as if the pooled choice were
+            // LANGUAGE_PRIOR_CASES more cases).
+            let (own_threshold, _) = choose_threshold(&own);
+            let weight = own.len() as f32 / (own.len() + LANGUAGE_PRIOR_CASES) as f32;
+            let threshold = weight * own_threshold + (1.0 - weight) * global;
+            by_language.insert(
+                language.clone(),
+                (from_unit(threshold) * 100.0).round() / 100.0,
+            );
+            threshold
+        } else {
+            global
+        };
+        answer_correct += own
+            .iter()
+            .filter(|(score, should)| (*score >= threshold) == *should)
+            .count();
+    }
+    let _ = global_correct;
+    let fact_labelled: Vec<(f32, bool)> = traces
+        .iter()
+        .filter_map(|trace| match trace.expected_outcome {
+            Outcome::FactCheck => Some((
+                trace.trace.best_fact_check_similarity,
+                trace.fact_check_right,
+            )),
+            Outcome::Answer | Outcome::NoAnswer => {
+                Some((trace.trace.best_fact_check_similarity, false))
+            }
+            _ => None,
+        })
+        .collect();
+    let (fact_check_similarity, _) = choose_threshold(&fact_labelled);
+    // Forwarded messages are mostly rumours, and for them the margin does not apply: their own
+    // threshold, chosen on them alone.
+    let forwarded_labelled: Vec<(f32, bool)> = traces
+        .iter()
+        .filter(|trace| trace.forwarded)
+        .filter_map(|trace| match trace.expected_outcome {
+            Outcome::FactCheck => Some((
+                trace.trace.best_fact_check_similarity,
+                trace.fact_check_right,
+            )),
+            Outcome::Answer | Outcome::NoAnswer => {
+                Some((trace.trace.best_fact_check_similarity, false))
+            }
+            _ => None,
+        })
+        .collect();
+    let fact_check_similarity_forwarded = if forwarded_labelled.iter().any(|(_, should)| *should)
+        && forwarded_labelled.iter().any(|(_, should)| !*should)
+    {
+        choose_threshold(&forwarded_labelled).0
+    } else {
+        fact_check_similarity
+    };
+    let margin_labelled: Vec<(f32, bool)> = traces
+        .iter()
+        .filter(|trace| trace.trace.best_fact_check_similarity >= fact_check_similarity)
+        .filter_map(|trace| {
+            let margin = trace.trace.best_fact_check_similarity - passage_semantic(trace);
+            let mapped = to_unit(margin);
+            match trace.expected_outcome {
+                Outcome::FactCheck => Some((mapped, trace.fact_check_right)),
+                Outcome::Answer | Outcome::NoAnswer => Some((mapped, false)),
+                _ => None,
+            }
+        })
+        .collect();
+    let (mapped_margin, _) = choose_threshold(&margin_labelled);
+    let fact_check_margin = from_unit(mapped_margin);
+    let fact_check_correct = traces
+        .iter()
+        .filter(|trace| {
+            matches!(
+                trace.expected_outcome,
+                Outcome::FactCheck | Outcome::Answer | Outcome::NoAnswer
+            )
+        })
+        .filter(|trace| {
+            let shown = if trace.forwarded {
+                trace.trace.best_fact_check_similarity >= fact_check_similarity_forwarded
+            } else {
+                trace.trace.best_fact_check_similarity >= fact_check_similarity
+                    && trace.trace.best_fact_check_similarity - passage_semantic(trace)
+                        >= fact_check_margin
+            };
+            shown == (trace.expected_outcome == Outcome::FactCheck && trace.fact_check_right)
+        })
+        .count();
+    SemanticCalibration {
+        thresholds: crate::calibration::SemanticThresholds {
+            answer_evidence: (from_unit(global) * 100.0).round() / 100.0,
+            answer_evidence_by_language: by_language,
+            fact_check_similarity,
+            fact_check_similarity_forwarded,
+            fact_check_margin: (fact_check_margin * 100.0).round() / 100.0,
         },
         answer_cases: answer_labelled.len(),
         answer_correct,

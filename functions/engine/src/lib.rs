@@ -40,13 +40,15 @@ pub mod retrieval;
 pub mod text;
 
 pub use answer::{Answer, Citation, FactCheckMatch, Intent, Interactive, Outcome, Reply};
-pub use engine::{ConversationContext, Engine, Trace};
+pub use engine::{ConversationContext, Engine, PassageRef, Trace};
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error(transparent)]
     Index(#[from] votecheck_index::IndexError),
+    #[error("{0}")]
+    Model(String),
     #[error("the engine's data file {file} is invalid: {reason}")]
     Data { file: String, reason: String },
 }

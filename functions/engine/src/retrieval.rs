@@ -34,8 +34,8 @@ pub const EXPANSION_WEIGHT: f32 = 0.4;
 /// Near-duplicate passages share at least this share of their terms.
 pub const NEAR_DUPLICATE_OVERLAP: f32 = 0.8;
 
-/// How many fact-checks to compare with a message.
-const FACT_CHECK_CANDIDATES: usize = 3;
+/// How many fact-checks to compare with a message (by BM25, and as many by the encoder).
+pub const FACT_CHECK_CANDIDATES: usize = 8;
 
 /// How many hits to consider before filtering and collapsing (passages are loaded lazily).
 const CANDIDATES: usize = 16;
@@ -55,9 +55,15 @@ pub const QUERY_FUNCTION_WORD_WEIGHT: f32 = 0.3;
 /// match on the jurisdiction's name. Chosen on the shared eval set (see docs/answer-engine.md).
 pub const GENERAL_JURISDICTION_WEIGHT: f32 = 3.0;
 
+/// Added to the ranking score of a passage of the corpus's widest jurisdiction when the question
+/// names no place: what the BM25 query's [`GENERAL_JURISDICTION_WEIGHT`] does for keyword
+/// candidates, for those the encoder found (fifty states' pages phrased like the question are
+/// each a little more similar to it than the national guide that answers for everyone).
+pub const GENERAL_PLACE_PREFERENCE: f32 = 1.0;
+
 /// Share of the final ranking score that comes from confidence (the rest from BM25, normalised
 /// by the best hit's score).
-pub const CONFIDENCE_IN_RANKING: f32 = 0.5;
+pub const CONFIDENCE_IN_RANKING: f32 = 0.7;
 
 /// Added to the ranking score of a passage of the very jurisdiction the question names, so that
 /// Texas's page comes before a United States page that answers about as well.
@@ -67,11 +73,13 @@ pub const OWN_JURISDICTION_PREFERENCE: f32 = 0.1;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
     pub passage: Passage,
-    /// BM25 score of the combined query.
+    /// BM25 score of the combined query (0 for a passage only the encoder found).
     pub score: f32,
-    /// Share of the question's IDF weight the passage covers (for passages), or similarity to the
-    /// message (for fact-checks), 0 to 1.
+    /// Share of the question's IDF weight the passage covers (for passages), or lexical
+    /// similarity to the message (for fact-checks), 0 to 1.
     pub confidence: f32,
+    /// Cosine similarity of the passage's vector with the question's (0 without vectors).
+    pub similarity: f32,
 }
 
 /// A search to run.
@@ -103,11 +111,132 @@ pub struct Search<'a> {
     /// the share of the question explained by the concepts a passage covers (see
     /// [`crate::lexicon::Expansion::concept_shares`]) instead of the share of its terms.
     pub concepts: &'a [ConceptShare],
+    /// The question's embedding, when the index has passage vectors: the encoder's nearest
+    /// passages join the keyword candidates, and similarity weighs in the ranking.
+    pub embedding: Option<&'a [f32]>,
+    /// Languages the encoder's nearest passages may be in, when wider than `passage_languages`
+    /// (the encoder compares across languages: a rumour told in English finds the Spanish
+    /// fact-check of the same claim). Empty: `passage_languages`.
+    pub semantic_languages: &'a [String],
+}
+
+/// How many of the encoder's nearest passages join the keyword candidates.
+const DENSE_CANDIDATES: usize = 16;
+
+/// Weight of semantic similarity in a passage's ranking: the ranking adds
+/// `DENSE_IN_RANKING * (similarity - best similarity) / DENSE_SPREAD`, so the nearest passage
+/// gets nothing and one `DENSE_SPREAD` less similar loses `DENSE_IN_RANKING`. Chosen on the
+/// held-out dev split (docs/answer-engine.md).
+pub const DENSE_IN_RANKING: f32 = 1.0;
+
+/// See [`DENSE_IN_RANKING`]: the e5 similarities of the passages that answer a question and of
+/// those that do not are a few hundredths apart.
+pub const DENSE_SPREAD: f32 = 0.05;
+
+/// Weight of semantic similarity in a fact-check's similarity to a message (the rest is the
+/// lexical [`claim_similarity`]); the semantic part is `(similarity - CLAIM_SIMILARITY_FLOOR) /
+/// (1 - CLAIM_SIMILARITY_FLOOR)`, clamped to 0..1.
+pub const DENSE_IN_CLAIM_MATCH: f32 = 1.0;
+
+/// Similarity below which a fact-check's vector says nothing about a message.
+pub const CLAIM_SIMILARITY_FLOOR: f32 = 0.8;
+
+/// Share of a fact-check's ranking that comes from its BM25 score relative to the best one (the
+/// rest from its similarity to the message): BM25 over the review's whole text finds the check
+/// of a rumour told in other words than its claim.
+pub const BM25_IN_CLAIM_RANKING: f32 = 0.3;
+
+/// The weights that combine keyword and semantic evidence (the constants above; tools that
+/// tune them on dev data replace them).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct RetrievalWeights {
+    /// [`CONFIDENCE_IN_RANKING`].
+    pub confidence_in_ranking: f32,
+    /// [`DENSE_IN_RANKING`].
+    pub dense_in_ranking: f32,
+    /// [`DENSE_SPREAD`].
+    pub dense_spread: f32,
+    /// [`DENSE_IN_CLAIM_MATCH`].
+    pub dense_in_claim_match: f32,
+    /// [`CLAIM_SIMILARITY_FLOOR`].
+    pub claim_similarity_floor: f32,
+    /// [`BM25_IN_CLAIM_RANKING`].
+    pub bm25_in_claim_ranking: f32,
+    /// [`FACT_CHECK_CANDIDATES`].
+    pub fact_check_candidates: usize,
+    /// [`GENERAL_PLACE_PREFERENCE`].
+    pub general_place_preference: f32,
+}
+
+impl Default for RetrievalWeights {
+    fn default() -> Self {
+        RetrievalWeights {
+            confidence_in_ranking: CONFIDENCE_IN_RANKING,
+            dense_in_ranking: DENSE_IN_RANKING,
+            dense_spread: DENSE_SPREAD,
+            dense_in_claim_match: DENSE_IN_CLAIM_MATCH,
+            claim_similarity_floor: CLAIM_SIMILARITY_FLOOR,
+            bm25_in_claim_ranking: BM25_IN_CLAIM_RANKING,
+            fact_check_candidates: FACT_CHECK_CANDIDATES,
+            general_place_preference: GENERAL_PLACE_PREFERENCE,
+        }
+    }
+}
+
+/// A passage candidate before its passage is loaded: what ranks it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weighed {
+    pub address: tantivy::DocAddress,
+    /// BM25 score (0 for a passage only the encoder found).
+    pub score: f32,
+    /// Share of the question the passage covers (see [`Candidate::confidence`]).
+    pub confidence: f32,
+    /// Cosine similarity with the question (0 without vectors).
+    pub similarity: f32,
+    /// Whether the passage belongs to the jurisdiction the question names.
+    pub own_place: bool,
+    /// Whether, for a question that names no place, the passage belongs to one of the corpus's
+    /// widest jurisdictions (the BM25 query prefers them too; this carries the preference to
+    /// passages only the encoder found).
+    pub general_place: bool,
+}
+
+/// The candidates of one passage search, and the best BM25 score and similarity among them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WeighedCandidates {
+    pub candidates: Vec<Weighed>,
+    pub best_score: f32,
+    pub best_similarity: f32,
+}
+
+impl WeighedCandidates {
+    /// The ranking score of a candidate: BM25 relative to the best hit, confidence, the named
+    /// jurisdiction's preference and, with vectors, similarity relative to the nearest passage.
+    pub fn ranking(&self, candidate: &Weighed, weights: &RetrievalWeights, semantic: bool) -> f32 {
+        let preference = if candidate.own_place {
+            OWN_JURISDICTION_PREFERENCE
+        } else if candidate.general_place {
+            weights.general_place_preference
+        } else {
+            0.0
+        };
+        let similarity = if semantic {
+            weights.dense_in_ranking * (candidate.similarity - self.best_similarity)
+                / weights.dense_spread
+        } else {
+            0.0
+        };
+        (1.0 - weights.confidence_in_ranking) * candidate.score / self.best_score.max(f32::EPSILON)
+            + weights.confidence_in_ranking * candidate.confidence
+            + preference
+            + similarity
+    }
 }
 
 /// Searches one index.
 pub struct Retriever<'a> {
     index: &'a PassageIndex,
+    weights: RetrievalWeights,
 }
 
 struct QuestionTerms {
@@ -118,7 +247,15 @@ struct QuestionTerms {
 impl<'a> Retriever<'a> {
     /// A retriever over an index.
     pub fn new(index: &'a PassageIndex) -> Self {
-        Retriever { index }
+        Retriever {
+            index,
+            weights: RetrievalWeights::default(),
+        }
+    }
+
+    /// A retriever with other weights (tuning tools).
+    pub fn with_weights(index: &'a PassageIndex, weights: RetrievalWeights) -> Self {
+        Retriever { index, weights }
     }
 
     fn query(&self, search: &Search<'_>, kind: PassageKind) -> Option<Box<dyn Query>> {
@@ -322,26 +459,69 @@ impl<'a> Retriever<'a> {
         terms
     }
 
-    /// Official passages for a question, best first, with confidences.
-    ///
-    /// Every one of the [`CANDIDATES`] best BM25 hits is weighed: which of the question's terms
-    /// (and synonyms, and concepts) it has is read from the inverted index, which is cheap, and
-    /// gives its confidence and ranking score. Only then are passages loaded, best first, until
-    /// `limit` of them are kept that are neither of another jurisdiction nor near-duplicates of
-    /// one kept before.
-    pub fn passages(&self, search: &Search<'_>) -> Result<Vec<Candidate>, IndexError> {
-        let Some(query) = self.query(search, PassageKind::Passage) else {
-            return Ok(Vec::new());
+    /// Adds the encoder's `limit` nearest passages of `kind` (in the search's languages, none of
+    /// a jurisdiction the question rules out) to the keyword candidates `top`, with a BM25 score
+    /// of 0, and returns every candidate's similarity (all 0 without an embedding).
+    fn with_nearest(
+        &self,
+        searcher: &tantivy::Searcher,
+        search: &Search<'_>,
+        kind: PassageKind,
+        limit: usize,
+        top: &mut Vec<(f32, tantivy::DocAddress)>,
+    ) -> Result<Vec<f32>, IndexError> {
+        let Some(embedding) = search.embedding else {
+            return Ok(vec![0.0; top.len()]);
         };
-        let searcher = self.index.searcher();
-        let top = self
+        let excluded = search
+            .jurisdiction
+            .map(|named| named.excluded.clone())
+            .unwrap_or_default();
+        let languages = if search.semantic_languages.is_empty() {
+            &search.passage_languages
+        } else {
+            search.semantic_languages
+        };
+        let filter = self.index.filter(kind, languages, &excluded);
+        for (_, address) in self
             .index
-            .top_addresses(&searcher, query.as_ref(), CANDIDATES)?;
+            .nearest(searcher, embedding, filter.as_ref(), limit)?
+        {
+            if !top.iter().any(|(_, known)| *known == address) {
+                top.push((0.0, address));
+            }
+        }
+        let addresses: Vec<_> = top.iter().map(|(_, address)| *address).collect();
+        Ok(self.index.similarities(&addresses, embedding))
+    }
+
+    /// Every candidate of a passage search — the [`CANDIDATES`] best BM25 hits and the
+    /// [`DENSE_CANDIDATES`] nearest passages — with what ranks it, read from the inverted index
+    /// and the vectors without loading any passage.
+    pub fn weigh(
+        &self,
+        searcher: &tantivy::Searcher,
+        search: &Search<'_>,
+    ) -> Result<WeighedCandidates, IndexError> {
+        let Some(query) = self.query(search, PassageKind::Passage) else {
+            return Ok(WeighedCandidates::default());
+        };
+        let mut top = self
+            .index
+            .top_addresses(searcher, query.as_ref(), CANDIDATES)?;
         let best_score = top
             .first()
             .map_or(1.0, |(score, _)| score.max(f32::EPSILON));
+        let similarities = self.with_nearest(
+            searcher,
+            search,
+            PassageKind::Passage,
+            DENSE_CANDIDATES,
+            &mut top,
+        )?;
+        let best_similarity = similarities.iter().copied().fold(f32::MIN, f32::max);
         let mut question = self.question_terms(
-            &searcher,
+            searcher,
             search.language,
             search.text,
             search.function_words.stems,
@@ -379,16 +559,25 @@ impl<'a> Retriever<'a> {
         let addresses: Vec<_> = top.iter().map(|(_, address)| *address).collect();
         let present =
             self.index
-                .terms_present(&searcher, search.language, &addresses, &vocabulary)?;
+                .terms_present(searcher, search.language, &addresses, &vocabulary)?;
         let own_place = match search.jurisdiction {
             Some(named) => self
                 .index
-                .in_jurisdiction(&searcher, &addresses, &named.name)?,
+                .in_jurisdiction(searcher, &addresses, &named.name)?,
             None => vec![false; addresses.len()],
         };
+        let mut general_place = vec![false; addresses.len()];
+        if search.jurisdiction.is_none() {
+            for general in search.general {
+                let found = self.index.in_jurisdiction(searcher, &addresses, general)?;
+                for (place, found) in general_place.iter_mut().zip(found) {
+                    *place |= found;
+                }
+            }
+        }
 
-        let mut weighed: Vec<(f32, f32, usize)> = Vec::with_capacity(top.len());
-        for (at, (score, _)) in top.iter().enumerate() {
+        let mut candidates = Vec::with_capacity(top.len());
+        for (at, (score, address)) in top.iter().enumerate() {
             let terms: HashSet<String> = vocabulary
                 .iter()
                 .zip(&present[at])
@@ -404,27 +593,50 @@ impl<'a> Retriever<'a> {
             } else {
                 concept_coverage(&concepts, &terms)
             };
-            let preference = if own_place[at] {
-                OWN_JURISDICTION_PREFERENCE
-            } else {
-                0.0
-            };
-            let ranking = (1.0 - CONFIDENCE_IN_RANKING) * score / best_score
-                + CONFIDENCE_IN_RANKING * confidence
-                + preference;
-            weighed.push((ranking, confidence, at));
+            candidates.push(Weighed {
+                address: *address,
+                score: *score,
+                confidence,
+                similarity: similarities[at],
+                own_place: own_place[at],
+                general_place: general_place[at],
+            });
         }
+        Ok(WeighedCandidates {
+            candidates,
+            best_score,
+            best_similarity,
+        })
+    }
+
+    /// Official passages for a question, best first, with confidences.
+    ///
+    /// Every one of the [`CANDIDATES`] best BM25 hits is weighed: which of the question's terms
+    /// (and synonyms, and concepts) it has is read from the inverted index, which is cheap, and
+    /// gives its confidence and ranking score. Only then are passages loaded, best first, until
+    /// `limit` of them are kept that are neither of another jurisdiction nor near-duplicates of
+    /// one kept before.
+    pub fn passages(&self, search: &Search<'_>) -> Result<Vec<Candidate>, IndexError> {
+        let searcher = self.index.searcher();
+        let weighed = self.weigh(&searcher, search)?;
+        let mut ranked: Vec<(f32, &Weighed)> = weighed
+            .candidates
+            .iter()
+            .map(|candidate| {
+                let ranking = weighed.ranking(candidate, &self.weights, search.embedding.is_some());
+                (ranking, candidate)
+            })
+            .collect();
         // Stable: equal rankings keep BM25 order.
-        weighed.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
 
         let mut kept: Vec<(Candidate, HashSet<String>)> = Vec::new();
         let mut sections_seen = HashSet::new();
-        for (_, confidence, at) in weighed {
+        for (_, candidate) in ranked {
             if kept.len() >= search.limit {
                 break;
             }
-            let (score, address) = top[at];
-            let passage = self.index.passage_at(&searcher, address)?;
+            let passage = self.index.passage_at(&searcher, candidate.address)?;
             if let (Some(named), Some(own)) = (search.jurisdiction, passage.jurisdiction.as_deref())
                 && !named.admits(own)
             {
@@ -446,8 +658,9 @@ impl<'a> Retriever<'a> {
             kept.push((
                 Candidate {
                     passage,
-                    score,
-                    confidence,
+                    score: candidate.score,
+                    confidence: candidate.confidence,
+                    similarity: candidate.similarity,
                 },
                 terms,
             ));
@@ -466,9 +679,18 @@ impl<'a> Retriever<'a> {
             return Ok(Vec::new());
         };
         let searcher = self.index.searcher();
-        let top = self
-            .index
-            .top_addresses(&searcher, query.as_ref(), FACT_CHECK_CANDIDATES)?;
+        let mut top = self.index.top_addresses(
+            &searcher,
+            query.as_ref(),
+            self.weights.fact_check_candidates,
+        )?;
+        let similarities = self.with_nearest(
+            &searcher,
+            search,
+            PassageKind::FactCheck,
+            self.weights.fact_check_candidates,
+            &mut top,
+        )?;
         let question = self.question_terms(
             &searcher,
             search.language,
@@ -480,8 +702,12 @@ impl<'a> Retriever<'a> {
             .iter()
             .map(|(term, _)| term.clone())
             .collect();
+        let best_score = top
+            .iter()
+            .map(|(score, _)| *score)
+            .fold(f32::EPSILON, f32::max);
         let mut candidates = Vec::new();
-        for (score, address) in top {
+        for ((score, address), similarity) in top.into_iter().zip(similarities) {
             let passage = self.index.passage_at(&searcher, address)?;
             let Some(review) = &passage.claim_review else {
                 continue;
@@ -502,16 +728,40 @@ impl<'a> Retriever<'a> {
             }
             let message_covered = self.coverage(&question, &claim_terms);
             let claim_covered = self.coverage(&claim, &question_set);
-            let similarity = claim_similarity(message_covered, claim_covered, forwarded);
-            candidates.push(Candidate {
-                passage,
-                score,
-                confidence: similarity,
-            });
+            let lexical = claim_similarity(message_covered, claim_covered, forwarded);
+            // Keywords say something only within a language: a fact-check in another language
+            // (found by the encoder) is judged and ranked by its similarity alone.
+            let same_language = votecheck_index::language::primary_subtag(&passage.language)
+                == votecheck_index::language::primary_subtag(search.language);
+            let confidence = match search.embedding {
+                Some(_) if same_language => {
+                    fused_claim_similarity(lexical, similarity, &self.weights)
+                }
+                Some(_) => semantic_score(similarity, &self.weights),
+                None => lexical,
+            };
+            let ranking = if same_language {
+                (1.0 - self.weights.bm25_in_claim_ranking) * confidence
+                    + self.weights.bm25_in_claim_ranking * score / best_score
+            } else {
+                confidence
+            };
+            candidates.push((
+                ranking,
+                Candidate {
+                    passage,
+                    score,
+                    confidence,
+                    similarity,
+                },
+            ));
         }
-        candidates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
         candidates.truncate(search.limit);
-        Ok(candidates)
+        Ok(candidates
+            .into_iter()
+            .map(|(_, candidate)| candidate)
+            .collect())
     }
 }
 
@@ -527,6 +777,23 @@ pub fn claim_similarity(message_covered: f32, claim_covered: f32, forwarded: boo
     }
     (message_weight + claim_weight)
         / (message_weight / message_covered + claim_weight / claim_covered)
+}
+
+/// A fact-check's similarity to a message from its lexical similarity and the cosine similarity
+/// of their vectors (see [`DENSE_IN_CLAIM_MATCH`]).
+pub fn fused_claim_similarity(lexical: f32, similarity: f32, weights: &RetrievalWeights) -> f32 {
+    let fused = weights.dense_in_claim_match * semantic_score(similarity, weights)
+        + (1.0 - weights.dense_in_claim_match) * lexical;
+    // Either kind of evidence is enough: a rumour that repeats the claim's words is that claim
+    // however the encoder rates it.
+    fused.max(lexical)
+}
+
+/// A cosine similarity on the 0..1 scale of claim matching: 0 at
+/// [`CLAIM_SIMILARITY_FLOOR`] and below, 1 for identical vectors.
+pub fn semantic_score(similarity: f32, weights: &RetrievalWeights) -> f32 {
+    let floor = weights.claim_similarity_floor;
+    ((similarity - floor) / (1.0 - floor)).clamp(0.0, 1.0)
 }
 
 /// The share of a question explained by the concepts a passage covers: a concept is covered

@@ -9,6 +9,11 @@ use votecheck_engine::reply::MAX_REPLY_CHARS;
 use votecheck_engine::{ConversationContext, Engine, Interactive, Outcome};
 use votecheck_index_builder::{BuildOptions, build_index};
 
+/// Build options that embed the passages with the real model (semantic retrieval on).
+fn hybrid() -> BuildOptions {
+    BuildOptions::embedding_with(votecheck_encoder::testing::required_model_path())
+}
+
 /// The sample corpus, built once per test process.
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
@@ -17,7 +22,7 @@ fn engine() -> &'static Engine {
             let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/corpus");
             let dir = tempfile::tempdir().unwrap();
             let out = dir.path().join("index");
-            build_index(&corpus, &out, &BuildOptions::default(), &mut |_| {}).unwrap();
+            build_index(&corpus, &out, &hybrid(), &mut |_| {}).unwrap();
             let engine = Engine::open(&out).unwrap();
             (dir, engine)
         })
@@ -28,7 +33,7 @@ fn engine() -> &'static Engine {
 fn engine_over(corpus: &std::path::Path) -> (tempfile::TempDir, Engine) {
     let out = tempfile::tempdir().unwrap();
     let index = out.path().join("index");
-    build_index(corpus, &index, &BuildOptions::default(), &mut |_| {}).unwrap();
+    build_index(corpus, &index, &hybrid(), &mut |_| {}).unwrap();
     let engine = Engine::open(&index).unwrap();
     (out, engine)
 }
@@ -117,7 +122,7 @@ fn recognises_fact_checked_rumours() {
         ..ConversationContext::default()
     };
     let answer = engine().answer(
-        "Forward to everyone: this year you can vote by text message, just send your choice!",
+        "Forward to everyone: Riverside County voters can now vote by text message or WhatsApp, just reply with your candidate's name!",
         &context,
     );
     assert_eq!(answer.outcome, Outcome::FactCheck, "{}", answer.reply.text);
@@ -404,4 +409,47 @@ fn an_unsure_detector_does_not_overrule_the_function_words() {
     assert_eq!(answer.language, "en", "{}", answer.reply.text);
     let tagalog = ask("paano po ako magparehistro para bumoto");
     assert_eq!(tagalog.language, "tl", "{}", tagalog.reply.text);
+}
+
+#[test]
+fn an_index_built_with_another_model_is_refused_like_a_schema_mismatch() {
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/corpus");
+    let (dir, _) = engine_over(&corpus);
+    let index = dir.path().join("index");
+    let manifest_path = index.join("manifest.json");
+    let manifest = std::fs::read_to_string(&manifest_path).unwrap();
+    let own_id = votecheck_index::Manifest::read(&index)
+        .unwrap()
+        .embedding
+        .unwrap()
+        .model_id;
+    std::fs::write(
+        &manifest_path,
+        manifest.replace(&own_id, "another-model-0000"),
+    )
+    .unwrap();
+    let model = votecheck_encoder::testing::required_model_path();
+    let error = Engine::open_with_model(&index, &model)
+        .err()
+        .expect("refused");
+    let message = error.to_string();
+    assert!(
+        message.contains("another-model-0000") && message.contains(&own_id),
+        "{message}"
+    );
+    assert!(message.contains("rebuild the index"), "{message}");
+}
+
+#[test]
+fn a_paraphrase_that_shares_no_keyword_with_the_passage_finds_it() {
+    // "cost", "send back" and "post office" appear nowhere in the passage, which says "prepaid
+    // postage" and "stamp": its similarity to the question brings it first.
+    let (_, trace) = engine().answer_with_trace(
+        "will it cost me anything to send back my absentee envelope thru the post office",
+        &ConversationContext::default(),
+    );
+    let best = trace.passages.first().expect("a candidate");
+    assert_eq!(best.source, "en/vote-by-mail.md", "{:?}", trace.passages);
+    assert!(best.section.contains("Returning your ballot"), "{best:?}");
+    assert!(trace.best_passage_similarity > 0.8, "{trace:?}");
 }

@@ -23,7 +23,8 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use votecheck_engine::eval::{
-    EvalReport, calibrate, calibrate_traces, parse_cases, run, traces_from_report_json,
+    EvalReport, calibrate, calibrate_semantic, calibrate_traces, parse_cases, run,
+    semantic_traces_from_report_json, traces_from_report_json,
 };
 use votecheck_engine::{ConversationContext, Engine};
 
@@ -439,6 +440,14 @@ fn calibrate_reports(reports: &[PathBuf]) -> anyhow::Result<()> {
             format!("{} is not a `votecheck eval --json` report", path.display())
         })?);
     }
+    let mut semantic = Vec::new();
+    for path in reports {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        semantic.extend(semantic_traces_from_report_json(&text).with_context(|| {
+            format!("{} is not a `votecheck eval --json` report", path.display())
+        })?);
+    }
     let calibration = calibrate_traces(&traces);
     out!(
         "# {} answer/no-answer decisions, {} right; {} fact-check decisions, {} right",
@@ -459,6 +468,37 @@ fn calibrate_reports(reports: &[PathBuf]) -> anyhow::Result<()> {
         "fact_check_margin = {:.2}",
         calibration.thresholds.fact_check_margin
     );
+    let semantic = calibrate_semantic(&semantic);
+    out!();
+    out!(
+        "# with passage vectors: {} answer/no-answer decisions, {} right; {} fact-check decisions, {} right",
+        semantic.answer_cases,
+        semantic.answer_correct,
+        semantic.fact_check_cases,
+        semantic.fact_check_correct
+    );
+    out!("[semantic]");
+    out!(
+        "answer_evidence = {:.2}",
+        semantic.thresholds.answer_evidence
+    );
+    out!(
+        "fact_check_similarity = {:.2}",
+        semantic.thresholds.fact_check_similarity
+    );
+    out!(
+        "fact_check_similarity_forwarded = {:.2}",
+        semantic.thresholds.fact_check_similarity_forwarded
+    );
+    out!(
+        "fact_check_margin = {:.2}",
+        semantic.thresholds.fact_check_margin
+    );
+    out!();
+    out!("[semantic.answer_evidence_by_language]");
+    for (language, threshold) in &semantic.thresholds.answer_evidence_by_language {
+        out!("{language} = {threshold:.2}");
+    }
     Ok(())
 }
 
