@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Packages the votecheck Lambda function: builds the index of a corpus with `index-builder`, builds
 # the release `bootstrap` for the Lambda architecture, and writes one reproducible zip with
-# `bootstrap` at its root, the index in `index/` and a `package.json` manifest (corpus hash and
-# version, index build time, binary version and SHA-256, architecture, file sizes). The SAM
-# template and the Terraform module deploy that zip. See docs/deploy.md.
+# `bootstrap` at its root, the index in `index/`, the sentence encoder's model in `model/` and a
+# `package.json` manifest (corpus hash and version, index build time, model identity and
+# provenance, binary version and SHA-256, architecture, file sizes). The SAM template and the
+# Terraform module deploy that zip. See docs/deploy.md.
 #
 #   bash infra/package.sh --corpus DIR [--out target/lambda/votecheck.zip] [--arch x86_64|arm64]
 #                         [--strict] [--bootstrap FILE] [--index-builder FILE] [--strip]
+#                         [--model FILE]
 #
 #   --corpus DIR          the documents to index (see docs/corpus-format.md)
 #   --out FILE            the zip to write (default target/lambda/votecheck.zip)
@@ -16,6 +18,8 @@
 #                         pass the dev build, so that the test command keeps one build profile)
 #   --index-builder FILE  use this index-builder instead of building the release one
 #   --strip               strip the symbols of the bootstrap copy first (for a debug build)
+#   --model FILE          the encoder model to index with and bundle (default: the one
+#                         `bash scripts/model.sh` derives from the pinned package)
 #
 # Reproducible: SOURCE_DATE_EPOCH (seconds) is the index build time recorded in the manifests
 # and every time stamp in the zip; the same corpus, sources, toolchain and SOURCE_DATE_EPOCH give
@@ -35,11 +39,12 @@ strict=""
 given_bootstrap=""
 given_index_builder=""
 strip_symbols=""
+given_model=""
 CARGO_LAMBDA_VERSION=1.9.2
 ZIGLANG_VERSION=0.17.1
 
 usage() {
-    sed -n '8,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '9,22p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -52,6 +57,7 @@ while [ $# -gt 0 ]; do
         --bootstrap) given_bootstrap="${2:?--bootstrap needs a file}"; shift 2 ;;
         --index-builder) given_index_builder="${2:?--index-builder needs a file}"; shift 2 ;;
         --strip) strip_symbols=1; shift ;;
+        --model) given_model="${2:?--model needs a file}"; shift 2 ;;
         -h | --help) usage ;;
         *) echo "package: unknown argument $1" >&2; usage ;;
     esac
@@ -109,8 +115,18 @@ else
     index_builder="$repository/target/release/index-builder"
 fi
 [ -x "$index_builder" ] || fail "$index_builder is not an executable index-builder"
+if [ -n "$given_model" ]; then
+    model="$given_model"
+elif [ -n "$given_index_builder" ]; then
+    model="$(bash "$repository/scripts/model.sh")"
+else
+    model="$(bash "$repository/scripts/model.sh" --release)"
+fi
+[ -f "$model" ] || fail "the encoder model $model does not exist (derive it with bash scripts/model.sh)"
 echo "package: indexing $corpus" >&2
-"$index_builder" build "$corpus" --out "$staging/index" $strict >&2
+"$index_builder" build "$corpus" --out "$staging/index" --model "$model" $strict >&2
+mkdir -p "$staging/model"
+cp "$model" "$staging/model/multilingual-e5-small-q4.vce"
 
 # 2. The bootstrap.
 if [ "$build" = given ]; then

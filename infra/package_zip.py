@@ -21,6 +21,8 @@ Layout of the zip (Lambda's `provided.al2023` runtime runs `/var/task/bootstrap`
 
     bootstrap           the function (handler `bootstrap`)
     index/              the tantivy index and its manifest.json (VOTECHECK_INDEX_DIR defaults here)
+    model/              the sentence encoder's model file (VOTECHECK_MODEL defaults here), when the
+                        index has passage vectors
     package.json        this package's manifest
 """
 
@@ -147,6 +149,7 @@ def command_manifest(arguments):
         if name.startswith("index/")
     }
     corpus_hash = index_manifest["corpus_hash"]
+    model = model_entry(staging, index_manifest, sizes)
     package = {
         "format": PACKAGE_FORMAT,
         "function": "votecheck",
@@ -175,6 +178,7 @@ def command_manifest(arguments):
             "bytes": sum(entry["bytes"] for entry in index_files.values()),
             "files": index_files,
         },
+        "model": model,
     }
     text = json.dumps(package, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     unzipped = sum(sizes.values()) + len(text.encode("utf-8"))
@@ -182,6 +186,40 @@ def command_manifest(arguments):
         fail(f"the package unzips to {unzipped} bytes, over Lambda's limit of {UNZIPPED_LIMIT_BYTES} (250 MB)")
     with open(os.path.join(staging, "package.json"), "w", encoding="utf-8") as file:
         file.write(text)
+
+
+MODEL_FILE = "model/multilingual-e5-small-q4.vce"
+
+
+def model_header(path):
+    """The JSON header of an encoder model file (magic, u64 length, JSON; see
+    functions/encoder/src/model_file.rs)."""
+    with open(path, "rb") as file:
+        if file.read(8) != b"VCENC001":
+            fail(f"{path} is not a votecheck encoder model file")
+        length = int.from_bytes(file.read(8), "little")
+        return json.loads(file.read(length))
+
+
+def model_entry(staging, index_manifest, sizes):
+    """The package manifest's record of the bundled model, checked against the index: an index
+    with passage vectors needs the very model that made them."""
+    embedding = index_manifest.get("embedding")
+    path = os.path.join(staging, MODEL_FILE)
+    if embedding is None:
+        return None
+    if not os.path.isfile(path):
+        fail(f"the index has passage vectors by {embedding['model_id']} but {MODEL_FILE} is not staged")
+    header = model_header(path)
+    if header["model_id"] != embedding["model_id"]:
+        fail(f"{MODEL_FILE} is {header['model_id']} but the index was built with {embedding['model_id']}")
+    return {
+        "id": header["model_id"],
+        "file": MODEL_FILE,
+        "bytes": sizes[MODEL_FILE],
+        "sha256": sha256_of(path),
+        "provenance": header["provenance"],
+    }
 
 
 def command_write(arguments):

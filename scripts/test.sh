@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test of votecheck: the README's test command, and what CI runs.
 # Installs what the tests need (moto_server, Chromium + ChromeDriver, the encoder model), then checks
-# formatting,
-# builds the binaries the end-to-end tests start as processes, and runs all tests (one build
-# profile: dev).
+# formatting and lints (clippy, warnings are errors), builds the binaries the end-to-end tests
+# start as processes, and runs all tests (one build profile: dev).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== formatting"
 cargo fmt --all -- --check
+
+echo "== lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== python tools (moto_server for the DynamoDB store tests)"
 VOTECHECK_MOTO_SERVER="$(bash scripts/python-env.sh)"
@@ -28,4 +30,4 @@ echo "== building the binaries"
 cargo build --workspace --bins --locked
 
 echo "== tests"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast

@@ -45,6 +45,8 @@ ALLOWED_VARIABLES = {
     "VOTECHECK_SSM_PREFIX",
     "VOTECHECK_RETENTION_DAYS",
     "VOTECHECK_RATE_LIMIT",
+    "VOTECHECK_MODEL",
+    "CANDLE_NUM_THREADS",
     "RUST_LOG",
 }
 # What functions/store/src/dynamo does on the table (TransactWriteItems is authorised as the

@@ -250,7 +250,9 @@ resource "aws_lambda_function" "webhook" {
       VOTECHECK_SSM_PREFIX     = var.ssm_prefix
       VOTECHECK_RETENTION_DAYS = tostring(var.retention_days)
       VOTECHECK_RATE_LIMIT     = var.rate_limit
-      RUST_LOG                 = "info"
+      # The encoder on one thread (below 1,769 MB Lambda gives less than one vCPU).
+      CANDLE_NUM_THREADS = "1"
+      RUST_LOG           = "info"
     }
   }
 

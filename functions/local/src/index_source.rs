@@ -12,7 +12,7 @@ use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
 use votecheck_index::Manifest;
 use votecheck_index_builder::corpus::corpus_hash;
-use votecheck_index_builder::{BuildOptions, BuildProgress, build_index};
+use votecheck_index_builder::{BuildOptions, BuildProgress, EmbeddingOptions, build_index};
 
 /// Where the index comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,41 +37,58 @@ impl IndexSource {
     }
 }
 
-/// Whether the index at `out` was built from `corpus` exactly as it is now.
+/// Whether the index at `out` was built from `corpus` exactly as it is now, with the encoder
+/// model the server answers with ([`votecheck_encoder::locate_model`]).
 pub fn is_current(corpus: &Path, out: &Path) -> bool {
+    let model_id = votecheck_encoder::ModelFile::open(&votecheck_encoder::locate_model())
+        .ok()
+        .map(|model| model.header().model_id.clone());
     match (Manifest::read(out), corpus_hash(corpus)) {
-        (Ok(manifest), Ok(hash)) => manifest.corpus_hash == hash,
+        (Ok(manifest), Ok(hash)) => {
+            manifest.corpus_hash == hash && manifest.embedding.map(|info| info.model_id) == model_id
+        }
         _ => false,
     }
 }
 
-/// Builds `corpus` into `out`, printing progress on stderr, and returns the manifest.
+/// Builds `corpus` into `out` with passage vectors by the located model, printing progress on
+/// stderr, and returns the manifest.
 pub fn build(corpus: &Path, out: &Path) -> anyhow::Result<Manifest> {
     let mut files = 0usize;
     let mut done = 0usize;
     let terminal = std::io::stderr().is_terminal();
-    let report = build_index(
-        corpus,
-        out,
-        &BuildOptions::default(),
-        &mut |progress| match progress {
-            BuildProgress::Started { files: count } => {
-                files = count;
-                eprintln!("building the index of {} ({count} files)", corpus.display());
+    let options = BuildOptions {
+        embedding: Some(EmbeddingOptions::with_default_cache(
+            votecheck_encoder::locate_model(),
+        )),
+        ..BuildOptions::default()
+    };
+    let report = build_index(corpus, out, &options, &mut |progress| match progress {
+        BuildProgress::Started { files: count } => {
+            files = count;
+            eprintln!("building the index of {} ({count} files)", corpus.display());
+        }
+        BuildProgress::FileDone { .. } => {
+            done += 1;
+            if terminal {
+                eprint!("\r  read {done}/{files} files");
+                let _ = std::io::stderr().flush();
             }
-            BuildProgress::FileDone { .. } => {
-                done += 1;
-                if terminal {
-                    eprint!("\r  read {done}/{files} files");
-                    let _ = std::io::stderr().flush();
-                }
+        }
+        BuildProgress::Embedding {
+            done: embedded,
+            total,
+        } => {
+            if terminal {
+                eprint!("\r  embedded {embedded}/{total} passages");
+                let _ = std::io::stderr().flush();
             }
-            BuildProgress::Indexing { passages } => {
-                let start = if terminal { "\r" } else { "" };
-                eprintln!("{start}  read {done}/{files} files; indexing {passages} passages");
-            }
-        },
-    )
+        }
+        BuildProgress::Indexing { passages } => {
+            let start = if terminal { "\r" } else { "" };
+            eprintln!("{start}  read {done}/{files} files; indexing {passages} passages");
+        }
+    })
     .with_context(|| {
         format!(
             "building the index of {} failed; {} is unchanged",

@@ -5,6 +5,7 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `VOTECHECK_INDEX_DIR` | `index/` next to the executable | the bundled index |
+//! | `VOTECHECK_MODEL` | `model/multilingual-e5-small-q4.vce` next to the executable | the sentence encoder's model (read when the index has passage vectors) |
 //! | `VOTECHECK_TABLE_NAME` | (required) | the DynamoDB table |
 //! | `WHATSAPP_PHONE_NUMBER_ID` | (required) | the business number that replies |
 //! | `VOTECHECK_GRAPH_BASE_URL` | `https://graph.facebook.com` | the Graph API |
@@ -13,11 +14,12 @@
 //! | `WHATSAPP_ACCESS_TOKEN`, `WHATSAPP_APP_SECRET`, `WHATSAPP_VERIFY_TOKEN`, `VOTECHECK_ID_SALT` | (none) | the secrets themselves, when there is no SSM prefix (local use, tests) |
 //! | `VOTECHECK_RETENTION_DAYS` | 90 | how long query records are kept |
 //! | `VOTECHECK_RATE_LIMIT` | `20/600` | messages per window (seconds) per citizen |
+//! | `CANDLE_NUM_THREADS` | the CPUs | threads of the sentence encoder (read by candle; the templates set 1) |
 //!
 //! The DynamoDB endpoint follows the AWS SDK's own `AWS_ENDPOINT_URL_DYNAMODB` /
 //! `AWS_ENDPOINT_URL`; the log level follows `RUST_LOG` (default `info`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The names of the secrets under `VOTECHECK_SSM_PREFIX`.
 pub const SSM_ACCESS_TOKEN: &str = "whatsapp-access-token";
@@ -38,6 +40,7 @@ pub enum SecretSource {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LambdaConfig {
     pub index_dir: PathBuf,
+    pub model: PathBuf,
     pub table_name: String,
     pub phone_number_id: String,
     pub graph_base_url: String,
@@ -79,6 +82,25 @@ impl LambdaConfig {
                     .and_then(|exe| exe.parent().map(|dir| dir.join("index")))
                     .unwrap_or_else(|| PathBuf::from("index"))
             });
+        let model = get("VOTECHECK_MODEL")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                std::env::current_exe()
+                    .ok()
+                    .and_then(|exe| exe.parent().map(Path::to_path_buf))
+                    .unwrap_or_default()
+                    .join("model")
+                    .join(votecheck_encoder::MODEL_FILE_NAME)
+            });
+        if let Some(threads) = get("CANDLE_NUM_THREADS")
+            && threads
+                .parse::<usize>()
+                .map_or(true, |threads| threads == 0)
+        {
+            problems.push(format!(
+                "CANDLE_NUM_THREADS must be a positive whole number of threads, not `{threads}`"
+            ));
+        }
         let graph_base_url = get("VOTECHECK_GRAPH_BASE_URL")
             .unwrap_or_else(|| "https://graph.facebook.com".to_string());
         if !graph_base_url.starts_with("https://") && !graph_base_url.starts_with("http://") {
@@ -127,6 +149,7 @@ impl LambdaConfig {
         if problems.is_empty() {
             Ok(LambdaConfig {
                 index_dir,
+                model,
                 table_name,
                 phone_number_id,
                 graph_base_url,

@@ -20,6 +20,11 @@ const APP_SECRET: &[u8] = b"test app secret";
 const VERIFY_TOKEN: &str = "test verify token";
 const NOW: i64 = 1_790_000_000;
 
+/// Build options that embed the passages with the real model (semantic retrieval on).
+fn hybrid() -> BuildOptions {
+    BuildOptions::embedding_with(votecheck_encoder::testing::required_model_path())
+}
+
 fn engine() -> Arc<Engine> {
     static ENGINE: OnceLock<(tempfile::TempDir, Arc<Engine>)> = OnceLock::new();
     ENGINE
@@ -27,7 +32,7 @@ fn engine() -> Arc<Engine> {
             let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/corpus");
             let dir = tempfile::tempdir().unwrap();
             let out = dir.path().join("index");
-            build_index(&corpus, &out, &BuildOptions::default(), &mut |_| {}).unwrap();
+            build_index(&corpus, &out, &hybrid(), &mut |_| {}).unwrap();
             let engine = Arc::new(Engine::open(&out).unwrap());
             (dir, engine)
         })
@@ -257,7 +262,7 @@ async fn a_forwarded_rumour_gets_the_fact_check_and_is_marked() {
     let body = text_webhook(
         "wamid.FWD",
         "15550103333",
-        "Forward to everyone: this year you can vote by text message, just send your choice!",
+        "Forward to everyone: Riverside County voters can now vote by text message or WhatsApp, just reply with your candidate's name!",
         true,
     );
     let (_, outcomes) = setup.handler.handle_with_outcomes(&signed(&body)).await;

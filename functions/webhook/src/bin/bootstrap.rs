@@ -61,10 +61,15 @@ async fn build_handler() -> anyhow::Result<Handler> {
         })?;
     // Opening the index and loading the engine's data is CPU work; the AWS SDK's configuration,
     // the secrets and the clients mostly wait. Do both at once to shorten the cold start.
-    let index_dir = config.index_dir.clone();
+    let (index_dir, model) = (config.index_dir.clone(), config.model.clone());
     let opening = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
-        Engine::open(&index_dir).map(|engine| (engine, started.elapsed()))
+        let engine = Engine::open_with_model(&index_dir, &model)?;
+        let opened = started.elapsed();
+        // The encoder's weights are decoded and its first run made here, in the init phase,
+        // rather than on a citizen's first question.
+        engine.warm_up()?;
+        Ok::<_, votecheck_engine::EngineError>((engine, opened, started.elapsed() - opened))
     });
     let clients_started = Instant::now();
     let secrets = load_secrets(&config.secrets).await?;
@@ -88,7 +93,7 @@ async fn build_handler() -> anyhow::Result<Handler> {
     )
     .map_err(|problem| anyhow::anyhow!("configuring the Graph API client: {problem}"))?;
     let clients_ms = clients_started.elapsed().as_secs_f64() * 1000.0;
-    let (engine, engine_time) = opening
+    let (engine, engine_time, warm_up_time) = opening
         .await
         .map_err(|problem| anyhow::anyhow!("opening the index: {problem}"))?
         .map_err(|problem| {
@@ -100,6 +105,7 @@ async fn build_handler() -> anyhow::Result<Handler> {
     info!(
         corpus_version = engine.index().manifest().corpus_version(),
         engine_ms = engine_time.as_secs_f64() * 1000.0,
+        encoder_warm_up_ms = warm_up_time.as_secs_f64() * 1000.0,
         clients_ms,
         "index opened"
     );
