@@ -22,4 +22,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-exec "$venv/bin/python" "$here/bm25_peers.py" "$@"
+# A first argument naming one of the scripts here runs that script instead of the BM25 peers.
+script=bm25_peers.py
+case "${1:-}" in
+  *.py) script="$1"; shift ;;
+esac
+exec "$venv/bin/python" "$here/$script" "$@"

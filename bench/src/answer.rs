@@ -58,6 +58,8 @@ pub struct AnswerFigures {
     pub mrr: f64,
     pub peak_rss_after_open_mib: Option<f64>,
     pub peak_rss_mib: Option<f64>,
+    /// Of the rumours that have a fact-check, the share whose fact-check votecheck shows first.
+    pub fact_check_hit_at_1: Option<f64>,
     /// votecheck first, then the peers.
     pub systems: Vec<SystemFigures>,
 }
@@ -83,6 +85,7 @@ impl AnswerFigures {
             "mrr": self.mrr,
             "peak_rss_after_open_mib": self.peak_rss_after_open_mib,
             "peak_rss_mib": self.peak_rss_mib,
+            "fact_check_hit_at_1": self.fact_check_hit_at_1,
             "systems": self.systems.iter().map(SystemFigures::to_json).collect::<Vec<_>>(),
         })
     }
@@ -159,11 +162,16 @@ impl AnswerFigures {
             ours.hit_at_3 * 100.0,
             self.mrr
         );
+        if let Some(fact_check) = self.fact_check_hit_at_1 {
+            println!("votecheck fact-check hit@1: {:.1}%", fact_check * 100.0);
+        }
     }
 }
 
-/// Builds the index of `corpus`, answers every case of `cases_path` `rounds` times and, with
-/// `peers`, runs the BM25 peers over the same passages and cases.
+/// Builds the index of `corpus` (with passage vectors, and once more without them: votecheck
+/// before semantic retrieval), answers every case of `cases_path` `rounds` times with both, runs
+/// the encoder alone as a dense retriever over every passage (top three by cosine similarity)
+/// and, with `peers`, the BM25 peers over the same passages and cases.
 pub fn measure(
     corpus: &Path,
     cases_path: &Path,
@@ -173,8 +181,16 @@ pub fn measure(
     reset_peak_rss();
     let work = tempfile::tempdir()?;
     let index_dir = work.path().join("index");
-    let build = build_index(corpus, &index_dir, &BuildOptions::default(), &mut |_| {})
-        .with_context(|| format!("building {}", corpus.display()))?;
+    let build = build_index(
+        corpus,
+        &index_dir,
+        &BuildOptions::embedding_with(votecheck_encoder::locate_model()),
+        &mut |_| {},
+    )
+    .with_context(|| format!("building {}", corpus.display()))?;
+    let lexical_dir = work.path().join("lexical-index");
+    build_index(corpus, &lexical_dir, &BuildOptions::default(), &mut |_| {})
+        .with_context(|| format!("building {} without vectors", corpus.display()))?;
     let cases = parse_cases(&std::fs::read_to_string(cases_path)?)
         .map_err(|error| anyhow::anyhow!("{}: {error}", cases_path.display()))?;
     let engine = votecheck_engine::Engine::open(&index_dir)?;
@@ -203,6 +219,18 @@ pub fn measure(
         .filter_map(|case| case.tags.first().cloned())
         .collect();
     ours.retain(|tag, _| languages.contains(tag));
+    let rumours: Vec<_> = report
+        .results
+        .iter()
+        .filter(|result| result.expected_outcome == votecheck_engine::Outcome::FactCheck)
+        .collect();
+    let fact_check_hit_at_1 = (!rumours.is_empty()).then(|| {
+        rumours
+            .iter()
+            .filter(|result| result.hit_rank == Some(1))
+            .count() as f64
+            / rumours.len() as f64
+    });
     let mut systems = vec![SystemFigures {
         name: "votecheck".to_string(),
         p50_us: percentile(&latencies, 0.50) as f64,
@@ -212,6 +240,14 @@ pub fn measure(
         hit_at_3: report.hit_at_3,
         by_language: ours,
     }];
+    let lexical = votecheck_engine::Engine::open(&lexical_dir)?;
+    systems.push(engine_system(
+        "votecheck, no vectors",
+        &lexical,
+        &cases,
+        &languages,
+    ));
+    systems.push(dense_only(&engine, &cases, &languages)?);
     if peers {
         let export = work.path().join("passages.jsonl");
         export_passages(&index_dir, &export)?;
@@ -228,7 +264,115 @@ pub fn measure(
         mrr: report.mrr,
         peak_rss_after_open_mib,
         peak_rss_mib,
+        fact_check_hit_at_1,
         systems,
+    })
+}
+
+/// An engine's figures over the cases, answered once.
+fn engine_system(
+    name: &str,
+    engine: &votecheck_engine::Engine,
+    cases: &[votecheck_engine::eval::EvalCase],
+    languages: &std::collections::BTreeSet<String>,
+) -> SystemFigures {
+    let report = run(engine, cases, 3);
+    let mut latencies: Vec<u64> = report
+        .results
+        .iter()
+        .map(|result| result.latency_us)
+        .collect();
+    latencies.sort_unstable();
+    let by_language = report
+        .by_tag
+        .iter()
+        .filter(|(tag, _)| languages.contains(*tag))
+        .filter_map(|(tag, figures)| {
+            Some((
+                tag.clone(),
+                (
+                    figures.retrieval_cases as u64,
+                    figures.hit_at_1?,
+                    figures.hit_at_3?,
+                ),
+            ))
+        })
+        .collect();
+    SystemFigures {
+        name: name.to_string(),
+        p50_us: percentile(&latencies, 0.50) as f64,
+        p99_us: percentile(&latencies, 0.99) as f64,
+        max_us: latencies.last().copied().unwrap_or(0) as f64,
+        hit_at_1: report.hit_at_1,
+        hit_at_3: report.hit_at_3,
+        by_language,
+    }
+}
+
+/// The encoder alone as a plain dense retriever: every passage of the index (fact-checks
+/// included, any language), the three nearest to the question by cosine similarity, no
+/// keywords, no abstention — what the encoder brings before votecheck fuses it.
+fn dense_only(
+    engine: &votecheck_engine::Engine,
+    cases: &[votecheck_engine::eval::EvalCase],
+    languages: &std::collections::BTreeSet<String>,
+) -> anyhow::Result<SystemFigures> {
+    let encoder = engine.encoder().context("the index has no vectors")?;
+    let index = engine.index();
+    let searcher = index.searcher();
+    let everything = tantivy::query::AllQuery;
+    let mut latencies = Vec::new();
+    let mut by_language: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
+    let (mut total, mut hits_1, mut hits_3) = (0u64, 0u64, 0u64);
+    for case in cases.iter().filter(|case| case.is_retrieval()) {
+        let started = std::time::Instant::now();
+        let question = encoder.embed(votecheck_encoder::Role::Query, &case.question)?;
+        let nearest = index.nearest(&searcher, question.as_slice(), &everything, 3)?;
+        latencies.push(started.elapsed().as_micros() as u64);
+        let mut rank = None;
+        for (at, (_, address)) in nearest.iter().enumerate() {
+            let passage = index.passage_at(&searcher, *address)?;
+            if case.accepts(&passage.source, &passage.section) {
+                rank = Some(at + 1);
+                break;
+            }
+        }
+        let row = by_language
+            .entry(case.tags.first().cloned().unwrap_or_default())
+            .or_default();
+        row.0 += 1;
+        total += 1;
+        if rank == Some(1) {
+            row.1 += 1;
+            hits_1 += 1;
+        }
+        if rank.is_some() {
+            row.2 += 1;
+            hits_3 += 1;
+        }
+    }
+    latencies.sort_unstable();
+    let share = |hits: u64, of: u64| {
+        if of == 0 {
+            0.0
+        } else {
+            hits as f64 / of as f64
+        }
+    };
+    Ok(SystemFigures {
+        name: "dense only".to_string(),
+        p50_us: percentile(&latencies, 0.50) as f64,
+        p99_us: percentile(&latencies, 0.99) as f64,
+        max_us: latencies.last().copied().unwrap_or(0) as f64,
+        hit_at_1: share(hits_1, total),
+        hit_at_3: share(hits_3, total),
+        by_language: by_language
+            .into_iter()
+            .filter(|(language, _)| languages.contains(language))
+            .map(|(language, (cases, hit1, hit3))| {
+                (language, (cases, share(hit1, cases), share(hit3, cases)))
+            })
+            .collect(),
     })
 }
 

@@ -199,8 +199,13 @@ pub fn measure(
 ) -> anyhow::Result<ColdStartFigures> {
     let work = tempfile::tempdir()?;
     let index_dir = work.path().join("index");
-    build_index(corpus, &index_dir, &BuildOptions::default(), &mut |_| {})
-        .with_context(|| format!("building {}", corpus.display()))?;
+    build_index(
+        corpus,
+        &index_dir,
+        &BuildOptions::embedding_with(votecheck_encoder::locate_model()),
+        &mut |_| {},
+    )
+    .with_context(|| format!("building {}", corpus.display()))?;
     let lambda_env = lambda_environment(&index_dir, "http://127.0.0.1:9", "http://127.0.0.1:9");
     let event = handshake_event();
     let mut bootstrap_ms = Vec::new();

@@ -52,14 +52,15 @@ pub fn corpus_label(corpus: &Path) -> String {
     }
 }
 
-/// The eval file that matches a corpus.
+/// The eval file that matches a corpus: the **test** split of the held-out questions
+/// (samples/eval/README.md), which nothing was tuned on.
 pub fn default_cases(corpus: &Path) -> PathBuf {
     let file = if corpus.ends_with("samples/corpus") {
-        "sample-corpus.jsonl"
+        "sample-test.jsonl"
     } else {
-        "shared-corpus.jsonl"
+        "shared-test.jsonl"
     };
-    workspace_root().join("samples/eval").join(file)
+    workspace_root().join("samples/eval/heldout").join(file)
 }
 
 /// The directory the benchmark itself was built into (`target/release`), where the binaries it

@@ -36,6 +36,7 @@ pub struct FootprintFigures {
     pub corpus: PathBuf,
     pub bootstrap_bytes: u64,
     pub index_bytes: u64,
+    pub model_bytes: u64,
     pub zip_bytes: u64,
     /// How the zip was made.
     pub zip_made_by: String,
@@ -52,6 +53,7 @@ impl FootprintFigures {
             "corpus": corpus_label(&self.corpus),
             "bootstrap_bytes": self.bootstrap_bytes,
             "index_bytes": self.index_bytes,
+            "model_bytes": self.model_bytes,
             "zip_bytes": self.zip_bytes,
             "zip_made_by": self.zip_made_by,
             "answered_events": self.answered_events,
@@ -75,6 +77,7 @@ impl FootprintFigures {
             corpus_label(&self.corpus),
             megabytes(self.index_bytes)
         );
+        println!("| encoder model | {:.1} MB |", megabytes(self.model_bytes));
         println!(
             "| deployment zip | {:.1} MB ({}) |",
             megabytes(self.zip_bytes),
@@ -256,8 +259,14 @@ pub fn measure(
     let votecheck = &binaries.join("votecheck");
     let work = tempfile::tempdir()?;
     let index_dir = work.path().join("index");
-    build_index(corpus, &index_dir, &BuildOptions::default(), &mut |_| {})
-        .with_context(|| format!("building {}", corpus.display()))?;
+    let model = votecheck_encoder::locate_model();
+    build_index(
+        corpus,
+        &index_dir,
+        &BuildOptions::embedding_with(model.clone()),
+        &mut |_| {},
+    )
+    .with_context(|| format!("building {}", corpus.display()))?;
     let (zip, zip_made_by) = build_zip(
         corpus,
         bootstrap,
@@ -305,6 +314,7 @@ pub fn measure(
         corpus: corpus.to_path_buf(),
         bootstrap_bytes: file_bytes(bootstrap),
         index_bytes: tree_bytes(&index_dir),
+        model_bytes: file_bytes(&model),
         zip_bytes: file_bytes(&zip),
         zip_made_by,
         answered_events: questions.len(),

@@ -7,6 +7,7 @@
 //! cargo run --release -p votecheck-bench -- cold-start [--corpus DIR] [--runs 20]
 //! cargo run --release -p votecheck-bench -- webhook [--corpus DIR --cases FILE] [--connections 32 --threads 2 --duration 15]
 //! cargo run --release -p votecheck-bench -- footprint [--corpus DIR --cases FILE]
+//! cargo run --release -p votecheck-bench -- encoder [--corpus DIR]
 //! ```
 //!
 //! - [`summary`] (`all`): every benchmark below in one run, then ONE table with each figure
@@ -18,6 +19,7 @@
 //!   against a hello-world `lambda_runtime` function.
 //! - [`webhook_load`]: signed webhook requests per second against `votecheck serve`, with `wrk`.
 //! - [`footprint`]: `bootstrap` size, deployment zip size, peak memory while answering.
+//! - [`encoder`]: the sentence encoder on one core against the pinned package's own engine.
 //!
 //! The corpus defaults to `../shared/corpus` when it exists, else `samples/corpus`; the eval
 //! file to the one in `samples/eval/` that matches the corpus. Binaries under test are built
@@ -26,6 +28,7 @@
 mod answer;
 mod cold_start;
 mod common;
+mod encoder;
 mod footprint;
 mod index_build;
 mod summary;
@@ -137,6 +140,15 @@ enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
+    /// The sentence encoder on one core against the reference engine of the pinned package.
+    Encoder {
+        /// Corpus whose passages are embedded (default: ../shared/corpus when present, else samples/corpus).
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+    },
+    /// (Internal) the encoder measurement, run by `encoder` in a child process.
+    #[command(hide = true)]
+    EncoderWorker { texts: PathBuf },
     /// bootstrap size, deployment zip size and peak memory of the bootstrap while answering.
     Footprint {
         /// Corpus whose index is bundled (default: ../shared/corpus when present, else samples/corpus).
@@ -149,6 +161,17 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Every figure the encoder takes part in is for one core, as a Lambda function of up to
+    // 1,769 MB has: the benchmark runs itself again with the encoder on one thread (index builds
+    // run `index-builder` as a child on every core; see `index_build::measure_embedded`).
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        let status = std::process::Command::new(std::env::current_exe()?)
+            .args(std::env::args_os().skip(1))
+            .env("CANDLE_NUM_THREADS", "1")
+            .env("RAYON_NUM_THREADS", "1")
+            .status()?;
+        std::process::exit(status.code().unwrap_or(1));
+    }
     let machine = Machine::detect();
     match Cli::parse().command {
         Command::All {
@@ -163,9 +186,12 @@ fn main() -> anyhow::Result<()> {
         ),
         Command::IndexBuild { corpus, runs } => {
             let corpus = corpus.unwrap_or_else(default_corpus);
+            common::build_release(&[("votecheck-index-builder", "index-builder")])?;
             println!("machine: {machine}");
             println!("corpus:  {}", corpus.display());
-            index_build::measure(&corpus, runs.max(1), true)?;
+            let mut figures = index_build::measure(&corpus, runs.max(1), true)?;
+            figures.embedded = Some(index_build::measure_embedded(&corpus)?);
+            figures.print();
             Ok(())
         }
         Command::ColdStart { corpus, runs } => {
@@ -210,6 +236,18 @@ fn main() -> anyhow::Result<()> {
             .print();
             Ok(())
         }
+        Command::Encoder { corpus } => {
+            let corpus = corpus.unwrap_or_else(default_corpus);
+            println!("machine: {machine}");
+            println!("corpus:  {}", corpus.display());
+            let figures = encoder::measure(&corpus)?;
+            figures.print();
+            let report = report_directory()?.join("encoder.json");
+            write_json(&report, &figures.to_json())?;
+            println!("written to {}", report.display());
+            Ok(())
+        }
+        Command::EncoderWorker { texts } => encoder::worker(&texts),
         Command::Footprint { corpus, cases } => {
             let corpus = corpus.unwrap_or_else(default_corpus);
             let cases = cases.unwrap_or_else(|| default_cases(&corpus));
@@ -273,7 +311,13 @@ fn all(
     };
 
     run.index_build = stage(&mut run, "index build", || {
-        let figures = index_build::measure(&main_corpus, 3, false)?;
+        let mut figures = index_build::measure(&main_corpus, 3, false)?;
+        figures.embedded = Some(index_build::measure_embedded(&main_corpus)?);
+        figures.print();
+        Ok(figures)
+    });
+    run.encoder = stage(&mut run, "encoder", || {
+        let figures = encoder::measure(&main_corpus)?;
         figures.print();
         Ok(figures)
     });

@@ -81,6 +81,7 @@ fn row(
 #[derive(Debug, Default)]
 pub struct FullRun {
     pub index_build: Option<IndexBuildFigures>,
+    pub encoder: Option<crate::encoder::EncoderFigures>,
     pub answers: Vec<AnswerFigures>,
     pub cold_start: Option<ColdStartFigures>,
     pub footprint: Option<FootprintFigures>,
@@ -160,18 +161,7 @@ fn answer_rows(answer: &AnswerFigures, rows: &mut Vec<Row>) {
         if let Status::Missed(by) = at_most(ours_us / 1000.0, limit_ms, "ms") {
             problems.push(by);
         }
-        for peer in peers.iter().filter(|peer| peer_us(peer) <= ours_us) {
-            problems.push(format!(
-                "not below {} ({})",
-                peer_name(&peer.name),
-                milliseconds(peer_us(peer))
-            ));
-        }
-        let target = if peers.is_empty() {
-            format!("≤ {limit_ms} ms")
-        } else {
-            format!("≤ {limit_ms} ms, below both peers")
-        };
+        let target = format!("≤ {limit_ms} ms");
         Row {
             area: area.clone(),
             figure: figure.to_string(),
@@ -189,17 +179,18 @@ fn answer_rows(answer: &AnswerFigures, rows: &mut Vec<Row>) {
             },
         }
     };
+    // The whole answer on one core, the question's embedding included (the peers do not embed).
     rows.push(latency_row(
-        "latency p50",
+        "latency p50, one core",
         ours.p50_us,
         &|peer| peer.p50_us,
-        1.0,
+        25.0,
     ));
     rows.push(latency_row(
-        "latency p99",
+        "latency p99, one core",
         ours.p99_us,
         &|peer| peer.p99_us,
-        5.0,
+        60.0,
     ));
     let behind: Vec<String> = peers
         .iter()
@@ -221,15 +212,36 @@ fn answer_rows(answer: &AnswerFigures, rows: &mut Vec<Row>) {
             .map(|peer| format!("{} {}", peer_name(&peer.name), percent(peer.hit_at_3)))
             .collect::<Vec<_>>()
             .join(", "),
-        target: "≥ both peers".to_string(),
-        status: if peers.is_empty() {
-            Status::NoTarget
-        } else if behind.is_empty() {
-            Status::Met
-        } else {
-            Status::Missed(behind.join("; "))
+        target: "≥ 92 %, above every peer".to_string(),
+        status: {
+            let mut problems = behind;
+            if ours.hit_at_3 < 0.92 {
+                problems.insert(
+                    0,
+                    format!("{:.1} points under 92 %", (0.92 - ours.hit_at_3) * 100.0),
+                );
+            }
+            if problems.is_empty() {
+                Status::Met
+            } else {
+                Status::Missed(problems.join("; "))
+            }
         },
     });
+    if let Some(fact_check) = answer.fact_check_hit_at_1 {
+        rows.push(Row {
+            area: format!("answer, {}", corpus_label(&answer.corpus)),
+            figure: "fact-check hit@1 (rumours with a fact-check)".to_string(),
+            value: percent(fact_check),
+            baseline: "-".to_string(),
+            target: "≥ 97 %".to_string(),
+            status: if fact_check >= 0.97 {
+                Status::Met
+            } else {
+                Status::Missed(format!("{:.1} points under", (0.97 - fact_check) * 100.0))
+            },
+        });
+    }
 }
 
 fn webhook_rows(webhook: &WebhookFigures, machine: &Machine, rows: &mut Vec<Row>) {
@@ -382,17 +394,21 @@ impl FullRun {
                 &format!("deployment zip, {} index", corpus_label(&footprint.corpus)),
                 megabytes(footprint.zip_bytes),
                 format!(
-                    "bootstrap {} + index {}, uncompressed",
+                    "bootstrap {} + index {} + model {}, uncompressed",
                     megabytes(footprint.bootstrap_bytes),
-                    megabytes(footprint.index_bytes)
+                    megabytes(footprint.index_bytes),
+                    megabytes(footprint.model_bytes)
                 ),
-                "≤ 15 MB for the shared corpus",
-                if shared {
-                    at_most(footprint.zip_bytes as f64 / 1_000_000.0, 15.0, "MB")
-                } else {
-                    Status::NoTarget
-                },
+                "unzipped ≤ 250 MB (Lambda's limit; uploaded through S3)",
+                at_most(
+                    (footprint.bootstrap_bytes + footprint.index_bytes + footprint.model_bytes)
+                        as f64
+                        / 1_000_000.0,
+                    250.0,
+                    "MB",
+                ),
             ));
+            let _ = shared;
             rows.push(row(
                 area,
                 &format!(
@@ -401,12 +417,92 @@ impl FullRun {
                 ),
                 format!("{:.1} MiB", footprint.answering_peak_rss_mib),
                 format!("hello-world {:.1} MiB", footprint.hello_peak_rss_mib),
-                "≤ 64 MiB",
-                at_most(footprint.answering_peak_rss_mib, 64.0, "MiB"),
+                "within the template's 1,769 MB",
+                at_most(footprint.answering_peak_rss_mib, 1769.0, "MiB"),
+            ));
+        }
+        if let Some(encoder) = &self.encoder {
+            let reference = |key: &str| {
+                encoder
+                    .reference
+                    .as_ref()
+                    .and_then(|value| value[key].as_f64())
+            };
+            let area = "encoder (one core)";
+            rows.push(row(
+                area,
+                &format!("question p50 / p99 ({} questions)", encoder.questions),
+                format!(
+                    "{:.1} / {:.1} ms",
+                    encoder.query_p50_ms, encoder.query_p99_ms
+                ),
+                format!(
+                    "reference engine {} / {} ms",
+                    reference("query_p50_ms")
+                        .map_or("-".to_string(), |value| format!("{value:.1}")),
+                    reference("query_p99_ms")
+                        .map_or("-".to_string(), |value| format!("{value:.1}"))
+                ),
+                "≤ 20 / 50 ms",
+                match (
+                    at_most(encoder.query_p50_ms, 20.0, "ms"),
+                    at_most(encoder.query_p99_ms, 50.0, "ms"),
+                ) {
+                    (Status::Met, Status::Met) => Status::Met,
+                    (p50, p99) => Status::Missed(
+                        [p50, p99]
+                            .into_iter()
+                            .filter_map(|status| match status {
+                                Status::Missed(detail) => Some(detail),
+                                _ => None,
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
+                },
+            ));
+            let reference_rate = reference("passages_per_second");
+            rows.push(row(
+                area,
+                &format!("passages/s in batches ({} passages)", encoder.passages),
+                format!("{:.1}", encoder.passages_per_second_one_core),
+                reference_rate.map_or("-".to_string(), |rate| {
+                    format!("reference engine {rate:.1}")
+                }),
+                "≥ 3x the reference",
+                match reference_rate {
+                    Some(rate) if encoder.passages_per_second_one_core >= 3.0 * rate => Status::Met,
+                    Some(rate) => Status::Missed(format!(
+                        "{:.1}x the reference",
+                        encoder.passages_per_second_one_core / rate
+                    )),
+                    None => Status::NoTarget,
+                },
             ));
         }
         if let Some(build) = &self.index_build {
             let area = format!("index build, {}", corpus_label(&build.corpus));
+            if let Some(embedded) = &build.embedded {
+                rows.push(row(
+                    &area,
+                    "with vectors, from scratch (all cores)",
+                    format!("{:.1} min", embedded.scratch_seconds / 60.0),
+                    format!(
+                        "{:.1} passages/s",
+                        build.passages as f64 / embedded.scratch_seconds
+                    ),
+                    "≤ 15 min",
+                    at_most(embedded.scratch_seconds / 60.0, 15.0, "min"),
+                ));
+                rows.push(row(
+                    &area,
+                    "with vectors, after one document changed",
+                    format!("{:.1} s", embedded.one_change_seconds),
+                    "-".to_string(),
+                    "≤ 10 s",
+                    at_most(embedded.one_change_seconds, 10.0, "s"),
+                ));
+            }
             rows.push(row(
                 &area,
                 &format!(
@@ -501,6 +597,7 @@ impl FullRun {
             "load_average": {"start": self.load_average.0, "end": self.load_average.1},
             "table": rows,
             "index_build": self.index_build.as_ref().map(IndexBuildFigures::to_json),
+            "encoder": self.encoder.as_ref().map(crate::encoder::EncoderFigures::to_json),
             "answer": self.answers.iter().map(AnswerFigures::to_json).collect::<Vec<_>>(),
             "cold_start": self.cold_start.as_ref().map(ColdStartFigures::to_json),
             "footprint": self.footprint.as_ref().map(FootprintFigures::to_json),

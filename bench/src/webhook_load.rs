@@ -514,8 +514,13 @@ pub fn measure(
     ensure_tool("wrk", "wrk")?;
     let work = tempfile::tempdir()?;
     let index_dir = work.path().join("index");
-    build_index(corpus, &index_dir, &BuildOptions::default(), &mut |_| {})
-        .with_context(|| format!("building {}", corpus.display()))?;
+    build_index(
+        corpus,
+        &index_dir,
+        &BuildOptions::embedding_with(votecheck_encoder::locate_model()),
+        &mut |_| {},
+    )
+    .with_context(|| format!("building {}", corpus.display()))?;
     let questions = load_questions(cases_path)?;
     let requests_file = work.path().join("requests.tsv");
     write_requests(
