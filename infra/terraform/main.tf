@@ -206,6 +206,15 @@ resource "aws_iam_role_policy" "function" {
   policy = data.aws_iam_policy_document.function.json
 }
 
+# The package goes through S3: it is over Lambda's 50 MB direct-upload limit (docs/deploy.md).
+# The key changes with the content, so a new package is a new object and the function updates.
+resource "aws_s3_object" "package" {
+  bucket = var.package_bucket
+  key    = "votecheck/${var.name}-${filemd5(var.package_file)}.zip"
+  source = var.package_file
+  etag   = filemd5(var.package_file)
+}
+
 resource "aws_lambda_function" "webhook" {
   #checkov:skip=CKV_AWS_116:No dead-letter queue: the Function URL invokes synchronously and a DLQ only applies to asynchronous invocations; WhatsApp redelivers a webhook that was not answered 200.
   #checkov:skip=CKV_AWS_117:Not in a VPC: the function calls only public endpoints (Graph API, DynamoDB, SSM); a VPC would need a NAT gateway and add cost and cold-start time, for no isolation gain.
@@ -214,7 +223,8 @@ resource "aws_lambda_function" "webhook" {
   #checkov:skip=CKV_AWS_50:X-Ray tracing is the tracing variable, off by default: the JSON logs and EMF metrics already time every webhook, and traces cost per invocation.
   function_name    = var.name
   description      = "votecheck WhatsApp webhook"
-  filename         = var.package_file
+  s3_bucket        = aws_s3_object.package.bucket
+  s3_key           = aws_s3_object.package.key
   source_code_hash = filebase64sha256(var.package_file)
   handler          = "bootstrap"
   runtime          = "provided.al2023"

@@ -14,9 +14,16 @@ variable "name" {
 }
 
 variable "package_file" {
-  description = "The zip written by `bash infra/package.sh` (bootstrap, index/, package.json)."
+  description = "The zip written by `bash infra/package.sh` (bootstrap, index/, model/, package.json)."
   type        = string
   default     = "../../target/lambda/votecheck.zip"
+}
+
+variable "package_bucket" {
+  # With the encoder's model the package is over Lambda's 50 MB limit for a direct upload; from
+  # S3 the limit is 250 MB unzipped. Any bucket the deployer may write to (versioned, encrypted).
+  description = "An existing S3 bucket the deployment package is uploaded to before the function is created from it."
+  type        = string
 }
 
 variable "whatsapp_phone_number_id" {
