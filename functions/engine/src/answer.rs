@@ -127,6 +127,9 @@ pub struct FactCheckMatch {
     pub url: Option<String>,
     /// How closely the message matches the claim, 0 to 1.
     pub similarity: f32,
+    /// Whether `claim` is the claim that circulated or the fact-checker's conclusion (then it
+    /// is shown as the conclusion, never as "Claim: …").
+    pub claim_form: crate::claim_form::ClaimForm,
 }
 
 /// A row of the topic menu (a WhatsApp list row).

@@ -13,6 +13,7 @@ use crate::EngineError;
 use crate::answer::{Answer, Citation, FactCheckMatch, Intent, Outcome, Reply, Timings};
 use crate::calibration::{SemanticThresholds, Thresholds, answer_evidence};
 use crate::catalogue::{Catalogue, FALLBACK_LANGUAGE};
+use crate::claim_form::ClaimForm;
 use crate::compiled::EngineData;
 use crate::intent::{IntentClassifier, IntentMatch};
 use crate::jurisdiction::JurisdictionMatcher;
@@ -801,7 +802,9 @@ fn citation(candidate: &Candidate) -> Citation {
 fn fact_check_match(candidate: &Candidate) -> FactCheckMatch {
     let passage = &candidate.passage;
     let review = passage.claim_review.clone().unwrap_or_default();
+    let claim_form = ClaimForm::of(&review.claim, review.headline.as_deref());
     FactCheckMatch {
+        claim_form,
         passage_id: passage.passage_id.clone(),
         source: passage.source.clone(),
         claim: review.claim,

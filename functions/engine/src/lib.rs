@@ -16,6 +16,7 @@
 //! - [`retrieval`]: search, near-duplicate collapsing, confidence and fact-check similarity;
 //! - [`calibration`]: the abstention thresholds, chosen on eval data;
 //! - [`reply`] and [`catalogue`]: WhatsApp rendering and canned texts in 12 languages;
+//! - [`claim_form`]: whether a fact-check's claim is the claim or the checker's conclusion;
 //! - [`eval`]: running a file of labelled cases and computing hit@k and outcome accuracy.
 //!
 //! ```no_run
@@ -29,6 +30,7 @@
 pub mod answer;
 pub mod calibration;
 pub mod catalogue;
+pub mod claim_form;
 pub mod compiled;
 pub mod engine;
 pub mod eval;

@@ -7,6 +7,7 @@ use votecheck_index::DeploymentSettings;
 
 use crate::answer::{Citation, FactCheckMatch, Interactive, MenuRow, Reply, ReplyButton};
 use crate::catalogue::Catalogue;
+use crate::claim_form::ClaimForm;
 use crate::text::shorten;
 
 /// WhatsApp's limit for a text message body.
@@ -141,14 +142,20 @@ impl Renderer<'_> {
     /// A recognised fact-checked claim, with the best official passage when one supports it.
     pub fn fact_check(&self, fact_check: &FactCheckMatch, supporting: Option<&Citation>) -> Reply {
         let mut text = self.message("fact_check_lead").to_string();
+        // A claim that is the fact-checker's own conclusion ("It is false that …") would read
+        // as the opposite of the fact-check under "Claim:" and "Verdict: False".
+        let (label, verdict_key) = match fact_check.claim_form {
+            ClaimForm::Claim => ("fact_check_claim", "fact_check_verdict"),
+            ClaimForm::Conclusion => ("fact_check_conclusion", "fact_check_rating"),
+        };
         text.push_str(&format!(
             "\n\n*{}:* _{}_",
-            self.message("fact_check_claim"),
+            self.message(label),
             shorten(&fact_check.claim, MAX_CLAIM_CHARS)
         ));
         if let Some(verdict) = &fact_check.verdict {
             text.push('\n');
-            text.push_str(&self.render("fact_check_verdict", &[("verdict", verdict)]));
+            text.push_str(&self.render(verdict_key, &[("verdict", verdict)]));
         }
         if let Some(checker) = &fact_check.checked_by {
             text.push('\n');
@@ -321,6 +328,58 @@ pub fn fit(text: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fact_check(claim: &str, claim_form: ClaimForm) -> FactCheckMatch {
+        FactCheckMatch {
+            passage_id: "p".into(),
+            source: "fact-checks/a.json".into(),
+            claim: claim.into(),
+            verdict: Some("Falso".into()),
+            checked_by: Some("Tribunal".into()),
+            date: Some("2022-10-01".into()),
+            url: Some("https://example.org/check".into()),
+            similarity: 0.9,
+            claim_form,
+        }
+    }
+
+    #[test]
+    fn a_conclusion_is_shown_as_the_checkers_conclusion_never_as_the_claim() {
+        let catalogue = Catalogue::load().unwrap();
+        let settings = DeploymentSettings::default();
+        let renderer = |language| Renderer {
+            catalogue: &catalogue,
+            settings: &settings,
+            language,
+        };
+        let conclusion = fact_check(
+            "Não é verdade que a urna eletrônica pode ser hackeada",
+            ClaimForm::Conclusion,
+        );
+        let text = renderer("pt").fact_check(&conclusion, None).text;
+        assert!(
+            text.contains("*Conclusão da checagem:* _Não é verdade que"),
+            "{text}"
+        );
+        assert!(text.contains("Classificação: *Falso*"), "{text}");
+        assert!(
+            !text.contains("Alegação") && !text.contains("Veredito"),
+            "{text}"
+        );
+        assert!(text.contains("https://example.org/check"), "{text}");
+        let text = renderer("en").fact_check(&conclusion, None).text;
+        assert!(
+            text.contains("The fact-checkers' conclusion:") && !text.contains("Claim:"),
+            "{text}"
+        );
+
+        let claim = fact_check("A urna eletrônica pode ser hackeada", ClaimForm::Claim);
+        let text = renderer("pt").fact_check(&claim, None).text;
+        assert!(
+            text.contains("*Alegação:* _A urna") && text.contains("Veredito: *Falso*"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn fit_keeps_short_text_and_cuts_long_text_at_lines() {

@@ -453,3 +453,30 @@ fn a_paraphrase_that_shares_no_keyword_with_the_passage_finds_it() {
     assert!(best.section.contains("Returning your ballot"), "{best:?}");
     assert!(trace.best_passage_similarity > 0.8, "{trace:?}");
 }
+
+#[test]
+fn a_fact_check_whose_claim_is_the_checkers_conclusion_is_shown_as_the_conclusion() {
+    // samples/corpus/fact-checks/closing-time.json puts its headline, a denial, in claimReviewed.
+    let context = ConversationContext {
+        forwarded: true,
+        ..ConversationContext::default()
+    };
+    let answer = engine().answer(
+        "Forwarded: if it rains on Election Day all polling places in Riverside County close at noon, go vote in the morning!!",
+        &context,
+    );
+    assert_eq!(answer.outcome, Outcome::FactCheck, "{}", answer.reply.text);
+    let fact_check = answer.fact_check.as_ref().unwrap();
+    assert_eq!(fact_check.source, "fact-checks/closing-time.json");
+    assert_eq!(
+        fact_check.claim_form,
+        votecheck_engine::claim_form::ClaimForm::Conclusion
+    );
+    let text = &answer.reply.text;
+    assert!(text.contains("The fact-checkers' conclusion:"), "{text}");
+    assert!(text.contains("Rating: *False*"), "{text}");
+    assert!(
+        !text.contains("Claim:") && !text.contains("Verdict:"),
+        "{text}"
+    );
+}
