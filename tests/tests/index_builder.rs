@@ -54,7 +54,7 @@ fn builds_the_sample_corpus_with_a_complete_manifest() {
     let documents = votecheck_index::manifest::read_documents(&out).unwrap();
     assert_eq!(manifest.counts.documents as usize, documents.len());
     assert!(manifest.counts.documents >= 20);
-    assert_eq!(manifest.counts.fact_checks, 8);
+    assert_eq!(manifest.counts.fact_checks, 9);
     for language in ["en", "es", "ja"] {
         assert!(
             manifest.counts.documents_by_language.contains_key(language),
@@ -141,7 +141,7 @@ fn the_index_opens_and_searches_from_a_read_only_copy() {
         .expect("a fact-check carries its review");
     assert!(review.verdict.is_some());
     let count = |kind, language| index.count_in_language(kind, language).unwrap();
-    assert_eq!(count(PassageKind::FactCheck, "en"), 4);
+    assert_eq!(count(PassageKind::FactCheck, "en"), 5);
     assert_eq!(
         count(PassageKind::FactCheck, "es-US"),
         2,
