@@ -5,6 +5,10 @@
 //! Not retried: 131047 ([`GraphError::OutsideWindow`]), 190 ([`GraphError::TokenExpired`]),
 //! other 4xx, invalid messages (refused before any request), and malformed success answers.
 //!
+//! Redirects are never followed (a 3xx is an error: following it would POST the message and the
+//! token to another address), and the base URL must be `https://` except to a loopback address
+//! ([`crate::config::check_base_url`]).
+//!
 //! TLS is rustls with the `ring` crypto provider (shared with the AWS SDK); no OpenSSL.
 
 use std::fmt;
@@ -91,12 +95,8 @@ impl GraphClient {
                 "version is empty (e.g. v25.0)".into(),
             ));
         }
-        if !(config.base_url.starts_with("https://") || config.base_url.starts_with("http://")) {
-            return Err(GraphError::InvalidConfig(format!(
-                "base_url {:?} must start with https:// (or http:// for local tests)",
-                config.base_url
-            )));
-        }
+        crate::config::check_base_url(&config.base_url)
+            .map_err(|problem| GraphError::InvalidConfig(format!("base_url {problem}")))?;
         if config.max_attempts == 0 {
             return Err(GraphError::InvalidConfig(
                 "max_attempts must be at least 1".into(),
@@ -122,6 +122,7 @@ impl GraphClient {
             .default_headers(headers)
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("votecheck-graph/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|error| {

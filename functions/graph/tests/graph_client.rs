@@ -316,6 +316,47 @@ async fn hanging_server_times_out_within_the_budget() {
 }
 
 #[tokio::test]
+async fn a_redirect_is_not_followed() {
+    let elsewhere = GraphServer::start(vec![]).await;
+    let location = format!("{}/v25.0/{PHONE_NUMBER_ID}/messages", elsewhere.base_url);
+    let server = GraphServer::start(vec![Reply::Redirect(location)]).await;
+    let error = client(&server)
+        .send_text(&citizen(), "tok-body", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, GraphError::Api { status: 307, .. }),
+        "{error:?}"
+    );
+    assert!(!error.is_retryable());
+    assert_eq!(server.requests().len(), 1);
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the message and the token went to the redirect target: {:?}",
+        elsewhere.requests()
+    );
+}
+
+#[tokio::test]
+async fn plain_http_is_refused_except_to_loopback() {
+    for base_url in ["http://graph.facebook.com", "http://192.0.2.10:8080"] {
+        let error =
+            GraphClient::new(GraphConfig::new(PHONE_NUMBER_ID, TOKEN).with_base_url(base_url))
+                .unwrap_err();
+        assert!(matches!(error, GraphError::InvalidConfig(_)), "{error:?}");
+        assert!(error.to_string().contains("https://"), "{error}");
+        assert_token_free(&error.to_string());
+    }
+    for base_url in [
+        "https://graph.facebook.com",
+        "http://127.0.0.1:9",
+        "http://localhost:9",
+    ] {
+        GraphClient::new(GraphConfig::new(PHONE_NUMBER_ID, TOKEN).with_base_url(base_url)).unwrap();
+    }
+}
+
+#[tokio::test]
 async fn unreachable_server_is_a_network_error_after_retries() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());

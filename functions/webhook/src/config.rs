@@ -8,7 +8,7 @@
 //! | `VOTECHECK_MODEL` | `model/multilingual-e5-small-q4.vce` next to the executable | the sentence encoder's model (read when the index has passage vectors) |
 //! | `VOTECHECK_TABLE_NAME` | (required) | the DynamoDB table |
 //! | `WHATSAPP_PHONE_NUMBER_ID` | (required) | the business number that replies |
-//! | `VOTECHECK_GRAPH_BASE_URL` | `https://graph.facebook.com` | the Graph API |
+//! | `VOTECHECK_GRAPH_BASE_URL` | `https://graph.facebook.com` | the Graph API (`https://`, or `http://` to a loopback address) |
 //! | `VOTECHECK_GRAPH_VERSION` | `v25.0` | the Graph API version |
 //! | `VOTECHECK_SSM_PREFIX` | (none) | read the secrets from SSM Parameter Store under this prefix |
 //! | `WHATSAPP_ACCESS_TOKEN`, `WHATSAPP_APP_SECRET`, `WHATSAPP_VERIFY_TOKEN`, `VOTECHECK_ID_SALT` | (none) | the secrets themselves, when there is no SSM prefix (local use, tests) |
@@ -103,10 +103,8 @@ impl LambdaConfig {
         }
         let graph_base_url = get("VOTECHECK_GRAPH_BASE_URL")
             .unwrap_or_else(|| "https://graph.facebook.com".to_string());
-        if !graph_base_url.starts_with("https://") && !graph_base_url.starts_with("http://") {
-            problems.push(format!(
-                "VOTECHECK_GRAPH_BASE_URL must be an http(s) URL, not `{graph_base_url}`"
-            ));
+        if let Err(problem) = votecheck_graph::config::check_base_url(&graph_base_url) {
+            problems.push(format!("VOTECHECK_GRAPH_BASE_URL {problem}"));
         }
         let graph_version = get("VOTECHECK_GRAPH_VERSION").unwrap_or_else(|| "v25.0".to_string());
         let secrets = match get("VOTECHECK_SSM_PREFIX") {
@@ -225,5 +223,28 @@ mod tests {
         ] {
             assert!(all.contains(name), "{name} missing from {all}");
         }
+    }
+
+    #[test]
+    fn the_graph_api_is_reached_over_https_only_except_on_loopback() {
+        let base = [
+            ("VOTECHECK_TABLE_NAME", "votecheck"),
+            ("WHATSAPP_PHONE_NUMBER_ID", "123"),
+            ("VOTECHECK_SSM_PREFIX", "/votecheck/prod"),
+        ];
+        let with_url = |url: &'static str| {
+            let mut pairs = base.to_vec();
+            pairs.push(("VOTECHECK_GRAPH_BASE_URL", url));
+            config(&pairs)
+        };
+        let problems = with_url("http://graph.facebook.com")
+            .unwrap_err()
+            .join("\n");
+        assert!(
+            problems.contains("VOTECHECK_GRAPH_BASE_URL") && problems.contains("https://"),
+            "{problems}"
+        );
+        assert!(with_url("https://graph.facebook.com").is_ok());
+        assert!(with_url("http://127.0.0.1:9000").is_ok());
     }
 }
