@@ -23,6 +23,8 @@ pub enum Reply {
     GraphError(u16, i64),
     /// Never answers (until the test ends).
     Hang,
+    /// A success with this message id, but only after this delay.
+    Slow(Duration, &'static str),
     /// `307 Temporary Redirect` to this location.
     Redirect(String),
 }
@@ -162,6 +164,13 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
         Reply::Hang => {
             tokio::time::sleep(Duration::from_secs(60)).await;
             return Ok(());
+        }
+        Reply::Slow(delay, id) => {
+            tokio::time::sleep(delay).await;
+            (
+                200,
+                json!({ "messaging_product": "whatsapp", "messages": [{ "id": id }] }).to_string(),
+            )
         }
         Reply::Redirect(location) => {
             extra_headers = format!("location: {location}\r\n");
