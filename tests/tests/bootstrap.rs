@@ -169,6 +169,16 @@ impl Function {
     /// As [`Function::start`], or, given an endpoint, with no moto_server and DynamoDB at that
     /// endpoint instead.
     fn start_with_dynamodb(endpoint: Option<String>) -> Function {
+        Function::start_with(endpoint, RuntimeApi::start(), &[])
+    }
+
+    /// As [`Function::start_with_dynamodb`], against `api`, with extra environment variables
+    /// (set last, so they override the defaults).
+    fn start_with(
+        endpoint: Option<String>,
+        api: RuntimeApi,
+        extra_env: &[(&str, &str)],
+    ) -> Function {
         let index = sample_index();
         let moto = match endpoint {
             Some(_) => None,
@@ -195,7 +205,6 @@ impl Function {
             );
         }
         let graph = GraphServer::start();
-        let api = RuntimeApi::start();
         let work = tempfile::tempdir().expect("temporary directory");
         let log = work.path().join("bootstrap.log");
         let log_file = std::fs::File::create(&log).expect("create the bootstrap log");
@@ -217,6 +226,7 @@ impl Function {
             ])
             .envs(aws_env)
             .env("VOTECHECK_INDEX_DIR", index)
+            .envs(extra_env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("clone the log handle"))
             .stderr(log_file)
@@ -716,4 +726,43 @@ fn every_fixture_is_acknowledged_and_only_messages_that_need_words_get_them() {
         }
     }
     function.assert_log_is_json_without_personal_data(&[FIXTURE_QUESTION]);
+}
+
+#[test]
+fn an_ssm_endpoint_that_never_answers_fails_the_cold_start_with_a_clear_error() {
+    // Without timeouts the SDK waited for SSM for as long as the connection stayed open, and the
+    // cold start hung with no log line.
+    let hole = votecheck_end_to_end::black_hole::BlackHole::start();
+    let endpoint = hole.endpoint();
+    let mut function = Function::start_with(
+        None,
+        RuntimeApi::start(),
+        &[
+            ("VOTECHECK_SSM_PREFIX", "/votecheck/e2e"),
+            ("AWS_ENDPOINT_URL_SSM", endpoint.as_str()),
+        ],
+    );
+    let started = std::time::Instant::now();
+    let exit = loop {
+        if let Some(status) = function.child.try_wait().expect("the bootstrap's status") {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let log = function.log();
+    let exit =
+        exit.unwrap_or_else(|| panic!("the cold start still waits for SSM after 60 s\n{log}"));
+    assert!(!exit.success(), "{log}");
+    let failure = log
+        .lines()
+        .find(|line| line.contains("start-up failed"))
+        .unwrap_or_else(|| panic!("no start-up failure logged:\n{log}"));
+    assert!(
+        failure.contains("SSM Parameter Store") && failure.contains("/votecheck/e2e"),
+        "{failure}"
+    );
+    assert!(hole.connections() >= 1, "SSM was not even tried:\n{log}");
 }
