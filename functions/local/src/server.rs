@@ -119,6 +119,18 @@ fn local_environment(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Loc
         ),
         _ => None,
     };
+    let store_config = StoreConfig {
+        table_name: "local".to_string(),
+        retention_days,
+        rate_limit: RateLimit {
+            max_messages: rate_limit.0,
+            window_seconds: rate_limit.1,
+        },
+        ..StoreConfig::default()
+    };
+    store_config.validate().context(
+        "the store's settings (VOTECHECK_RETENTION_DAYS, VOTECHECK_RATE_LIMIT) are refused",
+    )?;
     Ok(LocalEnvironment {
         generated_app_secret: app_secret.is_none(),
         generated_verify_token: verify_token.is_none(),
@@ -137,15 +149,7 @@ fn local_environment(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Loc
                 .into_bytes(),
         },
         graph,
-        store_config: StoreConfig {
-            table_name: "local".to_string(),
-            retention_days,
-            rate_limit: RateLimit {
-                max_messages: rate_limit.0,
-                window_seconds: rate_limit.1,
-            },
-            ..StoreConfig::default()
-        },
+        store_config,
     })
 }
 
@@ -449,8 +453,15 @@ mod tests {
         assert!(!local.generated_app_secret);
         assert_eq!(local.store_config.rate_limit.max_messages, 5);
         assert!(local.graph.is_some());
-        let problem = environment(&[("VOTECHECK_RATE_LIMIT", "lots")]).unwrap_err();
-        assert!(problem.to_string().contains("VOTECHECK_RATE_LIMIT"));
+        for bad in ["lots", "0/600", "20/0"] {
+            let problem = environment(&[("VOTECHECK_RATE_LIMIT", bad)]).unwrap_err();
+            assert!(problem.to_string().contains("VOTECHECK_RATE_LIMIT"), "{bad}");
+        }
+        let problem = environment(&[("VOTECHECK_RETENTION_DAYS", "0")]).unwrap_err();
+        assert!(
+            format!("{problem:#}").contains("VOTECHECK_RETENTION_DAYS"),
+            "{problem:#}"
+        );
         let problem = environment(&[("WHATSAPP_ACCESS_TOKEN", "EAAG")]).unwrap_err();
         assert!(problem.to_string().contains("WHATSAPP_PHONE_NUMBER_ID"));
     }

@@ -21,6 +21,8 @@
 
 use std::path::{Path, PathBuf};
 
+use votecheck_store::{RateLimit, StoreConfig};
+
 /// The names of the secrets under `VOTECHECK_SSM_PREFIX`.
 pub const SSM_ACCESS_TOKEN: &str = "whatsapp-access-token";
 pub const SSM_APP_SECRET: &str = "whatsapp-app-secret";
@@ -139,11 +141,26 @@ impl LambdaConfig {
             Some(value) => match parse_rate_limit(&value) {
                 Some(limit) => limit,
                 None => {
-                    problems.push(format!("VOTECHECK_RATE_LIMIT must look like `20/600` (messages per seconds), not `{value}`"));
+                    problems.push(format!("VOTECHECK_RATE_LIMIT must look like `20/600` (messages per seconds, at least 1 of each), not `{value}`"));
                     (20, 600)
                 }
             },
         };
+        // The store checks its own settings too (table name, retention, rate limit): a value it
+        // would refuse must stop the start, not silence the bot at the first message.
+        let store_config = store_config(
+            &table_name,
+            retention_days,
+            rate_limit_messages,
+            rate_limit_window_seconds,
+        );
+        if !table_name.is_empty()
+            && let Err(problem) = store_config.validate()
+        {
+            problems.push(format!(
+                "the store's settings (VOTECHECK_TABLE_NAME, VOTECHECK_RETENTION_DAYS, VOTECHECK_RATE_LIMIT) are refused: {problem}"
+            ));
+        }
         if problems.is_empty() {
             Ok(LambdaConfig {
                 index_dir,
@@ -163,11 +180,41 @@ impl LambdaConfig {
     }
 }
 
-/// Parses `VOTECHECK_RATE_LIMIT`: `messages/seconds`, such as `20/600`.
+impl LambdaConfig {
+    /// The store's configuration: the table, the retention and the rate limit.
+    pub fn store_config(&self) -> StoreConfig {
+        store_config(
+            &self.table_name,
+            self.retention_days,
+            self.rate_limit_messages,
+            self.rate_limit_window_seconds,
+        )
+    }
+}
+
+fn store_config(
+    table_name: &str,
+    retention_days: u32,
+    rate_limit_messages: u64,
+    rate_limit_window_seconds: i64,
+) -> StoreConfig {
+    StoreConfig {
+        table_name: table_name.to_string(),
+        retention_days,
+        rate_limit: RateLimit {
+            window_seconds: rate_limit_window_seconds,
+            max_messages: rate_limit_messages,
+        },
+        ..StoreConfig::default()
+    }
+}
+
+/// Parses `VOTECHECK_RATE_LIMIT`: `messages/seconds`, such as `20/600`, both at least 1 (`0/600`
+/// would drop every message).
 pub fn parse_rate_limit(value: &str) -> Option<(u64, i64)> {
     let (count, window) = value.split_once('/')?;
     let (count, window) = (count.trim().parse().ok()?, window.trim().parse().ok()?);
-    (window > 0).then_some((count, window))
+    (count > 0 && window > 0).then_some((count, window))
 }
 
 #[cfg(test)]
@@ -223,6 +270,36 @@ mod tests {
         ] {
             assert!(all.contains(name), "{name} missing from {all}");
         }
+    }
+
+    #[test]
+    fn settings_that_would_silence_the_bot_are_refused_at_start_up() {
+        let base = [
+            ("VOTECHECK_TABLE_NAME", "votecheck"),
+            ("WHATSAPP_PHONE_NUMBER_ID", "123"),
+            ("VOTECHECK_SSM_PREFIX", "/votecheck/prod"),
+        ];
+        let with = |name: &'static str, value: &'static str| {
+            let mut pairs = base.to_vec();
+            pairs.push((name, value));
+            config(&pairs)
+        };
+        for (name, value) in [
+            ("VOTECHECK_RATE_LIMIT", "0/600"),
+            ("VOTECHECK_RATE_LIMIT", "20/0"),
+            ("VOTECHECK_RATE_LIMIT", "-1/600"),
+            ("VOTECHECK_RETENTION_DAYS", "0"),
+            ("VOTECHECK_TABLE_NAME", "a b"),
+        ] {
+            let problems = with(name, value)
+                .err()
+                .unwrap_or_else(|| panic!("{name}={value} was accepted"))
+                .join("\n");
+            assert!(problems.contains(name), "{name}={value}: {problems}");
+        }
+        let config = with("VOTECHECK_RATE_LIMIT", "1/1").unwrap();
+        config.store_config().validate().unwrap();
+        assert_eq!(config.store_config().rate_limit.max_messages, 1);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use tracing::{error, info};
 use votecheck_engine::Engine;
 use votecheck_graph::{GraphClient, GraphConfig};
-use votecheck_store::{ClientSettings, DynamoStore, RateLimit, StoreConfig, dynamo_client};
+use votecheck_store::{ClientSettings, DynamoStore, dynamo_client};
 use votecheck_webhook::config::LambdaConfig;
 use votecheck_webhook::metrics::emf_line;
 use votecheck_webhook::secrets::load_secrets;
@@ -73,15 +73,7 @@ async fn build_handler() -> anyhow::Result<Handler> {
     });
     let clients_started = Instant::now();
     let secrets = load_secrets(&config.secrets).await?;
-    let store_config = StoreConfig {
-        table_name: config.table_name.clone(),
-        retention_days: config.retention_days,
-        rate_limit: RateLimit {
-            window_seconds: config.rate_limit_window_seconds,
-            max_messages: config.rate_limit_messages,
-        },
-        ..StoreConfig::default()
-    };
+    let store_config = config.store_config();
     let store = DynamoStore::new(
         dynamo_client(&ClientSettings::default()).await,
         store_config.clone(),
