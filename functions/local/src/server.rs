@@ -74,6 +74,8 @@ struct LocalEnvironment {
     generated_verify_token: bool,
     graph: Option<GraphConfig>,
     store_config: StoreConfig,
+    /// How long one webhook may take (`VOTECHECK_WEBHOOK_BUDGET_SECONDS`).
+    time_budget: std::time::Duration,
 }
 
 /// 128 random bits from the operating system, as hex.
@@ -99,6 +101,19 @@ fn local_environment(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Loc
         Some(value) => value.parse().with_context(|| {
             format!("VOTECHECK_RETENTION_DAYS must be a whole number of days, not `{value}`")
         })?,
+    };
+    let time_budget = match get("VOTECHECK_WEBHOOK_BUDGET_SECONDS") {
+        None => votecheck_webhook::deadline::DEFAULT_TIME_BUDGET,
+        Some(value) => value
+            .parse::<u64>()
+            .ok()
+            .filter(|seconds| (3..=900).contains(seconds))
+            .map(std::time::Duration::from_secs)
+            .with_context(|| {
+                format!(
+                    "VOTECHECK_WEBHOOK_BUDGET_SECONDS must be a whole number of seconds from 3 to 900, not `{value}`"
+                )
+            })?,
     };
     let graph = match (
         get("WHATSAPP_ACCESS_TOKEN"),
@@ -150,6 +165,7 @@ fn local_environment(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Loc
         },
         graph,
         store_config,
+        time_budget,
     })
 }
 
@@ -336,6 +352,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         secrets: environment.secrets.clone(),
         store_config: environment.store_config.clone(),
         observer: traces.clone(),
+        time_budget: environment.time_budget,
     };
     let live = parts.open(&index_dir)?;
     let corpus_version = live.engine.index().manifest().corpus_version().to_string();
@@ -453,9 +470,26 @@ mod tests {
         assert!(!local.generated_app_secret);
         assert_eq!(local.store_config.rate_limit.max_messages, 5);
         assert!(local.graph.is_some());
+        assert_eq!(
+            local.time_budget,
+            votecheck_webhook::deadline::DEFAULT_TIME_BUDGET
+        );
+        let local = environment(&[("VOTECHECK_WEBHOOK_BUDGET_SECONDS", "10")]).unwrap();
+        assert_eq!(local.time_budget, std::time::Duration::from_secs(10));
+        for bad in ["0", "ten", "100000"] {
+            let problem = environment(&[("VOTECHECK_WEBHOOK_BUDGET_SECONDS", bad)]).unwrap_err();
+            assert!(
+                problem
+                    .to_string()
+                    .contains("VOTECHECK_WEBHOOK_BUDGET_SECONDS")
+            );
+        }
         for bad in ["lots", "0/600", "20/0"] {
             let problem = environment(&[("VOTECHECK_RATE_LIMIT", bad)]).unwrap_err();
-            assert!(problem.to_string().contains("VOTECHECK_RATE_LIMIT"), "{bad}");
+            assert!(
+                problem.to_string().contains("VOTECHECK_RATE_LIMIT"),
+                "{bad}"
+            );
         }
         let problem = environment(&[("VOTECHECK_RETENTION_DAYS", "0")]).unwrap_err();
         assert!(
