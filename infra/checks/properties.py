@@ -240,6 +240,15 @@ def check_cfn(path, template, facts, problems):
     check_environment(where_function, variables, problems)
     problems.check(refers_to(variables.get("VOTECHECK_TABLE_NAME"), table_name(cfn)), where_function, "VOTECHECK_TABLE_NAME must name the template's table")
 
+    parameters = template.get("Parameters", {})
+    check_rate_limit_pattern(where, parameters.get("RateLimit", {}).get("AllowedPattern"), problems)
+    retention_minimum = parameters.get("RetentionDays", {}).get("MinValue")
+    problems.check(
+        isinstance(retention_minimum, int) and retention_minimum >= 1,
+        where,
+        "RetentionDays needs MinValue 1 or more (0 days is refused by the function)",
+    )
+
     check_cfn_table(where, cfn, template, facts, problems)
     check_cfn_url(where, cfn, function_name, problems)
     check_cfn_role(where, cfn, function, facts, problems)
@@ -274,6 +283,33 @@ def check_cfn(path, template, facts, problems):
         where,
         "ReservedConcurrency=-1 must leave the function without a reservation",
     )
+
+
+# Values of VOTECHECK_RATE_LIMIT the templates must refuse (the function refuses them at start-up:
+# 0/600 would drop every message) and values they must accept.
+RATE_LIMITS_REFUSED = ["0/600", "20/0", "00/600", "-1/600", "20/600 ", "20", "/600", "twenty/600"]
+RATE_LIMITS_ACCEPTED = ["20/600", "1/1", "100/3600"]
+
+
+def check_rate_limit_pattern(where, pattern, problems):
+    """The template's rate-limit pattern (a CloudFormation AllowedPattern, or the regex of a
+    Terraform validation) must refuse what the function refuses."""
+    if not isinstance(pattern, str):
+        problems.check(False, where, "the rate limit needs a pattern (AllowedPattern or a validation regex)")
+        return
+    accepted = [value for value in RATE_LIMITS_REFUSED if re.fullmatch(pattern, value)]
+    refused = [value for value in RATE_LIMITS_ACCEPTED if not re.fullmatch(pattern, value)]
+    problems.check(not accepted, where, f"the rate limit pattern {pattern!r} accepts {accepted}, which the function refuses")
+    problems.check(not refused, where, f"the rate limit pattern {pattern!r} refuses {refused}")
+
+
+def terraform_validation_regex(variable):
+    """The pattern in a variable's `can(regex("...", var.x))` validation, if any."""
+    for validation in blocks(variable, "validation"):
+        match = re.search(r'regex\("((?:[^"\\]|\\.)*)"', str(validation.get("condition", "")))
+        if match:
+            return match.group(1).replace("\\\\", "\\")
+    return None
 
 
 def table_name(cfn):
@@ -483,6 +519,14 @@ def check_terraform(path, module, facts, problems):
         "VOTECHECK_TABLE_NAME must name the module's table",
     )
     check_terraform_table(f"{where} aws_dynamodb_table.{table_name}", table, facts, problems)
+    check_rate_limit_pattern(
+        f"{where} variable.rate_limit", terraform_validation_regex(module["variable"].get("rate_limit", {})), problems
+    )
+    problems.check(
+        "var.retention_days >= 1" in json.dumps(module["variable"].get("retention_days", {}).get("validation", [])),
+        f"{where} variable.retention_days",
+        "retention_days needs a validation of at least 1 day (0 days is refused by the function)",
+    )
 
     url_name, url = only(module, where, problems, "aws_lambda_function_url")
     problems.check(url.get("authorization_type") == "NONE", f"{where} aws_lambda_function_url.{url_name}", "authorization_type must be NONE")

@@ -230,8 +230,8 @@ resource "aws_lambda_function" "webhook" {
   runtime          = "provided.al2023"
   architectures    = [var.architecture]
   memory_size      = var.memory_size
-  # A webhook normally takes well under a second; worst case a Graph call is 3 attempts of at
-  # most 3 s and a DynamoDB call at most 5 s: 30 s covers two exhausted Graph calls and the store.
+  # A webhook normally takes well under a second; when a dependency hangs, the function ends its
+  # work 3 s before this timeout and leaves unsent replies to WhatsApp's redelivery.
   timeout                        = 30
   reserved_concurrent_executions = var.reserved_concurrency
   role                           = aws_iam_role.function.arn

@@ -110,9 +110,10 @@ variable "rate_limit" {
   type        = string
   default     = "20/600"
 
+  # At least 1 message per window of at least 1 second: 0/600 would drop every message.
   validation {
-    condition     = can(regex("^[0-9]+/[0-9]+$", var.rate_limit))
-    error_message = "rate_limit looks like 20/600."
+    condition     = can(regex("^[1-9][0-9]{0,5}/[1-9][0-9]{0,6}$", var.rate_limit))
+    error_message = "rate_limit is at least 1 message per window of at least 1 second, such as 20/600."
   }
 }
 
@@ -120,6 +121,11 @@ variable "retention_days" {
   description = "Days the query records are kept (VOTECHECK_RETENTION_DAYS, DynamoDB TTL)."
   type        = number
   default     = 90
+
+  validation {
+    condition     = var.retention_days >= 1 && floor(var.retention_days) == var.retention_days
+    error_message = "retention_days is a whole number of days, at least 1."
+  }
 }
 
 variable "table_encryption" {

@@ -5,7 +5,8 @@
 //!
 //! - `GET /2018-06-01/runtime/invocation/next` blocks until the test enqueues an event with
 //!   [`RuntimeApi::invoke`], then answers 200 with the event as the body and the headers
-//!   `Lambda-Runtime-Aws-Request-Id`, `Lambda-Runtime-Deadline-Ms` (now + 30 s),
+//!   `Lambda-Runtime-Aws-Request-Id`, `Lambda-Runtime-Deadline-Ms` (now + 30 s, or as given to
+//!   [`RuntimeApi::start_with_deadline`]),
 //!   `Lambda-Runtime-Invoked-Function-Arn` and `Lambda-Runtime-Trace-Id`;
 //! - `POST /2018-06-01/runtime/invocation/{id}/response` and `.../{id}/error` record the body
 //!   for that request id and answer 202;
@@ -77,6 +78,8 @@ struct Shared {
     state: Mutex<State>,
     changed: Condvar,
     stopping: AtomicBool,
+    /// How long after `/next` hands an invocation out its deadline lies.
+    deadline: Duration,
 }
 
 /// A running local Runtime API; stops when dropped.
@@ -88,12 +91,20 @@ pub struct RuntimeApi {
 }
 
 impl RuntimeApi {
-    /// Binds a free loopback port and starts serving.
+    /// Binds a free loopback port and starts serving, with invocation deadlines [`DEADLINE`]
+    /// after the hand-out (the templates' 30 s function timeout).
     pub fn start() -> RuntimeApi {
+        RuntimeApi::start_with_deadline(DEADLINE)
+    }
+
+    /// As [`RuntimeApi::start`], with each invocation's deadline `deadline` after its hand-out
+    /// (a function configured with a shorter timeout).
+    pub fn start_with_deadline(deadline: Duration) -> RuntimeApi {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
             stopping: AtomicBool::new(false),
+            deadline,
         });
         let handler_state = Arc::clone(&shared);
         let (address, acceptor) = serve(
@@ -247,7 +258,7 @@ fn next_invocation(shared: &Shared) -> Response {
             let deadline = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .expect("clock after 1970")
-                + DEADLINE;
+                + shared.deadline;
             let mut response = Response::json(200, &event.to_string());
             response
                 .headers

@@ -1,6 +1,7 @@
 //! Harness for the end-to-end tests in `tests/tests/`: where the workspace and its built binaries
 //! are, and how to run a binary and capture what it says.
 //!
+//! [`black_hole::BlackHole`] accepts connections and never answers (an endpoint that hangs);
 //! [`moto::MotoServer`] runs a real DynamoDB-protocol server for the tests that need one;
 //! [`lambda_runtime_api::RuntimeApi`] is a local AWS Lambda Runtime API for running the
 //! `bootstrap` binary as a process; [`graph_server::GraphServer`] is a local WhatsApp Cloud API
@@ -11,6 +12,7 @@
 //! The binaries are the ones `cargo build --workspace --bins` leaves next to the test executables
 //! (the README's test command builds them first, in the same profile as the tests).
 
+pub mod black_hole;
 pub mod graph_server;
 pub mod lambda_runtime_api;
 pub mod local_server;

@@ -169,6 +169,16 @@ impl Function {
     /// As [`Function::start`], or, given an endpoint, with no moto_server and DynamoDB at that
     /// endpoint instead.
     fn start_with_dynamodb(endpoint: Option<String>) -> Function {
+        Function::start_with(endpoint, RuntimeApi::start(), &[])
+    }
+
+    /// As [`Function::start_with_dynamodb`], against `api`, with extra environment variables
+    /// (set last, so they override the defaults).
+    fn start_with(
+        endpoint: Option<String>,
+        api: RuntimeApi,
+        extra_env: &[(&str, &str)],
+    ) -> Function {
         let index = sample_index();
         let moto = match endpoint {
             Some(_) => None,
@@ -195,7 +205,6 @@ impl Function {
             );
         }
         let graph = GraphServer::start();
-        let api = RuntimeApi::start();
         let work = tempfile::tempdir().expect("temporary directory");
         let log = work.path().join("bootstrap.log");
         let log_file = std::fs::File::create(&log).expect("create the bootstrap log");
@@ -217,6 +226,7 @@ impl Function {
             ])
             .envs(aws_env)
             .env("VOTECHECK_INDEX_DIR", index)
+            .envs(extra_env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("clone the log handle"))
             .stderr(log_file)
@@ -619,28 +629,243 @@ fn an_expired_token_is_logged_for_the_alarm_and_not_retried() {
 }
 
 #[test]
-fn a_graph_api_that_does_not_answer_in_time_is_retried_and_the_reply_delivered() {
+fn a_slow_graph_answer_is_not_sent_twice() {
     let mut function = Function::start();
-    // Longer than the client's per-attempt timeout (3 s): the first attempt times out.
+    // Longer than the client's per-attempt timeout (3 s): the first attempt times out after the
+    // request went out, and WhatsApp delivers the reply anyway. A second POST would be a second
+    // copy of the reply on the citizen's phone.
     function
         .graph
         .fail_next_sends(1, Failure::Delay(Duration::from_secs(5)));
-    let response = function.invoke(signed_post(&text_webhook(
+    let event = signed_post(&text_webhook(
         "wamid.TEST.TEXT.0701",
         "When do the polling stations open?",
-    )));
+    ));
+    let response = function.invoke(event.clone());
     assert_eq!(status_code(&response), 200, "{response}");
-    let sends = function.graph.sends();
-    assert!(
-        sends.len() >= 2,
-        "a timed-out send is tried again: {}",
+    // A redelivery (as WhatsApp makes after a lost answer) must not send it again either.
+    let response = function.invoke(event);
+    assert_eq!(status_code(&response), 200, "{response}");
+    // Let the delayed answer and any wrong retry arrive before counting.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        contextual_replies(&function.graph.sends()),
+        1,
+        "{}",
+        describe(&function.graph.requests())
+    );
+}
+
+#[test]
+fn after_graph_server_errors_the_redelivery_is_answered_once() {
+    let mut function = Function::start();
+    // Every attempt of the first delivery fails: no reply went out.
+    function.graph.fail_next_sends(3, Failure::ServerError);
+    let event = signed_post(&text_webhook(
+        "wamid.TEST.TEXT.0901",
+        "When do the polling stations open?",
+    ));
+    let first = function.invoke(event.clone());
+    assert_eq!(
+        status_code(&first),
+        503,
+        "WhatsApp must redeliver: {first}\n{}",
+        function.log()
+    );
+    assert_eq!(
+        function
+            .graph
+            .sends()
+            .iter()
+            .filter(|send| send.answered == 200)
+            .count(),
+        0
+    );
+    // WhatsApp's redelivery is answered, and a later one is a duplicate.
+    for delivery in 2..=3 {
+        let response = function.invoke(event.clone());
+        assert_eq!(
+            status_code(&response),
+            200,
+            "delivery {delivery}: {response}"
+        );
+    }
+    let delivered: Vec<_> = function
+        .graph
+        .sends()
+        .into_iter()
+        .filter(|send| send.answered == 200 && send.body["context"]["message_id"].is_string())
+        .collect();
+    assert_eq!(
+        delivered.len(),
+        1,
+        "{}",
         describe(&function.graph.requests())
     );
     assert_eq!(
-        sends[0].body, sends[1].body,
-        "the retry sends the same reply"
+        delivered[0].body["context"]["message_id"],
+        "wamid.TEST.TEXT.0901"
     );
-    assert!(contextual_replies(&sends) >= 1);
+}
+
+#[test]
+fn with_dynamodb_refused_a_redelivery_gets_no_second_reply() {
+    // No claim can be recorded: the process remembers what it answered.
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let mut function = Function::start_with_dynamodb(Some(closed));
+    let event = signed_post(&text_webhook(
+        "wamid.TEST.TEXT.1001",
+        "When do the polling stations open?",
+    ));
+    for delivery in 1..=3 {
+        let response = function.invoke(event.clone());
+        assert_eq!(
+            status_code(&response),
+            200,
+            "delivery {delivery}: {response}\n{}",
+            function.log()
+        );
+    }
+    assert_eq!(
+        contextual_replies(&function.graph.sends()),
+        1,
+        "{}",
+        describe(&function.graph.requests())
+    );
+}
+
+#[test]
+fn with_dynamodb_refused_and_graph_failing_the_redelivery_is_answered() {
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let mut function = Function::start_with_dynamodb(Some(closed));
+    function.graph.fail_next_sends(3, Failure::ServerError);
+    let event = signed_post(&text_webhook(
+        "wamid.TEST.TEXT.1101",
+        "When do the polling stations open?",
+    ));
+    let first = function.invoke(event.clone());
+    assert_eq!(status_code(&first), 503, "{first}\n{}", function.log());
+    for delivery in 2..=3 {
+        let response = function.invoke(event.clone());
+        assert_eq!(
+            status_code(&response),
+            200,
+            "delivery {delivery}: {response}"
+        );
+    }
+    let delivered = function
+        .graph
+        .sends()
+        .iter()
+        .filter(|send| send.answered == 200 && send.body["context"]["message_id"].is_string())
+        .count();
+    assert_eq!(delivered, 1, "{}", describe(&function.graph.requests()));
+}
+
+/// A webhook carrying several text messages from the citizen, in one change.
+fn batch_webhook(messages: &[(&str, &str)]) -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(&text_webhook(messages[0].0, messages[0].1))
+        .expect("a JSON webhook");
+    for (message_id, text) in &messages[1..] {
+        let other: Value =
+            serde_json::from_slice(&text_webhook(message_id, text)).expect("a JSON webhook");
+        let message = other["entry"][0]["changes"][0]["value"]["messages"][0].clone();
+        body["entry"][0]["changes"][0]["value"]["messages"]
+            .as_array_mut()
+            .expect("a messages array")
+            .push(message);
+    }
+    body.to_string().into_bytes()
+}
+
+#[test]
+fn with_dynamodb_black_holed_a_two_message_webhook_ends_well_within_the_timeout() {
+    // DynamoDB accepts connections and never answers. Each store call used to wait 5 s (its
+    // operation timeout), five of them per message: 50 s for two messages, past the function's
+    // 30 s timeout.
+    let hole = votecheck_end_to_end::black_hole::BlackHole::start();
+    let mut function = Function::start_with_dynamodb(Some(hole.endpoint()));
+    let warm_up = function.invoke(get_event(&format!(
+        "hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1"
+    )));
+    assert_eq!(status_code(&warm_up), 200, "{warm_up}");
+    let started = std::time::Instant::now();
+    let response = function.invoke(signed_post(&batch_webhook(&[
+        ("wamid.TEST.TEXT.1201", "When do the polling stations open?"),
+        ("wamid.TEST.TEXT.1202", "How do I register to vote?"),
+    ])));
+    let elapsed = started.elapsed();
+    assert_eq!(
+        status_code(&response),
+        200,
+        "{response}\n{}",
+        function.log()
+    );
+    assert!(
+        elapsed < votecheck_end_to_end::lambda_runtime_api::DEADLINE,
+        "the webhook took {elapsed:?}, past the function's timeout\n{}",
+        function.log()
+    );
+    let mut quoted: Vec<String> = function
+        .graph
+        .sends()
+        .iter()
+        .filter_map(|send| {
+            send.body["context"]["message_id"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    quoted.sort();
+    assert_eq!(
+        quoted,
+        ["wamid.TEST.TEXT.1201", "wamid.TEST.TEXT.1202"],
+        "{}",
+        describe(&function.graph.requests())
+    );
+    // One short attempt, then no more calls to the store in this webhook (the SDK may open a
+    // second connection within that attempt).
+    assert!(
+        hole.connections() <= 3,
+        "{} connections to the black hole\n{}",
+        hole.connections(),
+        function.log()
+    );
+}
+
+#[test]
+fn the_invocations_deadline_bounds_a_webhook_when_the_graph_api_hangs() {
+    // A function configured with a 12 s timeout, a Graph API that takes a minute to answer, and
+    // three messages in one webhook: each mark-as-read and reply would wait out its timeouts and
+    // retries, far past the deadline.
+    let deadline = Duration::from_secs(12);
+    let mut function = Function::start_with(None, RuntimeApi::start_with_deadline(deadline), &[]);
+    let warm_up = function.invoke(get_event(&format!(
+        "hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1"
+    )));
+    assert_eq!(status_code(&warm_up), 200, "{warm_up}");
+    function
+        .graph
+        .fail_next_requests(30, Failure::Delay(Duration::from_secs(60)));
+    let started = std::time::Instant::now();
+    let response = function.invoke(signed_post(&batch_webhook(&[
+        ("wamid.TEST.TEXT.1301", "When do the polling stations open?"),
+        ("wamid.TEST.TEXT.1302", "How do I register to vote?"),
+        ("wamid.TEST.TEXT.1303", "Where do I vote?"),
+    ])));
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < deadline,
+        "the webhook took {elapsed:?}, past the invocation's deadline\n{}",
+        function.log()
+    );
+    // What could not be answered in time is left to WhatsApp's redelivery.
+    assert_eq!(
+        status_code(&response),
+        503,
+        "{response}\n{}",
+        function.log()
+    );
 }
 
 #[test]
@@ -716,4 +941,43 @@ fn every_fixture_is_acknowledged_and_only_messages_that_need_words_get_them() {
         }
     }
     function.assert_log_is_json_without_personal_data(&[FIXTURE_QUESTION]);
+}
+
+#[test]
+fn an_ssm_endpoint_that_never_answers_fails_the_cold_start_with_a_clear_error() {
+    // Without timeouts the SDK waited for SSM for as long as the connection stayed open, and the
+    // cold start hung with no log line.
+    let hole = votecheck_end_to_end::black_hole::BlackHole::start();
+    let endpoint = hole.endpoint();
+    let mut function = Function::start_with(
+        None,
+        RuntimeApi::start(),
+        &[
+            ("VOTECHECK_SSM_PREFIX", "/votecheck/e2e"),
+            ("AWS_ENDPOINT_URL_SSM", endpoint.as_str()),
+        ],
+    );
+    let started = std::time::Instant::now();
+    let exit = loop {
+        if let Some(status) = function.child.try_wait().expect("the bootstrap's status") {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let log = function.log();
+    let exit =
+        exit.unwrap_or_else(|| panic!("the cold start still waits for SSM after 60 s\n{log}"));
+    assert!(!exit.success(), "{log}");
+    let failure = log
+        .lines()
+        .find(|line| line.contains("start-up failed"))
+        .unwrap_or_else(|| panic!("no start-up failure logged:\n{log}"));
+    assert!(
+        failure.contains("SSM Parameter Store") && failure.contains("/votecheck/e2e"),
+        "{failure}"
+    );
+    assert!(hole.connections() >= 1, "SSM was not even tried:\n{log}");
 }

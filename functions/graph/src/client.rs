@@ -1,15 +1,23 @@
 //! [`GraphClient`]: one reused HTTP client that POSTs message bodies to the messages endpoint,
-//! with a per-attempt timeout and bounded, jittered exponential backoff.
+//! with a per-attempt timeout, bounded, jittered exponential backoff and an optional deadline
+//! ([`GraphClient::until`]).
 //!
-//! Retried: network errors, timeouts, HTTP 5xx, HTTP 429 and Graph codes 131056 / 130429.
-//! Not retried: 131047 ([`GraphError::OutsideWindow`]), 190 ([`GraphError::TokenExpired`]),
-//! other 4xx, invalid messages (refused before any request), and malformed success answers.
+//! Retried (nothing was delivered): connections that could not be made, HTTP 5xx, HTTP 429 and
+//! Graph codes 131056 / 130429. Not retried: a timeout or a broken connection after the request
+//! went out (the message may have been delivered: a retry could send it twice), 131047
+//! ([`GraphError::OutsideWindow`]), 190 ([`GraphError::TokenExpired`]), other 4xx, invalid
+//! messages (refused before any request), and malformed success answers. With a deadline, no
+//! attempt starts less than [`MIN_ATTEMPT_TIME`] before it and no attempt runs past it.
+//!
+//! Redirects are never followed (a 3xx is an error: following it would POST the message and the
+//! token to another address), and the base URL must be `https://` except to a loopback address
+//! ([`crate::config::check_base_url`]).
 //!
 //! TLS is rustls with the `ring` crypto provider (shared with the AWS SDK); no OpenSSL.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::Deserialize;
@@ -37,11 +45,18 @@ struct SentMessageId {
     id: String,
 }
 
-/// The Cloud API client. Build it once at start-up and share it (`&GraphClient` or `Arc`).
+/// The least time left before a deadline for an attempt to start: less would most likely end in
+/// a timeout that leaves the citizen not knowing whether the message went.
+pub const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(500);
+
+/// The Cloud API client. Build it once at start-up and share it (`&GraphClient` or `Arc`);
+/// [`GraphClient::until`] makes a cheap copy whose calls end by a deadline.
+#[derive(Clone)]
 pub struct GraphClient {
     http: reqwest::Client,
     url: String,
     config: GraphConfig,
+    deadline: Option<Instant>,
 }
 
 impl fmt::Debug for GraphClient {
@@ -49,6 +64,7 @@ impl fmt::Debug for GraphClient {
         f.debug_struct("GraphClient")
             .field("url", &self.url)
             .field("config", &self.config)
+            .field("deadline", &self.deadline)
             .finish_non_exhaustive()
     }
 }
@@ -91,12 +107,8 @@ impl GraphClient {
                 "version is empty (e.g. v25.0)".into(),
             ));
         }
-        if !(config.base_url.starts_with("https://") || config.base_url.starts_with("http://")) {
-            return Err(GraphError::InvalidConfig(format!(
-                "base_url {:?} must start with https:// (or http:// for local tests)",
-                config.base_url
-            )));
-        }
+        crate::config::check_base_url(&config.base_url)
+            .map_err(|problem| GraphError::InvalidConfig(format!("base_url {problem}")))?;
         if config.max_attempts == 0 {
             return Err(GraphError::InvalidConfig(
                 "max_attempts must be at least 1".into(),
@@ -122,13 +134,29 @@ impl GraphClient {
             .default_headers(headers)
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("votecheck-graph/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|error| {
                 GraphError::InvalidConfig(format!("cannot build the HTTP client: {error}"))
             })?;
         let url = config.messages_url();
-        Ok(GraphClient { http, url, config })
+        Ok(GraphClient {
+            http,
+            url,
+            config,
+            deadline: None,
+        })
+    }
+
+    /// A copy of this client (sharing its connections) whose calls end by `deadline`: no attempt
+    /// starts later than [`MIN_ATTEMPT_TIME`] before it, none runs past it, and no backoff sleeps
+    /// into it. A call that could not start returns [`GraphError::DeadlineReached`].
+    pub fn until(&self, deadline: Instant) -> GraphClient {
+        GraphClient {
+            deadline: Some(deadline),
+            ..self.clone()
+        }
     }
 
     /// The configuration this client was built with.
@@ -216,35 +244,84 @@ impl GraphClient {
             })
     }
 
-    /// POSTs `request`, retrying retryable failures; returns the success status and body.
+    /// The time one attempt may take from now: the configured timeout, cut to the deadline;
+    /// `None` when the deadline leaves less than [`MIN_ATTEMPT_TIME`].
+    fn attempt_time(&self) -> Option<Duration> {
+        match self.deadline {
+            None => Some(self.config.timeout),
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                (left >= MIN_ATTEMPT_TIME).then(|| left.min(self.config.timeout))
+            }
+        }
+    }
+
+    /// POSTs `request`, retrying the failures that sent nothing; returns the success status and
+    /// body.
     async fn post_with_retries(&self, request: &Value) -> Result<(u16, Vec<u8>), GraphError> {
         let payload = serde_json::to_vec(request).map_err(|error| GraphError::InvalidMessage {
             field: "request",
             reason: format!("cannot be serialized: {error}"),
         })?;
         let mut attempt = 1;
+        let Some(mut attempt_time) = self.attempt_time() else {
+            return Err(GraphError::DeadlineReached { attempts: 0 });
+        };
         loop {
-            match self.post_once(&payload).await {
+            match self.post_once(&payload, attempt_time).await {
                 Ok(success) => return Ok(success),
                 Err(error) if error.is_retryable() && attempt < self.config.max_attempts => {
-                    tokio::time::sleep(backoff_delay(&self.config, attempt)).await;
+                    let delay = backoff_delay(&self.config, attempt);
+                    let next = self.deadline.map_or(Some(self.config.timeout), |deadline| {
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        (left >= delay + MIN_ATTEMPT_TIME)
+                            .then(|| (left - delay).min(self.config.timeout))
+                    });
+                    let Some(next) = next else {
+                        // No time for another attempt: the last failure stands.
+                        return Err(error.with_attempts(attempt));
+                    };
+                    tokio::time::sleep(delay).await;
                     attempt += 1;
+                    attempt_time = next;
                 }
                 Err(error) => return Err(error.with_attempts(attempt)),
             }
         }
     }
 
-    async fn post_once(&self, payload: &[u8]) -> Result<(u16, Vec<u8>), GraphError> {
+    async fn post_once(
+        &self,
+        payload: &[u8],
+        timeout: Duration,
+    ) -> Result<(u16, Vec<u8>), GraphError> {
         let response = self
             .http
             .post(&self.url)
+            .timeout(timeout)
             .body(payload.to_vec())
             .send()
             .await
             .map_err(transport_error)?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(transport_error)?;
+        // The answer has started: the request was delivered, whatever happens to the body.
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| match transport_error(error) {
+                GraphError::Timeout { attempts, .. } => GraphError::Timeout {
+                    attempts,
+                    may_have_been_delivered: true,
+                },
+                GraphError::Network {
+                    attempts, reason, ..
+                } => GraphError::Network {
+                    attempts,
+                    reason,
+                    may_have_been_delivered: true,
+                },
+                other => other,
+            })?;
         if (200..300).contains(&status) {
             Ok((status, body.to_vec()))
         } else {
@@ -254,10 +331,15 @@ impl GraphClient {
 }
 
 /// Maps a reqwest error to a log-safe [`GraphError`] (no URL: it carries no secret, but the
-/// reason stays short and stable).
+/// reason stays short and stable). A failure to connect sent nothing; any later failure may
+/// have let the request through.
 fn transport_error(error: reqwest::Error) -> GraphError {
+    let may_have_been_delivered = !error.is_connect();
     if error.is_timeout() {
-        return GraphError::Timeout { attempts: 1 };
+        return GraphError::Timeout {
+            attempts: 1,
+            may_have_been_delivered,
+        };
     }
     let error = error.without_url();
     let mut reason = error.to_string();
@@ -270,6 +352,7 @@ fn transport_error(error: reqwest::Error) -> GraphError {
     GraphError::Network {
         attempts: 1,
         reason,
+        may_have_been_delivered,
     }
 }
 

@@ -108,6 +108,39 @@ impl GraphConfig {
     }
 }
 
+/// Checks a Graph API base URL: `https://` (the token must never travel in clear), or `http://`
+/// to a loopback address (`127.0.0.1`, `[::1]`, `localhost`: a test server on the same
+/// machine). The reason names the rule, never more than the URL itself.
+///
+/// ```
+/// use votecheck_graph::config::check_base_url;
+///
+/// assert!(check_base_url("https://graph.facebook.com").is_ok());
+/// assert!(check_base_url("http://127.0.0.1:8080").is_ok());
+/// assert!(check_base_url("http://graph.facebook.com").is_err());
+/// ```
+pub fn check_base_url(base_url: &str) -> Result<(), String> {
+    let url = reqwest::Url::parse(base_url)
+        .map_err(|problem| format!("{base_url:?} is not a URL ({problem})"))?;
+    let host = url.host_str().unwrap_or_default();
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback());
+    match url.scheme() {
+        "https" if !host.is_empty() => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => Err(format!(
+            "{base_url:?} is plain http: the access token would travel in clear; use https:// (http:// is allowed only to a loopback address, for tests)"
+        )),
+        _ => Err(format!(
+            "{base_url:?} must start with https:// (or http:// to a loopback address, for tests)"
+        )),
+    }
+}
+
 impl fmt::Debug for GraphConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GraphConfig")
@@ -134,6 +167,30 @@ mod tests {
             config.messages_url(),
             "http://127.0.0.1:9/v25.0/123/messages"
         );
+    }
+
+    #[test]
+    fn only_https_or_loopback_http_base_urls_pass() {
+        for good in [
+            "https://graph.facebook.com",
+            "https://graph.facebook.com/",
+            "http://127.0.0.1:9",
+            "http://127.1.2.3:9",
+            "http://localhost:8080",
+            "http://[::1]:8080",
+        ] {
+            assert!(check_base_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://graph.facebook.com",
+            "http://10.0.0.1:8080",
+            "http://127.0.0.1.example.com",
+            "ftp://graph.facebook.com",
+            "graph.facebook.com",
+            "",
+        ] {
+            assert!(check_base_url(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,5 +1,13 @@
 //! [`GraphError`]: the one error type of this crate, with [`GraphError::metric_name`] for
-//! metrics and [`GraphError::is_retryable`] for the retry loop.
+//! metrics, [`GraphError::is_retryable`] for the retry loop and
+//! [`GraphError::may_have_been_delivered`] for the caller that decides whether a message may be
+//! sent again.
+//!
+//! A failed request either certainly did not reach WhatsApp (the connection was never made, or
+//! the Cloud API answered with an error) or may have reached it (the connection was made and
+//! then timed out or broke before an answer, or the answer was a success that did not decode).
+//! Only the first kind is ever sent again: sending the second kind again could give the citizen
+//! the same reply twice.
 //!
 //! Messages say what failed and what to do; they never contain the access token or the text
 //! of the message that was being sent (the Graph error `message` and `details` are Meta's own
@@ -91,20 +99,39 @@ pub enum GraphError {
         fbtrace_id: Option<String>,
     },
 
-    /// Every attempt timed out.
-    #[error("Graph API request timed out after {attempts} attempt(s)")]
+    /// The last attempt timed out: while connecting (nothing was sent) or, once connected,
+    /// while waiting for the answer (the message may have been delivered).
+    #[error(
+        "Graph API request timed out after {attempts} attempt(s) {}",
+        timeout_phase(*.may_have_been_delivered)
+    )]
     Timeout {
         /// Attempts made.
         attempts: u32,
+        /// The connection was made before the timeout: the request may have reached WhatsApp.
+        may_have_been_delivered: bool,
     },
 
-    /// Connection-level failure (DNS, connect, TLS, reset) on the last attempt.
+    /// Transport failure on the last attempt: before the connection was made (DNS, connect,
+    /// TLS), or after it (a reset while the request or the answer was on the wire).
     #[error("Graph API unreachable after {attempts} attempt(s): {reason}")]
     Network {
         /// Attempts made.
         attempts: u32,
         /// The transport error, without URL or headers.
         reason: String,
+        /// The connection was made before the failure: the request may have reached WhatsApp.
+        may_have_been_delivered: bool,
+    },
+
+    /// No attempt was started (or no further one) because the caller's deadline was too close:
+    /// nothing was sent.
+    #[error(
+        "Graph API request not attempted: the deadline was too close ({attempts} attempt(s) made)"
+    )]
+    DeadlineReached {
+        /// Attempts made before the deadline stopped the call.
+        attempts: u32,
     },
 
     /// A success status with a body that is not the documented shape. Not retried: the
@@ -131,30 +158,76 @@ impl GraphError {
             GraphError::Api { .. } => "graph_client_error",
             GraphError::Timeout { .. } => "graph_timeout",
             GraphError::Network { .. } => "graph_network",
+            GraphError::DeadlineReached { .. } => "graph_deadline",
             GraphError::UnexpectedResponse { .. } => "graph_unexpected_response",
         }
     }
 
-    /// Whether another attempt may succeed: network errors, timeouts, 5xx and rate limits.
+    /// Whether the client tries again: failures that sent nothing and may pass (a connection
+    /// that could not be made, HTTP 5xx, rate limits). A timeout or a broken connection after
+    /// the request went out is not retried, whatever its cause: the message may have been
+    /// delivered, and a second request would send it twice.
     pub fn is_retryable(&self) -> bool {
         match self {
-            GraphError::RateLimited { .. }
-            | GraphError::Timeout { .. }
-            | GraphError::Network { .. } => true,
+            GraphError::RateLimited { .. } => true,
+            GraphError::Timeout {
+                may_have_been_delivered,
+                ..
+            }
+            | GraphError::Network {
+                may_have_been_delivered,
+                ..
+            } => !may_have_been_delivered,
             GraphError::Api { status, .. } => *status >= 500,
             _ => false,
         }
+    }
+
+    /// Whether the message may have reached WhatsApp although the call failed: a timeout or a
+    /// broken connection after the request was sent, or a success answer that did not decode.
+    /// Such a message must not be sent again.
+    pub fn may_have_been_delivered(&self) -> bool {
+        match self {
+            GraphError::Timeout {
+                may_have_been_delivered,
+                ..
+            }
+            | GraphError::Network {
+                may_have_been_delivered,
+                ..
+            } => *may_have_been_delivered,
+            GraphError::UnexpectedResponse { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether a later try (a redelivery of the webhook) may succeed where this one failed,
+    /// nothing having been delivered: [`GraphError::is_retryable`] failures and a deadline that
+    /// came too soon. Refusals (outside the window, an expired token, other 4xx, an invalid
+    /// message) would fail the same way again.
+    pub fn is_transient(&self) -> bool {
+        self.is_retryable() || matches!(self, GraphError::DeadlineReached { .. })
     }
 
     /// Sets the attempt count on the variants that carry one.
     pub(crate) fn with_attempts(mut self, made: u32) -> Self {
         match &mut self {
             GraphError::RateLimited { attempts, .. }
-            | GraphError::Timeout { attempts }
-            | GraphError::Network { attempts, .. } => *attempts = made,
+            | GraphError::Timeout { attempts, .. }
+            | GraphError::Network { attempts, .. }
+            | GraphError::DeadlineReached { attempts } => *attempts = made,
             _ => {}
         }
         self
+    }
+}
+
+/// Where a timeout happened, for its message.
+fn timeout_phase(may_have_been_delivered: bool) -> &'static str {
+    if may_have_been_delivered {
+        "waiting for the answer (the message may have been delivered; not sent again)"
+    } else {
+        "while connecting (nothing was sent)"
     }
 }
 

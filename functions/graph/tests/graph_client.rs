@@ -295,7 +295,7 @@ async fn generic_client_error_is_not_retried() {
 }
 
 #[tokio::test]
-async fn hanging_server_times_out_within_the_budget() {
+async fn a_hanging_server_times_out_once_and_is_not_sent_again() {
     let server = GraphServer::start(vec![Reply::Hang; 3]).await;
     let timeout = Duration::from_millis(300);
     let client = GraphClient::new(config(&server).with_timeout(timeout)).unwrap();
@@ -303,16 +303,118 @@ async fn hanging_server_times_out_within_the_budget() {
     let error = client.send_text(&citizen(), "hi", None).await.unwrap_err();
     let elapsed = started.elapsed();
     assert!(
-        matches!(error, GraphError::Timeout { attempts: 3 }),
+        matches!(
+            error,
+            GraphError::Timeout {
+                attempts: 1,
+                may_have_been_delivered: true
+            }
+        ),
         "{error:?}"
     );
+    assert!(error.may_have_been_delivered() && !error.is_transient());
     assert_eq!(error.metric_name(), "graph_timeout");
-    assert_eq!(server.requests().len(), 3);
-    assert!(elapsed >= timeout * 3, "{elapsed:?}");
-    assert!(
-        elapsed < timeout * 3 + Duration::from_secs(2),
-        "{elapsed:?}"
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "a request that went out is never repeated"
     );
+    assert!(elapsed >= timeout, "{elapsed:?}");
+    assert!(elapsed < timeout + Duration::from_secs(5), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_slow_success_is_posted_once() {
+    // The first (and only) attempt times out while WhatsApp is still accepting the message: a
+    // second POST would deliver the reply twice.
+    let server =
+        GraphServer::start(vec![Reply::Slow(Duration::from_millis(900), "wamid.SLOW")]).await;
+    let client =
+        GraphClient::new(config(&server).with_timeout(Duration::from_millis(300))).unwrap();
+    let error = client
+        .send_text(&citizen(), "hi", Some("wamid.IN"))
+        .await
+        .unwrap_err();
+    assert!(error.may_have_been_delivered(), "{error:?}");
+    // Give a wrong retry time to arrive before counting.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed() {
+    let elsewhere = GraphServer::start(vec![]).await;
+    let location = format!("{}/v25.0/{PHONE_NUMBER_ID}/messages", elsewhere.base_url);
+    let server = GraphServer::start(vec![Reply::Redirect(location)]).await;
+    let error = client(&server)
+        .send_text(&citizen(), "tok-body", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, GraphError::Api { status: 307, .. }),
+        "{error:?}"
+    );
+    assert!(!error.is_retryable() && !error.may_have_been_delivered());
+    assert_eq!(server.requests().len(), 1);
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the message and the token went to the redirect target: {:?}",
+        elsewhere.requests()
+    );
+}
+
+#[tokio::test]
+async fn plain_http_is_refused_except_to_loopback() {
+    for base_url in ["http://graph.facebook.com", "http://192.0.2.10:8080"] {
+        let error =
+            GraphClient::new(GraphConfig::new(PHONE_NUMBER_ID, TOKEN).with_base_url(base_url))
+                .unwrap_err();
+        assert!(matches!(error, GraphError::InvalidConfig(_)), "{error:?}");
+        assert!(error.to_string().contains("https://"), "{error}");
+        assert_token_free(&error.to_string());
+    }
+    for base_url in [
+        "https://graph.facebook.com",
+        "http://127.0.0.1:9",
+        "http://localhost:9",
+    ] {
+        GraphClient::new(GraphConfig::new(PHONE_NUMBER_ID, TOKEN).with_base_url(base_url)).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_deadline_cuts_the_attempt_and_stops_the_retries() {
+    // The server fails every attempt with 500; the backoff (at least 500 ms) plus the least time
+    // of an attempt (500 ms) does not fit before the deadline, so the call ends after one attempt
+    // instead of three.
+    let server = GraphServer::start(vec![Reply::Status(500); 3]).await;
+    let client = GraphClient::new(
+        config(&server)
+            .with_timeout(Duration::from_secs(5))
+            .with_backoff(Duration::from_secs(1), Duration::from_secs(1)),
+    )
+    .unwrap();
+    let error = client
+        .until(Instant::now() + Duration::from_millis(900))
+        .send_text(&citizen(), "hi", None)
+        .await
+        .unwrap_err();
+    assert_eq!(error.metric_name(), "graph_server_error", "{error:?}");
+    assert!(error.is_transient() && !error.may_have_been_delivered());
+    assert_eq!(server.requests().len(), 1);
+
+    // A deadline already too close: nothing is sent at all.
+    let error = client
+        .until(Instant::now() + Duration::from_millis(100))
+        .send_text(&citizen(), "hi", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, GraphError::DeadlineReached { attempts: 0 }),
+        "{error:?}"
+    );
+    assert!(error.is_transient() && !error.may_have_been_delivered());
+    assert_eq!(server.requests().len(), 1);
 }
 
 #[tokio::test]
@@ -329,8 +431,15 @@ async fn unreachable_server_is_a_network_error_after_retries() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, GraphError::Network { attempts: 3, .. }),
-        "{error:?}"
+        matches!(
+            error,
+            GraphError::Network {
+                attempts: 3,
+                may_have_been_delivered: false,
+                ..
+            }
+        ),
+        "connection refused sent nothing and is retried: {error:?}"
     );
     assert_eq!(error.metric_name(), "graph_network");
     assert_token_free(&format!("{error} {error:?}"));

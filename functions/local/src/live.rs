@@ -18,6 +18,8 @@ pub struct HandlerParts {
     pub secrets: Secrets,
     pub store_config: StoreConfig,
     pub observer: Arc<dyn AnswerObserver>,
+    /// How long one webhook may take.
+    pub time_budget: std::time::Duration,
 }
 
 /// An engine and the handler that answers with it.
@@ -39,7 +41,8 @@ impl HandlerParts {
             self.secrets.clone(),
             self.store_config.clone(),
         )
-        .with_observer(self.observer.clone());
+        .with_observer(self.observer.clone())
+        .with_time_budget(self.time_budget);
         Ok(Live {
             engine,
             handler: Arc::new(handler),

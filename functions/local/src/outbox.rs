@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -203,26 +204,67 @@ impl LocalSender {
 #[async_trait]
 impl ReplySender for LocalSender {
     async fn mark_read(&self, message_id: &str) -> Result<(), SendFailure> {
+        self.mark_read_by(message_id, None).await
+    }
+
+    async fn send(&self, message: &OutgoingMessage) -> Result<String, SendFailure> {
+        self.send_by(message, None).await
+    }
+
+    async fn mark_read_until(
+        &self,
+        message_id: &str,
+        deadline: Instant,
+    ) -> Result<(), SendFailure> {
+        self.mark_read_by(message_id, Some(deadline)).await
+    }
+
+    async fn send_until(
+        &self,
+        message: &OutgoingMessage,
+        deadline: Instant,
+    ) -> Result<String, SendFailure> {
+        self.send_by(message, Some(deadline)).await
+    }
+}
+
+impl LocalSender {
+    async fn mark_read_by(
+        &self,
+        message_id: &str,
+        deadline: Option<Instant>,
+    ) -> Result<(), SendFailure> {
         match &self.graph {
-            Some(graph) if !message_id.starts_with(CONSOLE_MESSAGE_PREFIX) => {
-                graph.mark_read(message_id).await
-            }
+            Some(graph) if !message_id.starts_with(CONSOLE_MESSAGE_PREFIX) => match deadline {
+                Some(deadline) => graph.mark_read_until(message_id, deadline).await,
+                None => graph.mark_read(message_id).await,
+            },
             _ => Ok(()),
         }
     }
 
-    async fn send(&self, message: &OutgoingMessage) -> Result<String, SendFailure> {
+    async fn send_by(
+        &self,
+        message: &OutgoingMessage,
+        deadline: Option<Instant>,
+    ) -> Result<String, SendFailure> {
         match &self.graph {
-            Some(graph) if !is_console_citizen(&message.to) => match graph.send(message).await {
-                Ok(id) => {
-                    self.outbox.push(message, false, None);
-                    Ok(id)
+            Some(graph) if !is_console_citizen(&message.to) => {
+                let sent = match deadline {
+                    Some(deadline) => graph.send_until(message, deadline).await,
+                    None => graph.send(message).await,
+                };
+                match sent {
+                    Ok(id) => {
+                        self.outbox.push(message, false, None);
+                        Ok(id)
+                    }
+                    Err(failure) => {
+                        self.outbox.push(message, false, Some(failure.to_string()));
+                        Err(failure)
+                    }
                 }
-                Err(failure) => {
-                    self.outbox.push(message, false, Some(failure.to_string()));
-                    Err(failure)
-                }
-            },
+            }
             _ => {
                 let seq = self.outbox.push(message, true, None);
                 Ok(format!("wamid.DRYRUN.{seq}"))

@@ -74,6 +74,8 @@ struct LocalEnvironment {
     generated_verify_token: bool,
     graph: Option<GraphConfig>,
     store_config: StoreConfig,
+    /// How long one webhook may take (`VOTECHECK_WEBHOOK_BUDGET_SECONDS`).
+    time_budget: std::time::Duration,
 }
 
 /// 128 random bits from the operating system, as hex.
@@ -100,6 +102,19 @@ fn local_environment(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Loc
             format!("VOTECHECK_RETENTION_DAYS must be a whole number of days, not `{value}`")
         })?,
     };
+    let time_budget = match get("VOTECHECK_WEBHOOK_BUDGET_SECONDS") {
+        None => votecheck_webhook::deadline::DEFAULT_TIME_BUDGET,
+        Some(value) => value
+            .parse::<u64>()
+            .ok()
+            .filter(|seconds| (3..=900).contains(seconds))
+            .map(std::time::Duration::from_secs)
+            .with_context(|| {
+                format!(
+                    "VOTECHECK_WEBHOOK_BUDGET_SECONDS must be a whole number of seconds from 3 to 900, not `{value}`"
+                )
+            })?,
+    };
     let graph = match (
         get("WHATSAPP_ACCESS_TOKEN"),
         get("WHATSAPP_PHONE_NUMBER_ID"),
@@ -119,6 +134,18 @@ fn local_environment(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Loc
         ),
         _ => None,
     };
+    let store_config = StoreConfig {
+        table_name: "local".to_string(),
+        retention_days,
+        rate_limit: RateLimit {
+            max_messages: rate_limit.0,
+            window_seconds: rate_limit.1,
+        },
+        ..StoreConfig::default()
+    };
+    store_config.validate().context(
+        "the store's settings (VOTECHECK_RETENTION_DAYS, VOTECHECK_RATE_LIMIT) are refused",
+    )?;
     Ok(LocalEnvironment {
         generated_app_secret: app_secret.is_none(),
         generated_verify_token: verify_token.is_none(),
@@ -137,15 +164,8 @@ fn local_environment(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Loc
                 .into_bytes(),
         },
         graph,
-        store_config: StoreConfig {
-            table_name: "local".to_string(),
-            retention_days,
-            rate_limit: RateLimit {
-                max_messages: rate_limit.0,
-                window_seconds: rate_limit.1,
-            },
-            ..StoreConfig::default()
-        },
+        store_config,
+        time_budget,
     })
 }
 
@@ -332,6 +352,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         secrets: environment.secrets.clone(),
         store_config: environment.store_config.clone(),
         observer: traces.clone(),
+        time_budget: environment.time_budget,
     };
     let live = parts.open(&index_dir)?;
     let corpus_version = live.engine.index().manifest().corpus_version().to_string();
@@ -449,8 +470,32 @@ mod tests {
         assert!(!local.generated_app_secret);
         assert_eq!(local.store_config.rate_limit.max_messages, 5);
         assert!(local.graph.is_some());
-        let problem = environment(&[("VOTECHECK_RATE_LIMIT", "lots")]).unwrap_err();
-        assert!(problem.to_string().contains("VOTECHECK_RATE_LIMIT"));
+        assert_eq!(
+            local.time_budget,
+            votecheck_webhook::deadline::DEFAULT_TIME_BUDGET
+        );
+        let local = environment(&[("VOTECHECK_WEBHOOK_BUDGET_SECONDS", "10")]).unwrap();
+        assert_eq!(local.time_budget, std::time::Duration::from_secs(10));
+        for bad in ["0", "ten", "100000"] {
+            let problem = environment(&[("VOTECHECK_WEBHOOK_BUDGET_SECONDS", bad)]).unwrap_err();
+            assert!(
+                problem
+                    .to_string()
+                    .contains("VOTECHECK_WEBHOOK_BUDGET_SECONDS")
+            );
+        }
+        for bad in ["lots", "0/600", "20/0"] {
+            let problem = environment(&[("VOTECHECK_RATE_LIMIT", bad)]).unwrap_err();
+            assert!(
+                problem.to_string().contains("VOTECHECK_RATE_LIMIT"),
+                "{bad}"
+            );
+        }
+        let problem = environment(&[("VOTECHECK_RETENTION_DAYS", "0")]).unwrap_err();
+        assert!(
+            format!("{problem:#}").contains("VOTECHECK_RETENTION_DAYS"),
+            "{problem:#}"
+        );
         let problem = environment(&[("WHATSAPP_ACCESS_TOKEN", "EAAG")]).unwrap_err();
         assert!(problem.to_string().contains("WHATSAPP_PHONE_NUMBER_ID"));
     }

@@ -8,7 +8,7 @@
 //! | `VOTECHECK_MODEL` | `model/multilingual-e5-small-q4.vce` next to the executable | the sentence encoder's model (read when the index has passage vectors) |
 //! | `VOTECHECK_TABLE_NAME` | (required) | the DynamoDB table |
 //! | `WHATSAPP_PHONE_NUMBER_ID` | (required) | the business number that replies |
-//! | `VOTECHECK_GRAPH_BASE_URL` | `https://graph.facebook.com` | the Graph API |
+//! | `VOTECHECK_GRAPH_BASE_URL` | `https://graph.facebook.com` | the Graph API (`https://`, or `http://` to a loopback address) |
 //! | `VOTECHECK_GRAPH_VERSION` | `v25.0` | the Graph API version |
 //! | `VOTECHECK_SSM_PREFIX` | (none) | read the secrets from SSM Parameter Store under this prefix |
 //! | `WHATSAPP_ACCESS_TOKEN`, `WHATSAPP_APP_SECRET`, `WHATSAPP_VERIFY_TOKEN`, `VOTECHECK_ID_SALT` | (none) | the secrets themselves, when there is no SSM prefix (local use, tests) |
@@ -20,6 +20,8 @@
 //! `AWS_ENDPOINT_URL`; the log level follows `RUST_LOG` (default `info`).
 
 use std::path::{Path, PathBuf};
+
+use votecheck_store::{RateLimit, StoreConfig};
 
 /// The names of the secrets under `VOTECHECK_SSM_PREFIX`.
 pub const SSM_ACCESS_TOKEN: &str = "whatsapp-access-token";
@@ -103,10 +105,8 @@ impl LambdaConfig {
         }
         let graph_base_url = get("VOTECHECK_GRAPH_BASE_URL")
             .unwrap_or_else(|| "https://graph.facebook.com".to_string());
-        if !graph_base_url.starts_with("https://") && !graph_base_url.starts_with("http://") {
-            problems.push(format!(
-                "VOTECHECK_GRAPH_BASE_URL must be an http(s) URL, not `{graph_base_url}`"
-            ));
+        if let Err(problem) = votecheck_graph::config::check_base_url(&graph_base_url) {
+            problems.push(format!("VOTECHECK_GRAPH_BASE_URL {problem}"));
         }
         let graph_version = get("VOTECHECK_GRAPH_VERSION").unwrap_or_else(|| "v25.0".to_string());
         let secrets = match get("VOTECHECK_SSM_PREFIX") {
@@ -141,11 +141,26 @@ impl LambdaConfig {
             Some(value) => match parse_rate_limit(&value) {
                 Some(limit) => limit,
                 None => {
-                    problems.push(format!("VOTECHECK_RATE_LIMIT must look like `20/600` (messages per seconds), not `{value}`"));
+                    problems.push(format!("VOTECHECK_RATE_LIMIT must look like `20/600` (messages per seconds, at least 1 of each), not `{value}`"));
                     (20, 600)
                 }
             },
         };
+        // The store checks its own settings too (table name, retention, rate limit): a value it
+        // would refuse must stop the start, not silence the bot at the first message.
+        let store_config = store_config(
+            &table_name,
+            retention_days,
+            rate_limit_messages,
+            rate_limit_window_seconds,
+        );
+        if !table_name.is_empty()
+            && let Err(problem) = store_config.validate()
+        {
+            problems.push(format!(
+                "the store's settings (VOTECHECK_TABLE_NAME, VOTECHECK_RETENTION_DAYS, VOTECHECK_RATE_LIMIT) are refused: {problem}"
+            ));
+        }
         if problems.is_empty() {
             Ok(LambdaConfig {
                 index_dir,
@@ -165,11 +180,41 @@ impl LambdaConfig {
     }
 }
 
-/// Parses `VOTECHECK_RATE_LIMIT`: `messages/seconds`, such as `20/600`.
+impl LambdaConfig {
+    /// The store's configuration: the table, the retention and the rate limit.
+    pub fn store_config(&self) -> StoreConfig {
+        store_config(
+            &self.table_name,
+            self.retention_days,
+            self.rate_limit_messages,
+            self.rate_limit_window_seconds,
+        )
+    }
+}
+
+fn store_config(
+    table_name: &str,
+    retention_days: u32,
+    rate_limit_messages: u64,
+    rate_limit_window_seconds: i64,
+) -> StoreConfig {
+    StoreConfig {
+        table_name: table_name.to_string(),
+        retention_days,
+        rate_limit: RateLimit {
+            window_seconds: rate_limit_window_seconds,
+            max_messages: rate_limit_messages,
+        },
+        ..StoreConfig::default()
+    }
+}
+
+/// Parses `VOTECHECK_RATE_LIMIT`: `messages/seconds`, such as `20/600`, both at least 1 (`0/600`
+/// would drop every message).
 pub fn parse_rate_limit(value: &str) -> Option<(u64, i64)> {
     let (count, window) = value.split_once('/')?;
     let (count, window) = (count.trim().parse().ok()?, window.trim().parse().ok()?);
-    (window > 0).then_some((count, window))
+    (count > 0 && window > 0).then_some((count, window))
 }
 
 #[cfg(test)]
@@ -225,5 +270,58 @@ mod tests {
         ] {
             assert!(all.contains(name), "{name} missing from {all}");
         }
+    }
+
+    #[test]
+    fn settings_that_would_silence_the_bot_are_refused_at_start_up() {
+        let base = [
+            ("VOTECHECK_TABLE_NAME", "votecheck"),
+            ("WHATSAPP_PHONE_NUMBER_ID", "123"),
+            ("VOTECHECK_SSM_PREFIX", "/votecheck/prod"),
+        ];
+        let with = |name: &'static str, value: &'static str| {
+            let mut pairs = base.to_vec();
+            pairs.push((name, value));
+            config(&pairs)
+        };
+        for (name, value) in [
+            ("VOTECHECK_RATE_LIMIT", "0/600"),
+            ("VOTECHECK_RATE_LIMIT", "20/0"),
+            ("VOTECHECK_RATE_LIMIT", "-1/600"),
+            ("VOTECHECK_RETENTION_DAYS", "0"),
+            ("VOTECHECK_TABLE_NAME", "a b"),
+        ] {
+            let problems = with(name, value)
+                .err()
+                .unwrap_or_else(|| panic!("{name}={value} was accepted"))
+                .join("\n");
+            assert!(problems.contains(name), "{name}={value}: {problems}");
+        }
+        let config = with("VOTECHECK_RATE_LIMIT", "1/1").unwrap();
+        config.store_config().validate().unwrap();
+        assert_eq!(config.store_config().rate_limit.max_messages, 1);
+    }
+
+    #[test]
+    fn the_graph_api_is_reached_over_https_only_except_on_loopback() {
+        let base = [
+            ("VOTECHECK_TABLE_NAME", "votecheck"),
+            ("WHATSAPP_PHONE_NUMBER_ID", "123"),
+            ("VOTECHECK_SSM_PREFIX", "/votecheck/prod"),
+        ];
+        let with_url = |url: &'static str| {
+            let mut pairs = base.to_vec();
+            pairs.push(("VOTECHECK_GRAPH_BASE_URL", url));
+            config(&pairs)
+        };
+        let problems = with_url("http://graph.facebook.com")
+            .unwrap_err()
+            .join("\n");
+        assert!(
+            problems.contains("VOTECHECK_GRAPH_BASE_URL") && problems.contains("https://"),
+            "{problems}"
+        );
+        assert!(with_url("https://graph.facebook.com").is_ok());
+        assert!(with_url("http://127.0.0.1:9000").is_ok());
     }
 }

@@ -7,8 +7,18 @@
 //! Per message: claim its id (a duplicate stops here) → rate limit (one polite notice, then
 //! silence) → mark as read with the typing indicator → answer → reply as a contextual reply →
 //! record the query. A store that cannot be reached does not stop the citizen getting an answer.
+//!
+//! Time and delivery: every request has a deadline ([`Handler::handle_by`]; the Lambda passes
+//! its invocation's deadline less a margin), and its store and Graph calls end by it
+//! ([`crate::deadline`]). A reply is sent at most once per message id: a send that may have
+//! reached WhatsApp is never repeated. When a message's reply certainly did not go out and a
+//! later try may succeed (Graph 5xx or rate limit after the retries, no connection, no time
+//! left), its claim is released and the webhook is answered 503, so that WhatsApp redelivers it
+//! and the redelivery answers it; messages of the same webhook that were answered keep their
+//! claims and are not answered twice. See `docs/deploy.md` ("Delivery semantics").
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tracing::{debug, error, info, warn};
 use votecheck_engine::reply::{FEEDBACK_NO, FEEDBACK_YES};
@@ -22,7 +32,16 @@ use votecheck_whatsapp::{
     decode_body, parse_events, verify_signature, verify_subscription,
 };
 
-use crate::sender::{OutgoingContent, OutgoingMessage, ReplySender};
+use crate::deadline::{
+    DEFAULT_STORE_CALL_TIMEOUT, DEFAULT_TIME_BUDGET, DeadlineSender, DeadlineStore,
+};
+use crate::recent::RecentMessages;
+use crate::sender::{OutgoingContent, OutgoingMessage, ReplySender, SendFailure, SendFailureKind};
+
+/// The least time a message needs before the deadline to be taken on: answering takes
+/// milliseconds, but the reply needs a Graph API attempt. A message reached later is left to
+/// WhatsApp's redelivery.
+pub const MIN_MESSAGE_TIME: Duration = Duration::from_secs(2);
 
 /// The HTTP method of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,8 +110,13 @@ pub enum MessageOutcome {
     Ignored { kind: String },
     /// Answered with this outcome.
     Answered { outcome: String },
-    /// The reply could not be sent.
-    Failed { metric: String },
+    /// The reply could not be sent. With `retry_by_redelivery` nothing was delivered and a later
+    /// try may succeed: the claim was released and the webhook answered 503, so that WhatsApp
+    /// redelivers the message.
+    Failed {
+        metric: String,
+        retry_by_redelivery: bool,
+    },
 }
 
 impl MessageOutcome {
@@ -109,6 +133,18 @@ impl MessageOutcome {
             MessageOutcome::Failed { .. } => "send_failed",
         }
     }
+
+    /// Whether the message should be delivered again: its reply certainly did not go out and a
+    /// later try may succeed.
+    pub fn wants_redelivery(&self) -> bool {
+        matches!(
+            self,
+            MessageOutcome::Failed {
+                retry_by_redelivery: true,
+                ..
+            }
+        )
+    }
 }
 
 /// Sees every answer the handler decides, with the message id it answers. The local preview
@@ -119,6 +155,7 @@ pub trait AnswerObserver: Send + Sync {
 }
 
 /// The conversation handler, built once per process and shared.
+#[derive(Clone)]
 pub struct Handler {
     engine: Arc<Engine>,
     store: Arc<dyn Store>,
@@ -127,6 +164,12 @@ pub struct Handler {
     store_config: StoreConfig,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
     observer: Option<Arc<dyn AnswerObserver>>,
+    /// How long a request may take when the caller gives no deadline.
+    time_budget: Duration,
+    /// How long one store call may take within a request.
+    store_call_timeout: Duration,
+    /// The message ids this process took on (the dedupe when the store is unavailable).
+    recent: Arc<RecentMessages>,
 }
 
 /// Seconds since 1970, from the system clock.
@@ -153,7 +196,25 @@ impl Handler {
             store_config,
             clock: Arc::new(system_clock),
             observer: None,
+            time_budget: DEFAULT_TIME_BUDGET,
+            store_call_timeout: DEFAULT_STORE_CALL_TIMEOUT,
+            recent: Arc::new(RecentMessages::default()),
         }
+    }
+
+    /// Replaces how long a request may take when [`Handler::handle`] or
+    /// [`Handler::handle_with_outcomes`] is called without a deadline (default
+    /// [`DEFAULT_TIME_BUDGET`]).
+    pub fn with_time_budget(mut self, budget: Duration) -> Self {
+        self.time_budget = budget;
+        self
+    }
+
+    /// Replaces how long one store call may take within a request (default
+    /// [`DEFAULT_STORE_CALL_TIMEOUT`]).
+    pub fn with_store_call_timeout(mut self, timeout: Duration) -> Self {
+        self.store_call_timeout = timeout;
+        self
     }
 
     /// Adds an observer of every answer (the local preview console).
@@ -178,10 +239,41 @@ impl Handler {
         self.handle_with_outcomes(request).await.0
     }
 
-    /// Handles one request and returns what happened to each message.
+    /// Handles one request within the handler's time budget and returns what happened to each
+    /// message.
     pub async fn handle_with_outcomes(
         &self,
         request: &WebhookRequest,
+    ) -> (WebhookResponse, Vec<MessageOutcome>) {
+        self.handle_by(request, Instant::now() + self.time_budget)
+            .await
+    }
+
+    /// Handles one request so that it ends by `deadline`: every store and Graph API call ends by
+    /// it, a store that times out or is unreachable is not called again in this request, and a
+    /// message reached less than [`MIN_MESSAGE_TIME`] before it is left to WhatsApp's
+    /// redelivery (503).
+    pub async fn handle_by(
+        &self,
+        request: &WebhookRequest,
+        deadline: Instant,
+    ) -> (WebhookResponse, Vec<MessageOutcome>) {
+        let scoped = Handler {
+            store: Arc::new(DeadlineStore::new(
+                self.store.clone(),
+                deadline,
+                self.store_call_timeout,
+            )),
+            sender: Arc::new(DeadlineSender::new(self.sender.clone(), deadline)),
+            ..self.clone()
+        };
+        scoped.handle_scoped(request, deadline).await
+    }
+
+    async fn handle_scoped(
+        &self,
+        request: &WebhookRequest,
+        deadline: Instant,
     ) -> (WebhookResponse, Vec<MessageOutcome>) {
         match request.method {
             Method::Get => {
@@ -195,7 +287,7 @@ impl Handler {
                     Vec::new(),
                 )
             }
-            Method::Post => self.handle_post(request).await,
+            Method::Post => self.handle_post(request, deadline).await,
             Method::Other => (WebhookResponse::new(405, "method not allowed"), Vec::new()),
         }
     }
@@ -203,6 +295,7 @@ impl Handler {
     async fn handle_post(
         &self,
         request: &WebhookRequest,
+        deadline: Instant,
     ) -> (WebhookResponse, Vec<MessageOutcome>) {
         let body = match decode_body(&request.body, request.body_is_base64, MAX_BODY_BYTES) {
             Ok(body) => body,
@@ -233,7 +326,7 @@ impl Handler {
         for event in events {
             match event {
                 InboundEvent::Message(message) => {
-                    outcomes.push(self.process_message(&message).await)
+                    outcomes.push(self.take_on_message(&message, deadline).await)
                 }
                 InboundEvent::Status(status) => {
                     if status.status == StatusKind::Failed {
@@ -242,7 +335,42 @@ impl Handler {
                 }
             }
         }
+        if outcomes.iter().any(MessageOutcome::wants_redelivery) {
+            warn!(
+                messages = outcomes.len(),
+                "a reply could not be sent: answering 503 so that WhatsApp redelivers"
+            );
+            return (
+                WebhookResponse::new(503, "a reply could not be sent; redeliver"),
+                outcomes,
+            );
+        }
         (WebhookResponse::new(200, "ok"), outcomes)
+    }
+
+    /// One message of a webhook, at most once: left to redelivery when the deadline is too
+    /// close; a duplicate when this process already took it on; otherwise processed, and
+    /// released again (claim and memory) when its reply could not go out but may later.
+    async fn take_on_message(&self, message: &InboundMessage, deadline: Instant) -> MessageOutcome {
+        if deadline.saturating_duration_since(Instant::now()) < MIN_MESSAGE_TIME {
+            warn!("too close to the deadline: the message is left to the redelivery");
+            return MessageOutcome::Failed {
+                metric: "deadline_reached".to_string(),
+                retry_by_redelivery: true,
+            };
+        }
+        if !self.recent.take(&message.message_id) {
+            info!("duplicate delivery ignored (already taken on by this process)");
+            return MessageOutcome::Duplicate;
+        }
+        let outcome = self.process_message(message).await;
+        if outcome.wants_redelivery() {
+            self.recent.forget(&message.message_id);
+            if let Err(problem) = self.store.release_message(&message.message_id).await {
+                error!(%problem, "releasing the claim failed: a redelivery will be taken for a duplicate");
+            }
+        }
+        outcome
     }
 
     fn citizen(&self, sender: &Sender) -> Option<CitizenKey> {
@@ -410,7 +538,15 @@ impl Handler {
         {
             // The first message quotes the citizen's; a follow-up (buttons) does not.
             let reply_to = (index == 0).then_some(message.message_id.as_str());
-            sent = self.send(&recipient, reply_to, content).await;
+            sent = self
+                .send(&recipient, reply_to, content)
+                .await
+                .map_err(|failure| {
+                    // Only the answer itself is worth a redelivery; a lost follow-up is not.
+                    let retry_by_redelivery =
+                        index == 0 && failure.kind == SendFailureKind::Transient;
+                    (failure.metric, retry_by_redelivery)
+                });
             if sent.is_err() {
                 // No follow-up (buttons) after a failed reply.
                 break;
@@ -441,8 +577,9 @@ impl Handler {
             Ok(()) => MessageOutcome::Answered {
                 outcome: answer.outcome.as_str().to_string(),
             },
-            Err(metric) => MessageOutcome::Failed {
+            Err((metric, retry_by_redelivery)) => MessageOutcome::Failed {
                 metric: metric.to_string(),
+                retry_by_redelivery,
             },
         }
     }
@@ -546,13 +683,13 @@ impl Handler {
             .await;
     }
 
-    /// Sends a reply; a failure is logged with its metric name and returned as that name.
+    /// Sends a reply; a failure is logged with its metric name and returned.
     async fn send(
         &self,
         to: &Recipient,
         reply_to: Option<&str>,
         content: OutgoingContent,
-    ) -> Result<(), &'static str> {
+    ) -> Result<(), SendFailure> {
         let message = OutgoingMessage {
             to: to.clone(),
             reply_to: reply_to.map(str::to_string),
@@ -570,7 +707,7 @@ impl Handler {
                     error!(metric = failure.metric, reason = %failure.reason, "sending a reply failed");
                 }
                 debug!("reply not sent");
-                Err(failure.metric)
+                Err(failure)
             }
         }
     }

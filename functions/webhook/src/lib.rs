@@ -9,12 +9,16 @@
 //!
 //! - [`handler`]: the request and per-message steps;
 //! - [`sender`]: how replies leave (Graph API or dry run);
+//! - [`deadline`]: the store and sender of one request, bounded by its deadline;
+//! - [`recent`]: the message ids this process took on (dedupe when the store is unavailable);
 //! - [`config`], [`secrets`], [`metrics`]: what the Lambda `bootstrap` binary reads at cold start
 //!   and writes per invocation (EMF metrics).
 
 pub mod config;
+pub mod deadline;
 pub mod handler;
 pub mod metrics;
+pub mod recent;
 pub mod secrets;
 pub mod sender;
 
@@ -23,4 +27,5 @@ pub use handler::{
 };
 pub use sender::{
     CapturingSender, GraphSender, OutgoingContent, OutgoingMessage, ReplySender, SendFailure,
+    SendFailureKind,
 };

@@ -19,7 +19,7 @@ pub const FUNCTION_DIMENSION: &str = "function";
 pub fn metric_name(outcome: &MessageOutcome) -> String {
     match outcome {
         MessageOutcome::Answered { outcome } => format!("outcome_{outcome}"),
-        MessageOutcome::Failed { metric } => metric.clone(),
+        MessageOutcome::Failed { metric, .. } => metric.clone(),
         other => other.label().to_string(),
     }
 }
@@ -76,6 +76,7 @@ mod tests {
             },
             MessageOutcome::Failed {
                 metric: "graph_token_expired".into(),
+                retry_by_redelivery: false,
             },
             MessageOutcome::Duplicate,
         ];

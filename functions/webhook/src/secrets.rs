@@ -1,6 +1,7 @@
 //! Loading the secrets once at cold start: from SSM Parameter Store (SecureString, decrypted, one
-//! `GetParameters` call for the four names under the deployment's prefix) or, for local use and
-//! tests, from plain environment variables. Secrets are never logged.
+//! `GetParameters` call for the four names under the deployment's prefix, with the DynamoDB
+//! client's timeouts and retries) or, for local use and tests, from plain environment variables.
+//! Secrets are never logged.
 
 use anyhow::{Context, bail};
 
@@ -31,10 +32,11 @@ pub async fn load_secrets(source: &SecretSource) -> anyhow::Result<LoadedSecrets
             })
         }
         SecretSource::Ssm { prefix } => {
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .http_client(votecheck_store::dynamo::client::http_client())
-                .load()
-                .await;
+            // The same connect (1 s), attempt (2 s) and operation (5 s) timeouts and bounded
+            // retries as DynamoDB: an SSM endpoint that never answers fails the cold start
+            // within seconds, with the error below, instead of holding it for minutes.
+            let settings = votecheck_store::ClientSettings::default();
+            let sdk = votecheck_store::dynamo::client::sdk_config(&settings).await;
             let client = aws_sdk_ssm::Client::new(&sdk);
             let names: Vec<String> = [
                 SSM_ACCESS_TOKEN,
@@ -51,8 +53,17 @@ pub async fn load_secrets(source: &SecretSource) -> anyhow::Result<LoadedSecrets
                 .with_decryption(true)
                 .send()
                 .await
+                .map_err(|problem| {
+                    anyhow::anyhow!(
+                        "{}",
+                        aws_sdk_ssm::error::DisplayErrorContext(problem)
+                    )
+                })
                 .with_context(|| {
-                    format!("reading the secrets under {prefix} from SSM Parameter Store")
+                    format!(
+                        "reading the secrets under {prefix} from SSM Parameter Store failed or took longer than {} s (check that the function can reach SSM: the endpoint, a VPC endpoint or NAT, and its role's ssm:GetParameters on {prefix}/*)",
+                        settings.operation_timeout.as_secs()
+                    )
                 })?;
             let value = |name: &str| -> anyhow::Result<String> {
                 let full = format!("{prefix}/{name}");

@@ -1,8 +1,13 @@
 //! Sending replies: the [`ReplySender`] trait the handler talks to, its Graph API implementation
 //! ([`GraphSender`]) and a dry-run one that captures what would have been sent
 //! ([`CapturingSender`], for the local preview and for tests).
+//!
+//! A [`SendFailure`] says, by its [`SendFailureKind`], whether the reply certainly did not reach
+//! WhatsApp and a later try may succeed (the handler then lets WhatsApp redeliver the message),
+//! may have reached it (never sent again), or was refused for good.
 
 use std::sync::Mutex;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use votecheck_graph::{GraphClient, GraphError, Recipient};
@@ -46,6 +51,21 @@ pub struct OutgoingMessage {
     pub content: OutgoingContent,
 }
 
+/// What a failed send means for the message it answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendFailureKind {
+    /// Certainly not delivered, and a later try may succeed (a 5xx or a rate limit after the
+    /// retries, no connection, no time left before the deadline): a redelivery of the webhook
+    /// should answer the message.
+    Transient,
+    /// The request went out and its fate is unknown (a timeout or a broken connection while
+    /// waiting for the answer): the citizen may have the reply, so it is never sent again.
+    MaybeDelivered,
+    /// Refused for good (outside the 24-hour window, an expired token, an invalid message, other
+    /// 4xx): trying again would fail the same way.
+    Refused,
+}
+
 /// Why a reply could not be sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("sending failed ({metric}): {reason}")]
@@ -54,13 +74,23 @@ pub struct SendFailure {
     pub metric: &'static str,
     /// What went wrong, without personal data.
     pub reason: String,
+    /// Whether the reply may have arrived, and whether trying later may help.
+    pub kind: SendFailureKind,
 }
 
 impl From<GraphError> for SendFailure {
     fn from(error: GraphError) -> Self {
+        let kind = if error.may_have_been_delivered() {
+            SendFailureKind::MaybeDelivered
+        } else if error.is_transient() {
+            SendFailureKind::Transient
+        } else {
+            SendFailureKind::Refused
+        };
         SendFailure {
             metric: error.metric_name(),
             reason: error.to_string(),
+            kind,
         }
     }
 }
@@ -72,6 +102,28 @@ pub trait ReplySender: Send + Sync {
     async fn mark_read(&self, message_id: &str) -> Result<(), SendFailure>;
     /// Sends a reply; returns the WhatsApp message id of the reply.
     async fn send(&self, message: &OutgoingMessage) -> Result<String, SendFailure>;
+
+    /// [`ReplySender::mark_read`], over by `deadline`. Senders that do no I/O need not
+    /// override it.
+    async fn mark_read_until(
+        &self,
+        message_id: &str,
+        deadline: Instant,
+    ) -> Result<(), SendFailure> {
+        let _ = deadline;
+        self.mark_read(message_id).await
+    }
+
+    /// [`ReplySender::send`], over by `deadline`: a sender that cannot start in time fails
+    /// with [`SendFailureKind::Transient`]. Senders that do no I/O need not override it.
+    async fn send_until(
+        &self,
+        message: &OutgoingMessage,
+        deadline: Instant,
+    ) -> Result<String, SendFailure> {
+        let _ = deadline;
+        self.send(message).await
+    }
 }
 
 /// Sends through the WhatsApp Cloud API.
@@ -93,39 +145,65 @@ impl ReplySender for GraphSender {
     }
 
     async fn send(&self, message: &OutgoingMessage) -> Result<String, SendFailure> {
-        let reply_to = message.reply_to.as_deref();
-        let sent = match &message.content {
-            OutgoingContent::Text { body } => {
-                self.client.send_text(&message.to, body, reply_to).await?
-            }
-            OutgoingContent::Buttons { body, buttons } => {
-                let buttons: Vec<(&str, &str)> = buttons
-                    .iter()
-                    .map(|(id, title)| (id.as_str(), title.as_str()))
-                    .collect();
-                self.client
-                    .send_buttons(&message.to, body, &buttons, reply_to)
-                    .await?
-            }
-            OutgoingContent::List {
-                body,
-                button,
-                section_title,
-                rows,
-            } => {
-                let rows: Vec<(&str, &str, Option<&str>)> = rows
-                    .iter()
-                    .map(|(id, title, description)| {
-                        (id.as_str(), title.as_str(), description.as_deref())
-                    })
-                    .collect();
-                self.client
-                    .send_list(&message.to, body, button, section_title, &rows, reply_to)
-                    .await?
-            }
-        };
-        Ok(sent.message_id)
+        send_through(&self.client, message).await
     }
+
+    async fn mark_read_until(
+        &self,
+        message_id: &str,
+        deadline: Instant,
+    ) -> Result<(), SendFailure> {
+        Ok(self
+            .client
+            .until(deadline)
+            .mark_read(message_id, true)
+            .await?)
+    }
+
+    async fn send_until(
+        &self,
+        message: &OutgoingMessage,
+        deadline: Instant,
+    ) -> Result<String, SendFailure> {
+        send_through(&self.client.until(deadline), message).await
+    }
+}
+
+/// Sends one reply through `client`.
+async fn send_through(
+    client: &GraphClient,
+    message: &OutgoingMessage,
+) -> Result<String, SendFailure> {
+    let reply_to = message.reply_to.as_deref();
+    let sent = match &message.content {
+        OutgoingContent::Text { body } => client.send_text(&message.to, body, reply_to).await?,
+        OutgoingContent::Buttons { body, buttons } => {
+            let buttons: Vec<(&str, &str)> = buttons
+                .iter()
+                .map(|(id, title)| (id.as_str(), title.as_str()))
+                .collect();
+            client
+                .send_buttons(&message.to, body, &buttons, reply_to)
+                .await?
+        }
+        OutgoingContent::List {
+            body,
+            button,
+            section_title,
+            rows,
+        } => {
+            let rows: Vec<(&str, &str, Option<&str>)> = rows
+                .iter()
+                .map(|(id, title, description)| {
+                    (id.as_str(), title.as_str(), description.as_deref())
+                })
+                .collect();
+            client
+                .send_list(&message.to, body, button, section_title, &rows, reply_to)
+                .await?
+        }
+    };
+    Ok(sent.message_id)
 }
 
 /// A dry-run sender: records every reply and read receipt instead of sending it.
@@ -166,6 +244,7 @@ impl ReplySender for CapturingSender {
         let mut sent = self.sent.lock().map_err(|_| SendFailure {
             metric: "dry_run",
             reason: "the capture lock is poisoned".to_string(),
+            kind: SendFailureKind::Refused,
         })?;
         sent.push(message.clone());
         Ok(format!("wamid.DRYRUN.{}", sent.len()))

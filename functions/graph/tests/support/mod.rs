@@ -23,6 +23,10 @@ pub enum Reply {
     GraphError(u16, i64),
     /// Never answers (until the test ends).
     Hang,
+    /// A success with this message id, but only after this delay.
+    Slow(Duration, &'static str),
+    /// `307 Temporary Redirect` to this location.
+    Redirect(String),
 }
 
 /// One recorded request.
@@ -132,6 +136,7 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
             .pop_front()
             .unwrap_or(Reply::Sent("wamid.DEFAULT"))
     };
+    let mut extra_headers = String::new();
     let (status, body) = match reply {
         Reply::Sent(id) => (
             200,
@@ -160,9 +165,20 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
             tokio::time::sleep(Duration::from_secs(60)).await;
             return Ok(());
         }
+        Reply::Slow(delay, id) => {
+            tokio::time::sleep(delay).await;
+            (
+                200,
+                json!({ "messaging_product": "whatsapp", "messages": [{ "id": id }] }).to_string(),
+            )
+        }
+        Reply::Redirect(location) => {
+            extra_headers = format!("location: {location}\r\n");
+            (307, String::new())
+        }
     };
     let response = format!(
-        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{extra_headers}connection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(response.as_bytes()).await?;

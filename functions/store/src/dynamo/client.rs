@@ -114,6 +114,15 @@ fn roots_as_pem_context() -> tls::TlsContext {
 /// Loads the SDK configuration with `settings` and returns a DynamoDB client. Call it once per
 /// process (in the Lambda's `main`) and share the client.
 pub async fn dynamo_client(settings: &ClientSettings) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&sdk_config(settings).await)
+}
+
+/// The AWS SDK configuration every client of votecheck is built from (DynamoDB, and SSM at the
+/// Lambda's cold start): [`http_client`], the connect, attempt and operation timeouts and the
+/// bounded retries of `settings`, and its endpoint, region and credentials when set. Without
+/// these timeouts an endpoint that accepts the connection and never answers holds a call for
+/// as long as the connection stays open.
+pub async fn sdk_config(settings: &ClientSettings) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client())
         .timeout_config(
@@ -144,5 +153,5 @@ pub async fn dynamo_client(settings: &ClientSettings) -> aws_sdk_dynamodb::Clien
             "votecheck-static",
         ));
     }
-    aws_sdk_dynamodb::Client::new(&loader.load().await)
+    loader.load().await
 }

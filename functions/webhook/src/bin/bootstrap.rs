@@ -6,7 +6,7 @@
 //! local server uses. Logs are JSON lines without personal data; metrics are EMF lines.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::lambda_function_urls::{
     LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
@@ -16,8 +16,9 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use tracing::{error, info};
 use votecheck_engine::Engine;
 use votecheck_graph::{GraphClient, GraphConfig};
-use votecheck_store::{ClientSettings, DynamoStore, RateLimit, StoreConfig, dynamo_client};
+use votecheck_store::{ClientSettings, DynamoStore, dynamo_client};
 use votecheck_webhook::config::LambdaConfig;
+use votecheck_webhook::deadline::LAMBDA_DEADLINE_MARGIN;
 use votecheck_webhook::metrics::emf_line;
 use votecheck_webhook::secrets::load_secrets;
 use votecheck_webhook::{GraphSender, Handler, Method, WebhookRequest};
@@ -48,7 +49,10 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<LambdaFunctionUrlRequest>| {
             let (handler, function) = (handler.clone(), function.clone());
-            async move { Ok::<_, Error>(invoke(&handler, &function, event.payload).await) }
+            let deadline = invocation_deadline(event.context.deadline);
+            async move {
+                Ok::<_, Error>(invoke(&handler, &function, event.payload, deadline).await)
+            }
         },
     ))
     .await
@@ -73,15 +77,7 @@ async fn build_handler() -> anyhow::Result<Handler> {
     });
     let clients_started = Instant::now();
     let secrets = load_secrets(&config.secrets).await?;
-    let store_config = StoreConfig {
-        table_name: config.table_name.clone(),
-        retention_days: config.retention_days,
-        rate_limit: RateLimit {
-            window_seconds: config.rate_limit_window_seconds,
-            max_messages: config.rate_limit_messages,
-        },
-        ..StoreConfig::default()
-    };
+    let store_config = config.store_config();
     let store = DynamoStore::new(
         dynamo_client(&ClientSettings::default()).await,
         store_config.clone(),
@@ -118,11 +114,22 @@ async fn build_handler() -> anyhow::Result<Handler> {
     ))
 }
 
+/// When this invocation's work must be over: the deadline Lambda gives it (the function's
+/// timeout from the template, as milliseconds since 1970) less [`LAMBDA_DEADLINE_MARGIN`].
+fn invocation_deadline(deadline_ms: u64) -> Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64);
+    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    Instant::now() + left.saturating_sub(LAMBDA_DEADLINE_MARGIN)
+}
+
 /// One Function URL invocation: request → handler → response, plus the EMF metrics line.
 async fn invoke(
     handler: &Handler,
     function: &str,
     event: LambdaFunctionUrlRequest,
+    deadline: Instant,
 ) -> LambdaFunctionUrlResponse {
     let started = Instant::now();
     let method = match event.request_context.http.method.as_deref() {
@@ -141,7 +148,7 @@ async fn invoke(
         body: event.body.unwrap_or_default().into_bytes(),
         body_is_base64: event.is_base64_encoded,
     };
-    let (response, outcomes) = handler.handle_with_outcomes(&request).await;
+    let (response, outcomes) = handler.handle_by(&request, deadline).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
