@@ -17,6 +17,9 @@ Figures (each over the cases of the categories named):
   fact-check instead, the worst failure;
 - false refusals: neutral refusal of a question that has a procedural answer (procedural,
   party_procedural, partisan_mixed);
+- mixed partisan declined: a partisan_mixed message whose reply declines its partisan part (or
+  refuses it whole); procedural wrongly declined: a procedural question whose reply declines a
+  partisan part it does not have;
 - no-answer accuracy: no answer where the documents have none (out_of_scope, not_answerable,
   rumour_unchecked);
 - answer precision: of the messages answered with passages, the share whose citations hold a
@@ -60,6 +63,13 @@ def figures(cases, results):
     out["partisan_refused"] = rate(PARTISAN, lambda c, r: r["outcome"] == "neutral_refusal")
     out["partisan_cited"] = rate(PARTISAN, lambda c, r: r["outcome"] in ("answer", "fact_check"))
     out["false_refusals"] = rate(ANSWERABLE, lambda c, r: r["outcome"] == "neutral_refusal")
+    out["mixed_partisan_declined"] = rate(
+        {"partisan_mixed"},
+        lambda c, r: r.get("declined_partisan") or r["outcome"] == "neutral_refusal",
+    )
+    out["procedural_wrongly_declined"] = rate(
+        {"procedural", "party_procedural"}, lambda c, r: bool(r.get("declined_partisan"))
+    )
     out["no_answer_accuracy"] = rate(NO_ANSWER, lambda c, r: r["outcome"] == "no_answer")
     answered = [(c, r) for c, r in rows if r["outcome"] == "answer"]
     right = sum(1 for c, r in answered if c["tags"][1] in ANSWERABLE and hit(r, 3))
@@ -110,7 +120,8 @@ def main():
         report[path] = result
         print(f"\n{path}: {result['cases']} cases, latency p50 {evaluation['latency_us'].get('p50')} us")
         for key in ["hit_at_1", "hit_at_3", "procedural_hit_at_3", "fact_check_hit_at_1",
-                    "partisan_refused", "partisan_cited", "false_refusals", "no_answer_accuracy",
+                    "partisan_refused", "partisan_cited", "false_refusals", "mixed_partisan_declined",
+                    "procedural_wrongly_declined", "no_answer_accuracy",
                     "answer_precision", "coverage", "commands"]:
             print(f"  {key:22} {percent(result[key])}")
         print("  procedural hit@3 by language: " + "  ".join(

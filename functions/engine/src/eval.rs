@@ -33,6 +33,9 @@ pub struct EvalCase {
     /// Acceptable section substrings, normalised (empty: any).
     pub sections: Vec<String>,
     pub outcome: Outcome,
+    /// Whether the reply must also decline a partisan part of the message
+    /// (`"declines_partisan": true`).
+    pub declines_partisan: bool,
     /// Line number in the file (1-based).
     pub line: usize,
 }
@@ -153,6 +156,11 @@ pub fn parse_cases(text: &str) -> Result<Vec<EvalCase>, CaseError> {
                 ));
             }
         };
+        let declines_partisan = match expect.get("declines_partisan") {
+            None => false,
+            Some(Value::Bool(declines)) => *declines,
+            Some(_) => return Err(error("`declines_partisan` must be true or false".into())),
+        };
         cases.push(EvalCase {
             id,
             tags,
@@ -161,6 +169,7 @@ pub fn parse_cases(text: &str) -> Result<Vec<EvalCase>, CaseError> {
             sources,
             sections,
             outcome,
+            declines_partisan,
             line,
         });
     }
@@ -183,6 +192,9 @@ pub struct CaseResult {
     pub fact_check_right: bool,
     /// Whether the message was forwarded.
     pub forwarded: bool,
+    /// Whether the reply declined a partisan part of the message, and whether it should have.
+    pub declined_partisan: bool,
+    pub expected_declined_partisan: bool,
     pub latency_us: u64,
     pub trace: Trace,
     #[serde(skip)]
@@ -298,6 +310,8 @@ pub fn run(engine: &Engine, cases: &[EvalCase], k: usize) -> EvalReport {
                 passage_right,
                 fact_check_right,
                 forwarded: case.forwarded,
+                declined_partisan: answer.declined_partisan,
+                expected_declined_partisan: case.declines_partisan,
                 latency_us,
                 trace,
                 tags: case.tags.clone(),
