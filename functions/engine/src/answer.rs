@@ -196,6 +196,9 @@ pub struct Answer {
     pub fallback_language: bool,
     /// The jurisdiction the question named, if any.
     pub jurisdiction: Option<String>,
+    /// Whether the message also asked for a partisan opinion, which the reply declines while
+    /// answering the rest.
+    pub declined_partisan: bool,
     pub reply: Reply,
     pub timings: Timings,
 }

@@ -16,6 +16,7 @@ use crate::catalogue::{Catalogue, FALLBACK_LANGUAGE};
 use crate::claim_form::ClaimForm;
 use crate::compiled::EngineData;
 use crate::intent::{IntentClassifier, IntentMatch};
+use crate::judgement::{Judgement, JudgementModel, Verdict};
 use crate::jurisdiction::JurisdictionMatcher;
 use crate::lexicon::Lexicon;
 use crate::reply::{MAX_QUOTE_CHARS, Renderer};
@@ -63,6 +64,8 @@ pub struct Trace {
     pub passages: Vec<PassageRef>,
     /// The fact-check that would be shown, whether or not it was.
     pub fact_check: Option<PassageRef>,
+    /// The learned judgement of the message (with passage vectors only).
+    pub judgement: Option<Verdict>,
 }
 
 /// Which passage a decision was about (for evaluation: is it the right one?).
@@ -86,6 +89,8 @@ pub struct Engine {
     index: PassageIndex,
     /// The sentence encoder, when the index has passage vectors.
     encoder: Option<Encoder>,
+    /// The learned judgement of questions, when the encoder is the one it was trained with.
+    judgement: Option<JudgementModel>,
     /// How keyword and semantic evidence combine.
     weights: RetrievalWeights,
     /// Question embeddings kept by text, for tools that answer the same questions many times.
@@ -195,7 +200,13 @@ impl Engine {
         }
         let jurisdictions =
             JurisdictionMatcher::with_compiled(&manifest.jurisdictions, &data.jurisdictions);
+        let judgement = match &encoder {
+            Some(encoder) => Some(JudgementModel::bundled()?)
+                .filter(|model| model.model_id == encoder.model_id()),
+            None => None,
+        };
         Ok(Engine {
+            judgement,
             general_jurisdictions: jurisdictions.widest(),
             jurisdictions,
             catalogue,
@@ -258,6 +269,18 @@ impl Engine {
     /// encoder (tuning tools that run an eval file many times; not for serving: it grows).
     pub fn with_embedding_memo(mut self) -> Self {
         self.memo = Some(std::sync::Mutex::new(std::collections::HashMap::new()));
+        self
+    }
+
+    /// The learned judgement model in use (with passage vectors and the encoder it was trained
+    /// with).
+    pub fn judgement_model(&self) -> Option<&JudgementModel> {
+        self.judgement.as_ref()
+    }
+
+    /// Replaces or removes the judgement model (evaluation of the engine without it, tests).
+    pub fn with_judgement_model(mut self, model: Option<JudgementModel>) -> Self {
+        self.judgement = model;
         self
     }
 
@@ -512,13 +535,23 @@ impl Engine {
                 );
                 self.simple(Outcome::Menu, Intent::Menu, &language, reply)
             }
+            // A partisan phrase in a message that may also ask a procedural question: the
+            // judgement decides between the refusal and answering the procedural part.
+            Some(found) if found.intent == Intent::Partisan && self.judgement.is_some() => {
+                let step = Instant::now();
+                let (answer, question_trace) =
+                    self.question(&message, &language, context, Some(found));
+                timings.retrieval_us = micros(step);
+                trace = question_trace;
+                answer
+            }
             Some(found) => self.command(found, &language),
             None => {
                 let step = Instant::now();
                 if context.preferred_language.is_none() && context.previous_language.is_none() {
                     language = self.language_the_corpus_answers_best(&message, language);
                 }
-                let (answer, question_trace) = self.question(&message, &language, context);
+                let (answer, question_trace) = self.question(&message, &language, context, None);
                 timings.retrieval_us = micros(step);
                 trace = question_trace;
                 answer
@@ -538,9 +571,35 @@ impl Engine {
             fact_check: None,
             fallback_language: false,
             jurisdiction: None,
+            declined_partisan: false,
             reply,
             timings: Timings::default(),
         }
+    }
+
+    /// The reply to a message the judgement model says is partisan, a greeting or small talk:
+    /// nothing is retrieved (a partisan message never gets a citation or a fact-check).
+    fn judged_without_retrieval(
+        &self,
+        judged: Option<Judgement>,
+        language: &str,
+    ) -> Option<Answer> {
+        let renderer = self.renderer(language);
+        let (outcome, intent, reply) = match judged? {
+            Judgement::Partisan => (
+                Outcome::NeutralRefusal,
+                Intent::Partisan,
+                renderer.neutral_refusal(),
+            ),
+            Judgement::Greeting => (Outcome::Menu, Intent::Greeting, renderer.menu()),
+            Judgement::SmallTalk => (
+                Outcome::SmallTalk,
+                Intent::SmallTalk,
+                renderer.plain("small_talk_thanks", &[]),
+            ),
+            _ => return None,
+        };
+        Some(self.simple(outcome, intent, language, reply))
     }
 
     fn command(&self, found: &IntentMatch, language: &str) -> Answer {
@@ -567,11 +626,15 @@ impl Engine {
 
     /// A question: fact-checks, then passages. A search error on the read-only index (not expected:
     /// it is memory-mapped and immutable) degrades to "no answer" rather than failing the message.
+    ///
+    /// `partisan_phrase` is the partisan phrase the message contains, if any: the message is
+    /// refused unless the judgement finds a procedural question beside it.
     fn question(
         &self,
         message: &str,
         language: &str,
         context: &ConversationContext,
+        partisan_phrase: Option<&IntentMatch>,
     ) -> (Answer, Trace) {
         let retriever = Retriever::with_weights(&self.index, self.weights);
         let expansion = self.lexicon.expand(message, language);
@@ -581,6 +644,23 @@ impl Engine {
         let function_words = self.lexicon.function_words(language);
         let mut trace = Trace::default();
         let embedding = self.embed_question(message, &mut trace);
+        trace.judgement = self
+            .judgement
+            .as_ref()
+            .zip(embedding.as_deref())
+            .map(|(model, embedding)| model.judge(embedding, context.forwarded));
+        let judged = trace.judgement.map(|verdict| verdict.judgement);
+        if let Some(phrase) = partisan_phrase
+            && judged != Some(Judgement::Mixed)
+        {
+            return (self.command(phrase, language), trace);
+        }
+        if let Some(answer) = self.judged_without_retrieval(judged, language) {
+            return (answer, trace);
+        }
+        // A rumour, like a forwarded message, looks for its fact-check first (the threshold for
+        // forwarded messages, no margin over the passages).
+        let rumour = context.forwarded || judged == Some(Judgement::Rumour);
 
         let mut fact_languages = vec![own.clone()];
         if default != own {
@@ -705,7 +785,10 @@ impl Engine {
             .take(MAX_CITATIONS)
             .map(|(_, candidate)| citation(candidate))
             .collect();
-        let confident = !candidates.is_empty() && best_evidence >= threshold;
+        // What the documents cannot answer is not answered from a passage that shares its topic.
+        let confident = !candidates.is_empty()
+            && best_evidence >= threshold
+            && judged != Some(Judgement::Unanswerable);
         // The margin compares like with like: without vectors, the fact-check's similarity with
         // the best passage's confidence; with them, its fused similarity with the best
         // passage's semantic score on the same scale. A forwarded message looks for a
@@ -716,7 +799,7 @@ impl Engine {
             trace.best_passage_confidence
         };
         let fact_check_matches = best_fact_check.as_ref().filter(|candidate| {
-            if context.forwarded && semantic {
+            if rumour && semantic {
                 candidate.confidence >= self.semantic.fact_check_similarity_forwarded
             } else {
                 candidate.confidence >= fact_similarity
@@ -735,10 +818,25 @@ impl Engine {
         } else if confident {
             let reply = renderer.answer(&citations, fallback.then_some(language));
             (Outcome::Answer, reply, citations, None)
+        } else if rumour {
+            // A claim no fact-check addresses: say so, and where to report it.
+            (
+                Outcome::NoAnswer,
+                renderer.rumour_unchecked(),
+                Vec::new(),
+                None,
+            )
         } else {
             (Outcome::NoAnswer, renderer.no_answer(), Vec::new(), None)
         };
+        let declined_partisan = judged == Some(Judgement::Mixed);
+        let reply = if declined_partisan {
+            renderer.partisan_part_declined(reply)
+        } else {
+            reply
+        };
         let answer = Answer {
+            declined_partisan,
             outcome,
             language: language.to_string(),
             intent: Intent::Question,
@@ -771,8 +869,8 @@ fn micros(since: Instant) -> u64 {
 }
 
 /// The part of a message the engine reads: at most [`MAX_MESSAGE_CHARS`] characters, without
-/// control characters.
-fn bound(message: &str) -> String {
+/// control characters (training embeds messages the same way).
+pub fn bound(message: &str) -> String {
     message
         .chars()
         .filter(|character| !character.is_control() || *character == '\n')

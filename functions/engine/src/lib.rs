@@ -10,6 +10,8 @@
 //! One module per step:
 //! - [`engine`]: the sequence of steps and the [`ConversationContext`] it takes;
 //! - [`intent`]: commands, greetings, partisan requests, problem reports (phrases as data);
+//! - [`judgement`]: the learned judgement of other messages (partisan, mixed, rumour,
+//!   unanswerable, small talk) from the question's embedding;
 //! - [`lexicon`]: election synonyms per language (data) for query expansion;
 //! - [`compiled`]: the intent phrases and the lexicon, normalised ahead of time for fast starts;
 //! - [`jurisdiction`]: which jurisdiction a question names;
@@ -35,6 +37,7 @@ pub mod compiled;
 pub mod engine;
 pub mod eval;
 pub mod intent;
+pub mod judgement;
 pub mod jurisdiction;
 pub mod lexicon;
 pub mod reply;

@@ -265,18 +265,52 @@ impl Renderer<'_> {
         }
     }
 
-    /// The official reporting channel.
-    pub fn report_problem(&self) -> Reply {
-        let mut text = self.message("report_problem").to_string();
-        let channel = self.settings.report.as_ref();
-        let lines: Vec<&str> = channel
+    /// A claim no known fact-check addresses: say so, and offer the reporting channel.
+    pub fn rumour_unchecked(&self) -> Reply {
+        let mut text = self.message("rumour_unchecked").to_string();
+        for line in self.report_channel_lines() {
+            text.push_str(&format!("\n- {line}"));
+        }
+        if let Some(line) = self.contact_line() {
+            text.push_str("\n\n");
+            text.push_str(&line);
+        }
+        Reply {
+            text: fit(text),
+            interactive: None,
+        }
+    }
+
+    /// `reply` to the procedural part of a message, after a line declining its partisan part.
+    pub fn partisan_part_declined(&self, reply: Reply) -> Reply {
+        Reply {
+            text: fit(format!(
+                "{}\n\n{}",
+                self.message("partisan_part_declined"),
+                reply.text
+            )),
+            interactive: reply.interactive,
+        }
+    }
+
+    /// The phone, website and e-mail of the reporting channel, when the deployment has one.
+    fn report_channel_lines(&self) -> Vec<&str> {
+        self.settings
+            .report
+            .as_ref()
             .map(|report| {
                 [&report.phone, &report.website, &report.email]
                     .into_iter()
                     .filter_map(|part| part.as_deref())
                     .collect()
             })
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    /// The official reporting channel.
+    pub fn report_problem(&self) -> Reply {
+        let mut text = self.message("report_problem").to_string();
+        let lines = self.report_channel_lines();
         if lines.is_empty() {
             if let Some(contact) = self.contact() {
                 text.push_str(&format!("\n{contact}"));

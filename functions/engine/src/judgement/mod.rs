@@ -1,0 +1,307 @@
+//! The learned judgement of a message that no command phrase matched: is it an ordinary
+//! question, a rumour, a request for a partisan opinion, a question with a partisan one attached,
+//! something the official documents cannot answer, small talk or a greeting?
+//!
+//! [`JudgementModel`] is a multinomial logistic regression over the question's sentence
+//! embedding (the same multilingual-e5 vector retrieval uses, so judging costs one small
+//! matrix-vector product) and whether WhatsApp marked the message as forwarded. It is trained on
+//! labelled messages of ours ([`training`]; `bash scripts/train-judgement.sh`) and compiled in
+//! as `data/compiled/judgement.postcard`, like the engine's other data. Each class has a
+//! probability threshold chosen on cross-validated predictions for a stated false-positive budget
+//! ([`training::FALSE_POSITIVE_BUDGETS`]); below every threshold a message is a question.
+//!
+//! The phrase lists of [`crate::intent`] stay in front as high-precision overrides: commands
+//! (stop, delete my data) are only ever recognised from them.
+//!
+//! ```no_run
+//! # use votecheck_engine::judgement::{JudgementModel, Judgement};
+//! let model = JudgementModel::bundled().unwrap();
+//! let embedding = vec![0.0f32; model.dimensions];
+//! let verdict = model.judge(&embedding, false);
+//! assert!(verdict.probability <= 1.0);
+//! ```
+
+pub mod training;
+
+use serde::{Deserialize, Serialize};
+
+use crate::EngineError;
+
+/// Where the trained model lives, relative to the engine crate.
+pub const JUDGEMENT_PATH: &str = "data/compiled/judgement.postcard";
+
+/// The trained model as committed.
+const BUNDLED: &[u8] = include_bytes!("../../data/compiled/judgement.postcard");
+
+/// What a message is, as far as the engine's decisions go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Judgement {
+    /// A question the official documents may answer (the default).
+    Question,
+    /// A claim or chain message about the election: look for its fact-check.
+    Rumour,
+    /// A request for an opinion, comparison, endorsement or prediction about parties,
+    /// candidates, ideologies or office-holders, or campaign content: the neutral refusal.
+    Partisan,
+    /// A procedural question with a partisan one attached: answer the first, decline the other.
+    Mixed,
+    /// Something the documents cannot answer: results, counts, names, everyday topics.
+    Unanswerable,
+    /// Thanks, goodbye, chit-chat.
+    SmallTalk,
+    /// Hello.
+    Greeting,
+}
+
+impl Judgement {
+    /// Every judgement, in the order the model's rows are stored.
+    pub const ALL: [Judgement; 7] = [
+        Judgement::Question,
+        Judgement::Rumour,
+        Judgement::Partisan,
+        Judgement::Mixed,
+        Judgement::Unanswerable,
+        Judgement::SmallTalk,
+        Judgement::Greeting,
+    ];
+
+    /// The order in which judgements other than [`Judgement::Question`] are acted on when
+    /// several pass their thresholds: neutrality first.
+    pub const PRECEDENCE: [Judgement; 6] = [
+        Judgement::Partisan,
+        Judgement::Mixed,
+        Judgement::Greeting,
+        Judgement::SmallTalk,
+        Judgement::Unanswerable,
+        Judgement::Rumour,
+    ];
+
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Judgement::Question => "question",
+            Judgement::Rumour => "rumour",
+            Judgement::Partisan => "partisan",
+            Judgement::Mixed => "mixed",
+            Judgement::Unanswerable => "unanswerable",
+            Judgement::SmallTalk => "small_talk",
+            Judgement::Greeting => "greeting",
+        }
+    }
+
+    fn row(self) -> usize {
+        Judgement::ALL
+            .iter()
+            .position(|judgement| *judgement == self)
+            .expect("every judgement is in ALL")
+    }
+}
+
+/// The judgement of one message, with the model's probability for it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Verdict {
+    pub judgement: Judgement,
+    pub probability: f32,
+}
+
+/// A trained judgement model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JudgementModel {
+    /// The encoder whose embeddings the model reads (a model of another encoder is not used).
+    pub model_id: String,
+    /// The fingerprint of the labelled files it was trained on (see [`training::fingerprint`]).
+    pub training_fingerprint: u64,
+    /// Embedding dimensions.
+    pub dimensions: usize,
+    /// Subtracted from each feature before weighting (the training mean).
+    pub feature_mean: Vec<f32>,
+    /// Multiplies each centred feature (one over the training standard deviation).
+    pub feature_scale: Vec<f32>,
+    /// Per judgement (in [`Judgement::ALL`] order): the feature weights, then the bias.
+    pub weights: Vec<Vec<f32>>,
+    /// Per judgement: the probability from which the engine acts on it
+    /// ([`Judgement::Question`]'s is unused).
+    pub thresholds: Vec<f32>,
+    /// What cross-validation measured at those thresholds, for people (printed by training).
+    pub cross_validation: String,
+}
+
+impl JudgementModel {
+    /// The model bundled with the engine.
+    pub fn bundled() -> Result<Self, EngineError> {
+        Self::decode(BUNDLED)
+    }
+
+    /// Decodes a model written by [`JudgementModel::encode`].
+    pub fn decode(bytes: &[u8]) -> Result<Self, EngineError> {
+        let model: JudgementModel =
+            postcard::from_bytes(bytes).map_err(|error| EngineError::Data {
+                file: JUDGEMENT_PATH.to_string(),
+                reason: error.to_string(),
+            })?;
+        model.check().map_err(|reason| EngineError::Data {
+            file: JUDGEMENT_PATH.to_string(),
+            reason,
+        })?;
+        Ok(model)
+    }
+
+    /// The model's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).expect("a model is numbers and strings")
+    }
+
+    fn features(&self) -> usize {
+        self.dimensions + 1
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let features = self.features();
+        if self.feature_mean.len() != features || self.feature_scale.len() != features {
+            return Err(format!("feature statistics are not {features} long"));
+        }
+        if self.weights.len() != Judgement::ALL.len()
+            || self.weights.iter().any(|row| row.len() != features + 1)
+            || self.thresholds.len() != Judgement::ALL.len()
+        {
+            return Err("weights or thresholds do not match the judgements".into());
+        }
+        Ok(())
+    }
+
+    /// The probability of each judgement (in [`Judgement::ALL`] order) for a message with this
+    /// embedding. An embedding of the wrong length is a question for sure.
+    pub fn probabilities(&self, embedding: &[f32], forwarded: bool) -> Vec<f32> {
+        if embedding.len() != self.dimensions {
+            let mut certain = vec![0.0; Judgement::ALL.len()];
+            certain[Judgement::Question.row()] = 1.0;
+            return certain;
+        }
+        let features = standardize(
+            embedding,
+            forwarded,
+            &self.feature_mean,
+            &self.feature_scale,
+        );
+        softmax(&logits(&self.weights, &features))
+    }
+
+    /// The judgement the engine acts on: the first of [`Judgement::PRECEDENCE`] whose
+    /// probability reaches its threshold, else [`Judgement::Question`].
+    pub fn judge(&self, embedding: &[f32], forwarded: bool) -> Verdict {
+        let probabilities = self.probabilities(embedding, forwarded);
+        decide(&probabilities, &self.thresholds)
+    }
+}
+
+/// The judgement for `probabilities` under `thresholds` (both in [`Judgement::ALL`] order).
+pub fn decide(probabilities: &[f32], thresholds: &[f32]) -> Verdict {
+    for judgement in Judgement::PRECEDENCE {
+        let row = judgement.row();
+        if probabilities[row] >= thresholds[row] {
+            return Verdict {
+                judgement,
+                probability: probabilities[row],
+            };
+        }
+    }
+    Verdict {
+        judgement: Judgement::Question,
+        probability: probabilities[Judgement::Question.row()],
+    }
+}
+
+/// The feature vector: the embedding and the forwarded flag, centred and scaled.
+fn standardize(embedding: &[f32], forwarded: bool, mean: &[f32], scale: &[f32]) -> Vec<f32> {
+    embedding
+        .iter()
+        .copied()
+        .chain(std::iter::once(if forwarded { 1.0 } else { 0.0 }))
+        .zip(mean.iter().zip(scale))
+        .map(|(value, (mean, scale))| (value - mean) * scale)
+        .collect()
+}
+
+/// One logit per row: weights · features + bias (the row's last entry).
+fn logits(weights: &[Vec<f32>], features: &[f32]) -> Vec<f32> {
+    weights
+        .iter()
+        .map(|row| {
+            let (bias, row) = row.split_last().expect("rows hold a bias");
+            row.iter()
+                .zip(features)
+                .map(|(weight, feature)| weight * feature)
+                .sum::<f32>()
+                + bias
+        })
+        .collect()
+}
+
+fn softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::MIN, f32::max);
+    let exps: Vec<f32> = logits.iter().map(|logit| (logit - max).exp()).collect();
+    let total: f32 = exps.iter().sum();
+    exps.iter().map(|value| value / total).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_model_decodes_and_fits_the_encoder_dimensions() {
+        let model = JudgementModel::bundled().unwrap();
+        assert_eq!(model.dimensions, 384);
+        assert!(model.model_id.starts_with("multilingual-e5-small"));
+        let probabilities = model.probabilities(&vec![0.05; 384], false);
+        assert!((probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn a_damaged_model_is_an_error_naming_the_file() {
+        let mut model = JudgementModel::bundled().unwrap();
+        model.weights.pop();
+        let error = JudgementModel::decode(&model.encode()).unwrap_err();
+        assert!(error.to_string().contains(JUDGEMENT_PATH), "{error}");
+        let error = JudgementModel::decode(b"\xff\xff").unwrap_err();
+        assert!(error.to_string().contains(JUDGEMENT_PATH), "{error}");
+    }
+
+    #[test]
+    fn neutrality_takes_precedence_and_below_every_threshold_is_a_question() {
+        let thresholds = vec![0.0, 0.5, 0.4, 0.5, 0.5, 0.9, 0.9];
+        // Rumour and partisan both pass: partisan wins.
+        let verdict = decide(&[0.0, 0.55, 0.45, 0.0, 0.0, 0.0, 0.0], &thresholds);
+        assert_eq!(verdict.judgement, Judgement::Partisan);
+        let verdict = decide(&[0.5, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05], &thresholds);
+        assert_eq!(verdict.judgement, Judgement::Question);
+        assert_eq!(verdict.probability, 0.5);
+    }
+
+    #[test]
+    fn the_bundled_judgement_is_trained_on_the_current_files() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let files: Vec<(&str, Vec<u8>)> = training::TRAINING_FILES
+            .iter()
+            .map(|file| (*file, std::fs::read(root.join(file)).unwrap()))
+            .collect();
+        let named: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(name, bytes)| (*name, bytes.as_slice()))
+            .collect();
+        assert_eq!(
+            JudgementModel::bundled().unwrap().training_fingerprint,
+            training::fingerprint(&named),
+            "the labelled files changed since the model was trained: run bash scripts/train-judgement.sh"
+        );
+    }
+
+    #[test]
+    fn an_embedding_of_another_length_is_a_question() {
+        let model = JudgementModel::bundled().unwrap();
+        let verdict = model.judge(&[0.1; 10], true);
+        assert_eq!(verdict.judgement, Judgement::Question);
+        assert_eq!(verdict.probability, 1.0);
+    }
+}

@@ -1,0 +1,537 @@
+//! Training the [`JudgementModel`]: labelled messages in, a model with its thresholds out.
+//!
+//! The labelled messages are ours, in [`TRAINING_FILES`]: the judgement examples written for it
+//! (`samples/intent/training.jsonl`, `{"id", "language", "label", "text"}`), the **dev** split of
+//! the held-out question set (labelled by category) and the engine's first eval files (labelled by
+//! expected outcome). The held-out **test** split is never read. Commands and problem reports are
+//! left out: only the phrase lists recognise them.
+//!
+//! Training is deterministic: full-batch gradient descent with momentum on the class-balanced
+//! cross-entropy with an L2 penalty, from zero weights. The penalty is chosen among
+//! [`PENALTIES`] by five-fold cross-validated log-loss (folds by a hash of the message id), and
+//! each judgement's threshold on the cross-validated probabilities: the lowest probability at
+//! which at most [`FALSE_POSITIVE_BUDGETS`] of the messages that must not get that judgement
+//! would get it. The final model is then trained on every message.
+
+use serde_json::Value;
+
+use super::{Judgement, JudgementModel, decide, logits, softmax, standardize};
+
+/// The labelled files, relative to the workspace root. Never a test split.
+pub const TRAINING_FILES: &[&str] = &[
+    "samples/intent/training.jsonl",
+    "samples/eval/heldout/sample-dev.jsonl",
+    "samples/eval/heldout/shared-dev.jsonl",
+    "samples/eval/sample-corpus.jsonl",
+    "samples/eval/shared-corpus.jsonl",
+];
+
+/// Folds of the cross-validation.
+pub const FOLDS: u64 = 5;
+
+/// The L2 penalties tried.
+pub const PENALTIES: &[f32] = &[1e-3, 3e-3, 1e-2, 3e-2];
+
+/// Gradient-descent steps.
+pub const STEPS: usize = 600;
+
+/// Lowest threshold any judgement gets: below it the model is guessing among several.
+pub const LOWEST_THRESHOLD: f32 = 0.25;
+
+/// Per judgement: the largest share of which messages may wrongly get it. A partisan refusal
+/// of a procedural question is the costliest mistake after a partisan answer; a rumour judgement
+/// only changes which no-answer reply is sent.
+pub const FALSE_POSITIVE_BUDGETS: &[(Judgement, f32, &[Judgement])] = &[
+    (
+        Judgement::Partisan,
+        0.005,
+        &[Judgement::Question, Judgement::Mixed],
+    ),
+    (Judgement::Mixed, 0.02, &[Judgement::Question]),
+    (
+        Judgement::Unanswerable,
+        0.02,
+        &[Judgement::Question, Judgement::Mixed],
+    ),
+    (
+        Judgement::Rumour,
+        0.05,
+        &[
+            Judgement::Question,
+            Judgement::Mixed,
+            Judgement::Unanswerable,
+        ],
+    ),
+    (
+        Judgement::SmallTalk,
+        0.005,
+        &[Judgement::Question, Judgement::Mixed, Judgement::Rumour],
+    ),
+    (
+        Judgement::Greeting,
+        0.005,
+        &[Judgement::Question, Judgement::Mixed, Judgement::Rumour],
+    ),
+];
+
+/// One labelled message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelledMessage {
+    pub id: String,
+    pub language: String,
+    pub text: String,
+    pub forwarded: bool,
+    pub judgement: Judgement,
+}
+
+/// The judgement a held-out category or a training label stands for (`None`: not judged by the
+/// model).
+pub fn judgement_of_label(label: &str) -> Option<Judgement> {
+    Some(match label {
+        "procedural" | "party_procedural" => Judgement::Question,
+        "rumour" | "rumour_checked" | "rumour_unchecked" => Judgement::Rumour,
+        "partisan" | "campaign" => Judgement::Partisan,
+        "partisan_mixed" => Judgement::Mixed,
+        "not_answerable" | "out_of_scope" => Judgement::Unanswerable,
+        "small_talk" => Judgement::SmallTalk,
+        "greeting" => Judgement::Greeting,
+        _ => return None,
+    })
+}
+
+/// The judgement an expected outcome of the first eval files stands for.
+fn judgement_of_outcome(outcome: &str) -> Option<Judgement> {
+    Some(match outcome {
+        "answer" => Judgement::Question,
+        "fact_check" => Judgement::Rumour,
+        "neutral_refusal" => Judgement::Partisan,
+        "no_answer" => Judgement::Unanswerable,
+        "small_talk" => Judgement::SmallTalk,
+        "menu" => Judgement::Greeting,
+        _ => return None,
+    })
+}
+
+/// The labelled messages of one file (either format); `file` names it in errors.
+pub fn read_labelled(file: &str, text: &str) -> Result<Vec<LabelledMessage>, String> {
+    let mut messages = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let error = |reason: &str| format!("{file}:{}: {reason}", number + 1);
+        let value: Value = serde_json::from_str(line).map_err(|e| error(&e.to_string()))?;
+        let string = |key: &str| value.get(key).and_then(Value::as_str);
+        let id = string("id").ok_or_else(|| error("no `id`"))?.to_string();
+        let tags: Vec<&str> = value
+            .get("tags")
+            .and_then(Value::as_array)
+            .map(|tags| tags.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let (text, language, judgement) = if let Some(label) = string("label") {
+            let judgement = judgement_of_label(label)
+                .ok_or_else(|| error(&format!("unknown label {label}")))?;
+            (
+                string("text"),
+                string("language").unwrap_or(""),
+                Some(judgement),
+            )
+        } else {
+            let outcome = value
+                .pointer("/expect/outcome")
+                .and_then(Value::as_str)
+                .unwrap_or("answer");
+            let judgement = match tags
+                .get(1)
+                .and_then(|category| judgement_of_label(category))
+            {
+                Some(judgement) => Some(judgement),
+                None if tags.get(1).is_some_and(|tag| is_category(tag)) => None,
+                None => judgement_of_outcome(outcome),
+            };
+            (
+                string("question"),
+                tags.first().copied().unwrap_or(""),
+                judgement,
+            )
+        };
+        let text = text.ok_or_else(|| error("no text"))?.to_string();
+        if let Some(judgement) = judgement {
+            messages.push(LabelledMessage {
+                id,
+                language: language.to_string(),
+                text,
+                forwarded: value
+                    .get("forwarded")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                judgement,
+            });
+        }
+    }
+    Ok(messages)
+}
+
+/// The held-out categories the model does not judge (phrase lists do).
+fn is_category(tag: &str) -> bool {
+    matches!(tag, "command" | "report_problem")
+}
+
+/// FNV-1a over the files' names and bytes, in order: a model records the fingerprint of what it
+/// was trained on, and a test fails when the files changed since.
+pub fn fingerprint(files: &[(&str, &[u8])]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (name, bytes) in files {
+        for byte in name.bytes().chain([0u8]).chain(bytes.iter().copied()) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+/// An embedded labelled message.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub id: String,
+    pub embedding: Vec<f32>,
+    pub forwarded: bool,
+    pub judgement: Judgement,
+}
+
+/// The result of [`fit`]: the model and, per example, its cross-validated probabilities.
+pub struct Fitted {
+    pub model: JudgementModel,
+    pub cross_validated: Vec<Vec<f32>>,
+}
+
+/// Trains a model on `examples` (all of one encoder, `model_id`).
+pub fn fit(examples: &[Example], model_id: &str, training_fingerprint: u64) -> Fitted {
+    let dimensions = examples
+        .first()
+        .map_or(0, |example| example.embedding.len());
+    let (mean, scale) = feature_statistics(examples);
+    let features: Vec<Vec<f32>> = examples
+        .iter()
+        .map(|example| standardize(&example.embedding, example.forwarded, &mean, &scale))
+        .collect();
+    let labels: Vec<usize> = examples
+        .iter()
+        .map(|example| example.judgement.row())
+        .collect();
+    let folds: Vec<u64> = examples
+        .iter()
+        .map(|example| fingerprint(&[(&example.id, &[])]) % FOLDS)
+        .collect();
+
+    let mut best: Option<(f32, f32, Vec<Vec<f32>>)> = None;
+    for &penalty in PENALTIES {
+        let predicted = cross_validate(&features, &labels, &folds, penalty);
+        let loss = log_loss(&predicted, &labels);
+        if best.as_ref().is_none_or(|(lowest, _, _)| loss < *lowest) {
+            best = Some((loss, penalty, predicted));
+        }
+    }
+    let (loss, penalty, cross_validated) = best.expect("at least one penalty");
+    let thresholds = choose_thresholds(&cross_validated, &labels);
+    let weights = train(&features, &labels, penalty);
+    let cross_validation = format!(
+        "{} messages, {FOLDS}-fold, L2 {penalty}, log-loss {loss:.3}\n{}",
+        examples.len(),
+        describe(&cross_validated, &labels, &thresholds)
+    );
+    Fitted {
+        model: JudgementModel {
+            model_id: model_id.to_string(),
+            training_fingerprint,
+            dimensions,
+            feature_mean: mean,
+            feature_scale: scale,
+            weights,
+            thresholds,
+            cross_validation,
+        },
+        cross_validated,
+    }
+}
+
+/// Mean and inverse standard deviation of every feature.
+fn feature_statistics(examples: &[Example]) -> (Vec<f32>, Vec<f32>) {
+    let rows: Vec<Vec<f32>> = examples
+        .iter()
+        .map(|example| {
+            let mut row = example.embedding.clone();
+            row.push(if example.forwarded { 1.0 } else { 0.0 });
+            row
+        })
+        .collect();
+    let features = rows.first().map_or(0, Vec::len);
+    let count = rows.len().max(1) as f32;
+    let mean: Vec<f32> = (0..features)
+        .map(|feature| rows.iter().map(|row| row[feature]).sum::<f32>() / count)
+        .collect();
+    let scale = (0..features)
+        .map(|feature| {
+            let variance = rows
+                .iter()
+                .map(|row| (row[feature] - mean[feature]).powi(2))
+                .sum::<f32>()
+                / count;
+            1.0 / variance.sqrt().max(1e-6)
+        })
+        .collect();
+    (mean, scale)
+}
+
+/// Probabilities of every example from a model trained without its fold.
+fn cross_validate(
+    features: &[Vec<f32>],
+    labels: &[usize],
+    folds: &[u64],
+    penalty: f32,
+) -> Vec<Vec<f32>> {
+    let mut predicted = vec![Vec::new(); features.len()];
+    for fold in 0..FOLDS {
+        let training: Vec<usize> = (0..features.len()).filter(|&i| folds[i] != fold).collect();
+        let weights = train(
+            &training
+                .iter()
+                .map(|&i| features[i].clone())
+                .collect::<Vec<_>>(),
+            &training.iter().map(|&i| labels[i]).collect::<Vec<_>>(),
+            penalty,
+        );
+        for i in (0..features.len()).filter(|&i| folds[i] == fold) {
+            predicted[i] = softmax(&logits(&weights, &features[i]));
+        }
+    }
+    predicted
+}
+
+/// Class-balanced multinomial logistic regression by gradient descent with momentum.
+fn train(features: &[Vec<f32>], labels: &[usize], penalty: f32) -> Vec<Vec<f32>> {
+    let classes = Judgement::ALL.len();
+    let width = features.first().map_or(0, Vec::len) + 1;
+    let mut counts = vec![0usize; classes];
+    for &label in labels {
+        counts[label] += 1;
+    }
+    let present = counts.iter().filter(|&&count| count > 0).count().max(1);
+    let example_weight: Vec<f32> = counts
+        .iter()
+        .map(|&count| {
+            if count == 0 {
+                0.0
+            } else {
+                labels.len() as f32 / (present * count) as f32
+            }
+        })
+        .collect();
+    let total = labels.len().max(1) as f32;
+    let mut weights = vec![vec![0.0f32; width]; classes];
+    let mut velocity = vec![vec![0.0f32; width]; classes];
+    let (rate, momentum) = (0.05f32, 0.9f32);
+    for _ in 0..STEPS {
+        let mut gradient = vec![vec![0.0f32; width]; classes];
+        for (row, &label) in features.iter().zip(labels) {
+            let probabilities = softmax(&logits(&weights, row));
+            for class in 0..classes {
+                let error = (probabilities[class] - if class == label { 1.0 } else { 0.0 })
+                    * example_weight[label];
+                let target = &mut gradient[class];
+                for (slot, value) in target.iter_mut().zip(row) {
+                    *slot += error * value;
+                }
+                target[width - 1] += error;
+            }
+        }
+        for class in 0..classes {
+            for feature in 0..width {
+                let mut step = gradient[class][feature] / total;
+                if feature + 1 < width {
+                    step += penalty * weights[class][feature];
+                }
+                velocity[class][feature] = momentum * velocity[class][feature] - rate * step;
+                weights[class][feature] += velocity[class][feature];
+            }
+        }
+    }
+    weights
+}
+
+fn log_loss(predicted: &[Vec<f32>], labels: &[usize]) -> f32 {
+    predicted
+        .iter()
+        .zip(labels)
+        .map(|(probabilities, &label)| -probabilities[label].max(1e-7).ln())
+        .sum::<f32>()
+        / labels.len().max(1) as f32
+}
+
+/// Each judgement's threshold: the lowest (not below [`LOWEST_THRESHOLD`]) at which the
+/// messages that must not get it get it at most within its budget.
+fn choose_thresholds(predicted: &[Vec<f32>], labels: &[usize]) -> Vec<f32> {
+    let mut thresholds = vec![1.0f32; Judgement::ALL.len()];
+    thresholds[Judgement::Question.row()] = 0.0;
+    for (judgement, budget, negatives) in FALSE_POSITIVE_BUDGETS {
+        let row = judgement.row();
+        let mut negative_scores: Vec<f32> = predicted
+            .iter()
+            .zip(labels)
+            .filter(|(_, label)| negatives.iter().any(|negative| negative.row() == **label))
+            .map(|(probabilities, _)| probabilities[row])
+            .collect();
+        negative_scores.sort_by(|a, b| b.total_cmp(a));
+        let allowed = (budget * negative_scores.len() as f32).floor() as usize;
+        // Strictly above the (allowed + 1)-th highest negative score.
+        let threshold = negative_scores
+            .get(allowed)
+            .map_or(LOWEST_THRESHOLD, |score| score + 1e-6);
+        thresholds[row] = threshold.clamp(LOWEST_THRESHOLD, 1.0);
+    }
+    thresholds
+}
+
+/// Per judgement: how many of its messages got it, and how many others got it, under the
+/// thresholds (the engine's decision rule, with its precedence).
+fn describe(predicted: &[Vec<f32>], labels: &[usize], thresholds: &[f32]) -> String {
+    let decided: Vec<usize> = predicted
+        .iter()
+        .map(|probabilities| decide(probabilities, thresholds).judgement.row())
+        .collect();
+    let mut lines = Vec::new();
+    for judgement in Judgement::ALL {
+        let row = judgement.row();
+        let positives = labels.iter().filter(|&&label| label == row).count();
+        let hits = labels
+            .iter()
+            .zip(&decided)
+            .filter(|&(&label, &decision)| label == row && decision == row)
+            .count();
+        let false_positives = labels
+            .iter()
+            .zip(&decided)
+            .filter(|&(&label, &decision)| label != row && decision == row)
+            .count();
+        lines.push(format!(
+            "  {:<13} threshold {:.3}  recall {hits}/{positives}  wrongly given to {false_positives}",
+            judgement.as_str(),
+            thresholds[row]
+        ));
+    }
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_test_split_is_ever_trained_on() {
+        for file in TRAINING_FILES {
+            assert!(!file.contains("test"), "{file}");
+        }
+    }
+
+    #[test]
+    fn reads_both_label_formats_and_skips_commands() {
+        let training = r#"{"id": "a", "language": "pt", "label": "campaign", "text": "vote 13!!"}
+{"id": "b", "language": "en", "label": "party_procedural", "text": "how do i change party"}"#;
+        let messages = read_labelled("t.jsonl", training).unwrap();
+        assert_eq!(messages[0].judgement, Judgement::Partisan);
+        assert_eq!(messages[1].judgement, Judgement::Question);
+        let eval = r#"{"id": "c", "tags": ["en", "command"], "question": "stop", "expect": {"outcome": "opt_out"}}
+{"id": "d", "tags": ["en", "rumour_unchecked"], "question": "x", "expect": {"outcome": "no_answer"}, "forwarded": true}
+{"id": "e", "tags": ["es"], "question": "y", "expect": {"outcome": "neutral_refusal"}}
+{"id": "f", "tags": ["es"], "question": "z", "expect": {"source": "es/a.md"}}"#;
+        let messages = read_labelled("e.jsonl", eval).unwrap();
+        let judged: Vec<(&str, Judgement, bool)> = messages
+            .iter()
+            .map(|m| (m.id.as_str(), m.judgement, m.forwarded))
+            .collect();
+        assert_eq!(
+            judged,
+            [
+                ("d", Judgement::Rumour, true),
+                ("e", Judgement::Partisan, false),
+                ("f", Judgement::Question, false)
+            ]
+        );
+        let error = read_labelled(
+            "x.jsonl",
+            "{\"id\": \"a\", \"label\": \"nope\", \"text\": \"t\"}",
+        )
+        .unwrap_err();
+        assert!(
+            error.contains("x.jsonl:1") && error.contains("nope"),
+            "{error}"
+        );
+    }
+
+    /// Three judgements in separate corners of a small space.
+    fn separable() -> Vec<Example> {
+        let corners = [
+            (Judgement::Question, [1.0, 0.0, 0.0]),
+            (Judgement::Partisan, [0.0, 1.0, 0.0]),
+            (Judgement::Greeting, [0.0, 0.0, 1.0]),
+        ];
+        let mut examples = Vec::new();
+        for index in 0..120 {
+            let (judgement, corner) = corners[index % 3];
+            let jitter = (index as f32 * 0.37).sin() * 0.2;
+            examples.push(Example {
+                id: format!("x{index}"),
+                embedding: corner.iter().map(|value| value + jitter).collect(),
+                forwarded: false,
+                judgement,
+            });
+        }
+        examples
+    }
+
+    #[test]
+    fn learns_separable_judgements_and_records_its_inputs() {
+        let examples = separable();
+        let fitted = fit(&examples, "toy", 42);
+        assert_eq!(fitted.model.model_id, "toy");
+        assert_eq!(fitted.model.training_fingerprint, 42);
+        for example in &examples {
+            let verdict = fitted.model.judge(&example.embedding, false);
+            assert_eq!(verdict.judgement, example.judgement, "{}", example.id);
+        }
+        assert_eq!(fitted.cross_validated.len(), examples.len());
+        assert!(fitted.model.cross_validation.contains("partisan"));
+    }
+
+    #[test]
+    fn a_threshold_keeps_false_positives_within_the_budget() {
+        // 200 questions, the partisan probability of four of them high.
+        let mut predicted = Vec::new();
+        let mut labels = Vec::new();
+        for index in 0..200 {
+            let partisan = if index < 4 {
+                0.9 - index as f32 * 0.1
+            } else {
+                0.01
+            };
+            predicted.push(vec![1.0 - partisan, 0.0, partisan, 0.0, 0.0, 0.0, 0.0]);
+            labels.push(Judgement::Question.row());
+        }
+        let thresholds = choose_thresholds(&predicted, &labels);
+        let wrongly_refused = predicted
+            .iter()
+            .filter(|p| p[Judgement::Partisan.row()] >= thresholds[Judgement::Partisan.row()])
+            .count();
+        // 0.5 % of 200 is one.
+        assert_eq!(wrongly_refused, 1);
+    }
+
+    #[test]
+    fn fingerprints_follow_names_and_bytes() {
+        let base = fingerprint(&[("a", b"xy")]);
+        assert_ne!(base, fingerprint(&[("a", b"xz")]));
+        assert_ne!(base, fingerprint(&[("b", b"xy")]));
+        assert_eq!(base, fingerprint(&[("a", b"xy")]));
+    }
+}

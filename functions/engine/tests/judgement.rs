@@ -1,0 +1,119 @@
+//! The learned judgement in the engine, over the sample corpus with the real encoder: messages
+//! written for this test (in none of the training files) in several languages. Partisan requests
+//! get the neutral refusal with no citation and no fact-check; procedural questions that mention
+//! parties are answered; a question with a partisan one attached is answered and the partisan part
+//! declined; a rumour nobody checked is said to be unchecked, with the reporting channel.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use votecheck_engine::{ConversationContext, Engine, Outcome};
+use votecheck_index_builder::{BuildOptions, build_index};
+
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
+    &ENGINE
+        .get_or_init(|| {
+            let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/corpus");
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("index");
+            let options =
+                BuildOptions::embedding_with(votecheck_encoder::testing::required_model_path());
+            build_index(&corpus, &out, &options, &mut |_| {}).unwrap();
+            let engine = Engine::open(&out).unwrap();
+            (dir, engine)
+        })
+        .1
+}
+
+fn ask(question: &str) -> votecheck_engine::Answer {
+    engine().answer(question, &ConversationContext::default())
+}
+
+#[test]
+fn the_engine_uses_the_bundled_judgement_with_its_encoder() {
+    assert!(engine().judgement_model().is_some());
+}
+
+#[test]
+fn partisan_requests_are_refused_without_citation_in_every_language_tried() {
+    for question in [
+        "honestly which party would be best for the economy this time",
+        "¿cuál candidato a gobernador es más honesto?",
+        "quem vc acha q vai ganhar pra presidente esse ano",
+        "次の選挙でどの政党を応援すべきですか",
+        "कौन सी पार्टी सबसे अच्छी है, किसे वोट दूं",
+    ] {
+        let answer = ask(question);
+        assert_eq!(
+            answer.outcome,
+            Outcome::NeutralRefusal,
+            "{question}: {}",
+            answer.reply.text
+        );
+        assert!(answer.citations.is_empty() && answer.fact_check.is_none());
+    }
+}
+
+#[test]
+fn procedural_questions_that_mention_parties_are_answered() {
+    for question in [
+        "im registered as a democrat but want to vote in the republican primary how do i switch",
+        "can i wear my candidate's campaign t-shirt when i go to vote",
+    ] {
+        let answer = ask(question);
+        assert_ne!(
+            answer.outcome,
+            Outcome::NeutralRefusal,
+            "{question}: {}",
+            answer.reply.text
+        );
+        assert!(!answer.declined_partisan, "{question}");
+    }
+}
+
+#[test]
+fn a_procedural_question_with_a_partisan_one_attached_gets_both_parts_handled() {
+    let answer = ask(
+        "where do i drop off my mail ballot in riverside county, and which candidate for sheriff is better?",
+    );
+    assert_eq!(answer.outcome, Outcome::Answer, "{}", answer.reply.text);
+    assert!(answer.declined_partisan);
+    let declined = engine()
+        .catalogue()
+        .message("en", "partisan_part_declined")
+        .to_string();
+    assert!(
+        answer.reply.text.starts_with(&declined),
+        "{}",
+        answer.reply.text
+    );
+    assert_eq!(answer.citations[0].source, "en/vote-by-mail.md");
+}
+
+#[test]
+fn an_unchecked_forwarded_rumour_is_said_to_be_unchecked_with_the_report_channel() {
+    let context = ConversationContext {
+        forwarded: true,
+        ..ConversationContext::default()
+    };
+    let answer = engine().answer(
+        "URGENT share with everyone!!! ballot boxes in the north of the county will be painted green and votes in them wont count 😱😱",
+        &context,
+    );
+    assert_eq!(answer.outcome, Outcome::NoAnswer, "{}", answer.reply.text);
+    let unchecked = engine()
+        .catalogue()
+        .message("en", "rumour_unchecked")
+        .to_string();
+    assert!(
+        answer.reply.text.starts_with(&unchecked),
+        "{}",
+        answer.reply.text
+    );
+    assert!(
+        answer.reply.text.contains("+1 555-0199"),
+        "offers the reporting channel: {}",
+        answer.reply.text
+    );
+}
