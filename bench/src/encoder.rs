@@ -32,6 +32,9 @@ pub struct EncoderFigures {
     pub first_embed_ms: f64,
     pub query_p50_ms: f64,
     pub query_p99_ms: f64,
+    /// The learned judgement over a question's embedding (the engine's step after the encoder).
+    pub judgement_p50_us: f64,
+    pub judgement_p99_us: f64,
     pub passages_per_second_one_core: f64,
     pub passages_per_second_all_cores: f64,
     pub reference: Option<Value>,
@@ -61,6 +64,10 @@ impl EncoderFigures {
             reference("query_p99_ms")
         );
         println!(
+            "  judgement of a question from its embedding: p50 {:.1} us  p99 {:.1} us",
+            self.judgement_p50_us, self.judgement_p99_us
+        );
+        println!(
             "  passages/s, one core: {:.2}   all cores: {:.2}   (reference engine, one core: {})",
             self.passages_per_second_one_core,
             self.passages_per_second_all_cores,
@@ -75,6 +82,7 @@ impl EncoderFigures {
             "open_ms": self.open_ms,
             "first_embed_ms": self.first_embed_ms,
             "query_ms": {"p50": self.query_p50_ms, "p99": self.query_p99_ms},
+            "judgement_us": {"p50": self.judgement_p50_us, "p99": self.judgement_p99_us},
             "passages_per_second": {"one_core": self.passages_per_second_one_core, "all_cores": self.passages_per_second_all_cores},
             "reference": self.reference,
         })
@@ -145,6 +153,8 @@ pub fn measure(corpus: &Path) -> anyhow::Result<EncoderFigures> {
         open_ms: number(&one_core, "open_ms"),
         first_embed_ms: number(&one_core, "first_embed_ms"),
         query_p50_ms: number(&one_core, "query_p50_ms"),
+        judgement_p50_us: number(&one_core, "judgement_p50_us"),
+        judgement_p99_us: number(&one_core, "judgement_p99_us"),
         query_p99_ms: number(&one_core, "query_p99_ms"),
         passages_per_second_one_core: number(&one_core, "passages_per_second"),
         passages_per_second_all_cores: number(&all_cores, "passages_per_second"),
@@ -192,14 +202,22 @@ pub fn worker(input: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
     encoder.embed(Role::Query, "warm up")?;
     let first_embed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let judgement = votecheck_engine::judgement::JudgementModel::bundled()?;
     let mut times = Vec::with_capacity(questions.len());
+    let mut judgement_times = Vec::with_capacity(questions.len());
     for question in &questions {
         let started = Instant::now();
-        encoder.embed(Role::Query, question)?;
+        let embedding = encoder.embed(Role::Query, question)?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
+        let started = Instant::now();
+        std::hint::black_box(judgement.judge(embedding.as_slice(), false));
+        judgement_times.push(started.elapsed().as_secs_f64() * 1e6);
     }
     times.sort_by(f64::total_cmp);
+    judgement_times.sort_by(f64::total_cmp);
     let at = |share: f64| times[((times.len() - 1) as f64 * share).round() as usize];
+    let judgement_at =
+        |share: f64| judgement_times[((judgement_times.len() - 1) as f64 * share).round() as usize];
     let started = Instant::now();
     for batch in passages.chunks(votecheck_index_builder::embedding::BATCH) {
         let batch: Vec<&str> = batch.iter().map(String::as_str).collect();
@@ -213,6 +231,8 @@ pub fn worker(input: &Path) -> anyhow::Result<()> {
             "first_embed_ms": first_embed_ms,
             "query_p50_ms": at(0.5),
             "query_p99_ms": at(0.99),
+            "judgement_p50_us": judgement_at(0.5),
+            "judgement_p99_us": judgement_at(0.99),
             "passages_per_second": passages.len() as f64 / seconds,
         })
     );
