@@ -15,14 +15,15 @@ use votecheck_engine::reply::{FEEDBACK_NO, FEEDBACK_YES};
 use votecheck_engine::{Answer, ConversationContext, Engine, Intent, Interactive, Outcome};
 use votecheck_graph::Recipient;
 use votecheck_store::{
-    CitizenKey, Claim, DeliveryFailure, Feedback, Preferences, QueryRecord, Store, StoreConfig,
+    CitizenKey, Claim, DeliveryFailure, Feedback, MessageKey, Preferences, QueryRecord, Store,
+    StoreConfig,
 };
 use votecheck_whatsapp::{
     InboundEvent, InboundMessage, MAX_BODY_BYTES, MessageContent, Sender, StatusKind, SystemChange,
     decode_body, parse_events, verify_signature, verify_subscription,
 };
 
-use crate::sender::{OutgoingContent, OutgoingMessage, ReplySender};
+use crate::sender::{OutgoingContent, OutgoingMessage, ReplySender, ReplyTo};
 
 /// The HTTP method of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,11 +112,12 @@ impl MessageOutcome {
     }
 }
 
-/// Sees every answer the handler decides, with the message id it answers. The local preview
-/// console uses one to show the reasoning beside the reply; the Lambda sets none.
+/// Sees every answer the handler decides, with the key of the message it answers (never the raw
+/// message id). The local preview console uses one to show the reasoning beside the reply; the
+/// Lambda sets none.
 pub trait AnswerObserver: Send + Sync {
     /// Called once per answered message, before the reply is sent.
-    fn answered(&self, message_id: &str, answer: &Answer);
+    fn answered(&self, message: &MessageKey, answer: &Answer);
 }
 
 /// The conversation handler, built once per process and shared.
@@ -251,12 +253,17 @@ impl Handler {
             .map(|id| CitizenKey::derive(&self.secrets.id_salt, id))
     }
 
+    /// The key under which a message is stored and shown: its id carries the sender's number.
+    fn message_key(&self, message_id: &str) -> MessageKey {
+        MessageKey::derive(&self.secrets.id_salt, message_id)
+    }
+
     async fn record_delivery_failure(&self, status: &votecheck_whatsapp::DeliveryStatus) {
         let Some(citizen) = self.citizen(&status.recipient) else {
             return;
         };
         let failure = DeliveryFailure {
-            message_id: status.message_id.clone(),
+            message_id: self.message_key(&status.message_id).to_string(),
             citizen,
             error_code: status.error_code.unwrap_or(0),
             at: (self.clock)(),
@@ -276,8 +283,13 @@ impl Handler {
         let Some(citizen) = self.citizen(&message.sender) else {
             return MessageOutcome::Ignored { kind };
         };
-        // 1. Claim: exactly once per message id. An unreachable store must not silence the bot.
-        match self.store.claim_message(&message.message_id, now).await {
+        // 1. Claim: exactly once per message id, by its key (any id, however long, dedupes). An
+        // unreachable store must not silence the bot.
+        let reply_to = ReplyTo {
+            message_id: message.message_id.clone(),
+            key: self.message_key(&message.message_id),
+        };
+        match self.store.claim_message(reply_to.key.as_str(), now).await {
             Ok(Claim::Duplicate) => {
                 info!(kind, "duplicate delivery ignored");
                 return MessageOutcome::Duplicate;
@@ -312,7 +324,7 @@ impl Handler {
             Ok(count) if !limit.allows(count) => {
                 let notified = count == limit.max_messages + 1;
                 if notified {
-                    self.notice(&recipient, &message.message_id, &language, "rate_limited")
+                    self.notice(&recipient, &reply_to, &language, "rate_limited")
                         .await;
                 }
                 info!(notified, "rate limited");
@@ -341,7 +353,7 @@ impl Handler {
             },
             MessageContent::ButtonReply { id, .. } if id.starts_with("feedback:") => {
                 return self
-                    .feedback(message, &citizen, id, &recipient, &language, now)
+                    .feedback(&reply_to, &citizen, id, &recipient, &language, now)
                     .await;
             }
             MessageContent::ButtonReply { title, .. } => title.clone(),
@@ -355,8 +367,7 @@ impl Handler {
                     .as_ref()
                     .is_some_and(|preferences| preferences.opted_out)
                 {
-                    self.notice(&recipient, &message.message_id, &language, key)
-                        .await;
+                    self.notice(&recipient, &reply_to, &language, key).await;
                 }
                 info!(kind, "media is not understood yet");
                 return MessageOutcome::Ignored { kind };
@@ -394,7 +405,7 @@ impl Handler {
         let _ = self.sender.mark_read(&message.message_id).await;
         self.apply_command(&citizen, &mut answer, now).await;
         if let Some(observer) = &self.observer {
-            observer.answered(&message.message_id, &answer);
+            observer.answered(&reply_to.key, &answer);
         }
 
         // 5. Reply, then record.
@@ -404,20 +415,20 @@ impl Handler {
             .plain("feedback_question", &[])
             .text;
         let mut sent = Ok(());
-        for (index, content) in outgoing_contents(&answer, &message.message_id, &prompt)
+        for (index, content) in outgoing_contents(&answer, &reply_to.key, &prompt)
             .into_iter()
             .enumerate()
         {
             // The first message quotes the citizen's; a follow-up (buttons) does not.
-            let reply_to = (index == 0).then_some(message.message_id.as_str());
-            sent = self.send(&recipient, reply_to, content).await;
+            let quoted = (index == 0).then_some(&reply_to);
+            sent = self.send(&recipient, quoted, content).await;
             if sent.is_err() {
                 // No follow-up (buttons) after a failed reply.
                 break;
             }
         }
         if !matches!(answer.intent, Intent::DeleteMyData) {
-            self.record(message, &citizen, &question, &answer, now)
+            self.record(message, &reply_to.key, &citizen, &question, &answer, now)
                 .await;
             let updated = Preferences {
                 language: Some(answer.language.clone()),
@@ -468,7 +479,7 @@ impl Handler {
 
     async fn feedback(
         &self,
-        message: &InboundMessage,
+        reply_to: &ReplyTo,
         citizen: &CitizenKey,
         button_id: &str,
         recipient: &Recipient,
@@ -476,21 +487,27 @@ impl Handler {
         now: i64,
     ) -> MessageOutcome {
         let helpful = button_id.starts_with(FEEDBACK_YES);
-        let query_id = button_id
+        // The button id carries the key of the answered message (see `outgoing_contents`);
+        // anything else (an old button, a forged id) records nothing.
+        let query = button_id
             .strip_prefix(if helpful { FEEDBACK_YES } else { FEEDBACK_NO })
             .and_then(|rest| rest.strip_prefix(':'))
-            .unwrap_or_default()
-            .to_string();
-        let feedback = Feedback {
-            query_id,
-            citizen: citizen.clone(),
-            helpful,
-            at: now,
-        };
-        if let Err(problem) = self.store.record_feedback(&feedback).await {
-            error!(%problem, "recording feedback failed");
+            .and_then(MessageKey::parse);
+        match query {
+            Some(query) => {
+                let feedback = Feedback {
+                    query_id: query.to_string(),
+                    citizen: citizen.clone(),
+                    helpful,
+                    at: now,
+                };
+                if let Err(problem) = self.store.record_feedback(&feedback).await {
+                    error!(%problem, "recording feedback failed");
+                }
+            }
+            None => info!("feedback on an unknown query ignored"),
         }
-        self.notice(recipient, &message.message_id, language, "feedback_thanks")
+        self.notice(recipient, reply_to, language, "feedback_thanks")
             .await;
         MessageOutcome::Answered {
             outcome: "feedback".to_string(),
@@ -500,13 +517,14 @@ impl Handler {
     async fn record(
         &self,
         message: &InboundMessage,
+        query: &MessageKey,
         citizen: &CitizenKey,
         question: &str,
         answer: &Answer,
         now: i64,
     ) {
         let record = QueryRecord {
-            query_id: message.message_id.clone(),
+            query_id: query.to_string(),
             at: now,
             citizen: citizen.clone(),
             language: answer.language.clone(),
@@ -537,12 +555,12 @@ impl Handler {
         }
     }
 
-    /// Sends a canned text from the catalogue as a reply to `message_id` (a failure is logged and
-    /// counted inside [`Handler::send`]).
-    async fn notice(&self, to: &Recipient, message_id: &str, language: &str, key: &str) {
+    /// Sends a canned text from the catalogue as a reply to the citizen's message (a failure is
+    /// logged and counted inside [`Handler::send`]).
+    async fn notice(&self, to: &Recipient, reply_to: &ReplyTo, language: &str, key: &str) {
         let body = self.engine.renderer(language).plain(key, &[]).text;
         let _ = self
-            .send(to, Some(message_id), OutgoingContent::Text { body })
+            .send(to, Some(reply_to), OutgoingContent::Text { body })
             .await;
     }
 
@@ -550,12 +568,12 @@ impl Handler {
     async fn send(
         &self,
         to: &Recipient,
-        reply_to: Option<&str>,
+        reply_to: Option<&ReplyTo>,
         content: OutgoingContent,
     ) -> Result<(), &'static str> {
         let message = OutgoingMessage {
             to: to.clone(),
-            reply_to: reply_to.map(str::to_string),
+            reply_to: reply_to.cloned(),
             content,
         };
         match self.sender.send(&message).await {
@@ -582,9 +600,13 @@ pub const MAX_INTERACTIVE_BODY_CHARS: usize = 1024;
 
 /// The WhatsApp messages for an answer: one message with buttons or a list when the answer has
 /// them and its text fits an interactive body; otherwise the text, then the buttons or list
-/// under a short `prompt` ("Was this answer helpful?"). Feedback button ids carry the query id
-/// (the citizen's message id) so the tap finds the record.
-pub fn outgoing_contents(answer: &Answer, query_id: &str, prompt: &str) -> Vec<OutgoingContent> {
+/// under a short `prompt` ("Was this answer helpful?"). Feedback button ids carry the query's key
+/// (the keyed hash of the citizen's message id, never the id) so the tap finds the record.
+pub fn outgoing_contents(
+    answer: &Answer,
+    query: &MessageKey,
+    prompt: &str,
+) -> Vec<OutgoingContent> {
     let text = answer.reply.text.clone();
     let interactive = |body: String| match &answer.reply.interactive {
         Some(Interactive::Buttons { buttons }) if answer.outcome != Outcome::NoAnswer => {
@@ -592,7 +614,7 @@ pub fn outgoing_contents(answer: &Answer, query_id: &str, prompt: &str) -> Vec<O
                 body,
                 buttons: buttons
                     .iter()
-                    .map(|button| (format!("{}:{query_id}", button.id), button.title.clone()))
+                    .map(|button| (format!("{}:{query}", button.id), button.title.clone()))
                     .collect(),
             })
         }

@@ -22,5 +22,6 @@ pub use handler::{
     AnswerObserver, Handler, MessageOutcome, Method, Secrets, WebhookRequest, WebhookResponse,
 };
 pub use sender::{
-    CapturingSender, GraphSender, OutgoingContent, OutgoingMessage, ReplySender, SendFailure,
+    CapturingSender, GraphSender, OutgoingContent, OutgoingMessage, ReplySender, ReplyTo,
+    SendFailure,
 };

@@ -1,0 +1,81 @@
+//! Privacy and identity through the real handler, on both store backends (embedded SQLite and
+//! DynamoDB on `moto_server`): no phone number in anything stored or shown, even inside a
+//! message id; one identity per citizen whatever ids WhatsApp sends; commands before the rate
+//! limit; and an honest answer to "delete my data".
+
+mod common;
+
+use common::*;
+use votecheck_webhook::OutgoingContent;
+
+const NUMBER: &str = "34600111222";
+const USER: &str = "US.1000000000000000002";
+
+/// The id of the first feedback button among the replies.
+fn feedback_button(setup: &Setup) -> String {
+    setup
+        .sender
+        .sent()
+        .iter()
+        .find_map(|message| match &message.content {
+            OutgoingContent::Buttons { buttons, .. } => Some(buttons[0].0.clone()),
+            _ => None,
+        })
+        .expect("an answer with feedback buttons")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_stored_record_or_shown_reply_holds_the_senders_number() {
+    for kind in BACKENDS {
+        let setup = Setup::new(kind).await;
+        let who = both(NUMBER, USER);
+        setup
+            .post(&text(&wamid(NUMBER, 1), who, "How do I vote by mail?"))
+            .await;
+        let yes = feedback_button(&setup);
+        setup
+            .post(&button(&wamid(NUMBER, 2), who, &yes, "Yes"))
+            .await;
+        setup.post(&delivery_failed(&wamid(NUMBER, 900), who)).await;
+        setup
+            .post(&text(
+                &wamid(NUMBER, 3),
+                phone(NUMBER),
+                "Mi número es +34 600 111 222, ¿dónde voto?",
+            ))
+            .await;
+        setup.post(&image(&wamid(NUMBER, 4), who)).await;
+        setup.post(&text(&wamid(NUMBER, 5), who, "STOP")).await;
+        setup.post(&text(&wamid(NUMBER, 6), who, "START")).await;
+        // A redelivery is still recognised by its key.
+        assert_eq!(
+            setup.post(&text(&wamid(NUMBER, 6), who, "START")).await,
+            vec!["duplicate"]
+        );
+
+        let stored = setup.dump().await;
+        assert!(!stored.is_empty());
+        assert_no_number(&stored, NUMBER, &format!("the {kind:?} store"));
+        let feedback = setup
+            .store
+            .feedback_between(NOW - 10, NOW + 10, NOW)
+            .await
+            .unwrap();
+        assert_eq!(feedback.len(), 1, "{kind:?}: the tap found its query");
+        // What leaves the process as ids (button ids, the quoted message's key) and what a log or
+        // the console could show (`Debug`) hold no number either; only the Graph API's
+        // `context.message_id` carries the raw id.
+        for message in setup.sender.sent() {
+            if let Some(reply_to) = &message.reply_to {
+                assert!(reply_to.message_id.starts_with("wamid."));
+            }
+            let mut shown = format!("{message:?}");
+            if let OutgoingContent::Buttons { buttons, .. } = &message.content {
+                for (id, _) in buttons {
+                    shown.push_str(id);
+                }
+            }
+            assert_no_number(&shown, NUMBER, "a reply");
+        }
+    }
+}
