@@ -79,3 +79,62 @@ async fn no_stored_record_or_shown_reply_holds_the_senders_number() {
         }
     }
 }
+
+/// Log lines written while a test runs on this thread.
+#[derive(Clone, Default)]
+struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl CapturedLog {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLog {
+    type Writer = CapturedLog;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn an_overlong_message_id_dedupes_and_is_never_logged() {
+    for kind in BACKENDS {
+        let setup = Setup::new(kind).await;
+        let log = CapturedLog::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(log.clone())
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        // Over the 512 bytes a stored id may have, and carrying the number.
+        let id = format!("{}{}", wamid(NUMBER, 7), "A".repeat(600));
+        let message = text(&id, phone(NUMBER), "How do I vote by mail?");
+        assert_eq!(setup.post(&message).await, vec!["answer"], "{kind:?}");
+        assert_eq!(setup.post(&message).await, vec!["duplicate"], "{kind:?}");
+        let quoting = setup
+            .sender
+            .sent()
+            .iter()
+            .filter(|message| message.reply_to.is_some())
+            .count();
+        assert_eq!(quoting, 1, "{kind:?}: answered once");
+        let logged = log.text();
+        assert!(logged.contains("duplicate delivery ignored"), "{logged}");
+        assert!(
+            !logged.contains("AAAAAAAAAA"),
+            "{kind:?}: the id is logged:\n{logged}"
+        );
+        assert_no_number(&logged, NUMBER, "the log");
+    }
+}
