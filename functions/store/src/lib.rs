@@ -66,7 +66,7 @@ pub use dynamo::DynamoStore;
 pub use dynamo::client::{ClientSettings, dynamo_client};
 pub use error::StoreError;
 pub use message_key::MessageKey;
-pub use records::{Claim, DeliveryFailure, Feedback, Preferences, QueryRecord};
+pub use records::{Claim, DeliveryFailure, Feedback, IdentityLink, Preferences, QueryRecord};
 pub use redact::redact;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use votecheck_engine::Engine;
 use votecheck_index_builder::{BuildOptions, build_index};
 use votecheck_store::{
-    CitizenKey, Claim, DeliveryFailure, Feedback, MessageKey, Preferences, QueryRecord,
-    SqliteStore, Store, StoreConfig, StoreError,
+    CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, MessageKey, Preferences,
+    QueryRecord, SqliteStore, Store, StoreConfig, StoreError,
 };
 use votecheck_webhook::{
     CapturingSender, Handler, MessageOutcome, Method, OutgoingContent, Secrets, WebhookRequest,
@@ -500,6 +500,20 @@ impl Store for UnreachableStore {
         Err(unavailable())
     }
     async fn delete_citizen(&self, _: &CitizenKey) -> Result<u64, StoreError> {
+        Err(unavailable())
+    }
+    async fn link_identity(
+        &self,
+        _: &CitizenKey,
+        _: &CitizenKey,
+        _: Option<i64>,
+    ) -> Result<(), StoreError> {
+        Err(unavailable())
+    }
+    async fn identity(&self, _: &CitizenKey, _: i64) -> Result<Option<IdentityLink>, StoreError> {
+        Err(unavailable())
+    }
+    async fn unlink_identity(&self, _: &CitizenKey) -> Result<(), StoreError> {
         Err(unavailable())
     }
     async fn record_delivery_failure(&self, _: &DeliveryFailure) -> Result<(), StoreError> {
