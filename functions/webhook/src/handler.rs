@@ -4,9 +4,14 @@
 //! parsed the answer is 200, whatever happened to each message (WhatsApp would redeliver for
 //! days otherwise); failures are logged and counted.
 //!
-//! Per message: claim its id (a duplicate stops here) → rate limit (one polite notice, then
-//! silence) → mark as read with the typing indicator → answer → reply as a contextual reply →
-//! record the query. A store that cannot be reached does not stop the citizen getting an answer.
+//! Per message: claim its key (a duplicate stops here) → who: one identity whatever ids the
+//! payload carries ([`crate::identity`]; a change of number is applied here) → commands (opt-out,
+//! opt-in, delete my data) are applied and confirmed whatever the rate limit → rate limit (one
+//! polite notice, then silence) → nothing more for a citizen who opted out → feedback, media, or
+//! mark as read with the typing indicator → answer → reply as a contextual reply → record the
+//! query. A store that cannot be reached does not stop the citizen getting an answer, but
+//! delete-my-data never claims a deletion that failed. WhatsApp message ids carry the sender's
+//! number: only their keys ([`MessageKey`]) are stored, logged or shown.
 
 use std::sync::Arc;
 
@@ -23,6 +28,7 @@ use votecheck_whatsapp::{
     decode_body, parse_events, verify_signature, verify_subscription,
 };
 
+use crate::identity::{self, Identity};
 use crate::sender::{OutgoingContent, OutgoingMessage, ReplySender, ReplyTo};
 
 /// The HTTP method of a request.
@@ -247,10 +253,17 @@ impl Handler {
         (WebhookResponse::new(200, "ok"), outcomes)
     }
 
-    fn citizen(&self, sender: &Sender) -> Option<CitizenKey> {
-        sender
-            .key()
-            .map(|id| CitizenKey::derive(&self.secrets.id_salt, id))
+    /// The citizen a sender is: one identity whatever ids the payload carries (see
+    /// [`crate::identity`]).
+    async fn identify(&self, sender: &Sender, now: i64) -> Option<Identity> {
+        let ids = identity::ids_of(&self.secrets.id_salt, sender);
+        identity::resolve(
+            self.store.as_ref(),
+            &ids,
+            now,
+            self.store_config.expires_at(now),
+        )
+        .await
     }
 
     /// The key under which a message is stored and shown: its id carries the sender's number.
@@ -259,14 +272,15 @@ impl Handler {
     }
 
     async fn record_delivery_failure(&self, status: &votecheck_whatsapp::DeliveryStatus) {
-        let Some(citizen) = self.citizen(&status.recipient) else {
+        let now = (self.clock)();
+        let Some(identity) = self.identify(&status.recipient, now).await else {
             return;
         };
         let failure = DeliveryFailure {
             message_id: self.message_key(&status.message_id).to_string(),
-            citizen,
+            citizen: identity.citizen,
             error_code: status.error_code.unwrap_or(0),
-            at: (self.clock)(),
+            at: now,
         };
         warn!(
             error_code = failure.error_code,
@@ -277,10 +291,12 @@ impl Handler {
         }
     }
 
+    /// One inbound message, as a list of steps: claim, who, commands, rate limit, opt-out,
+    /// then feedback, media or a question.
     async fn process_message(&self, message: &InboundMessage) -> MessageOutcome {
         let now = (self.clock)();
         let kind = message.content.type_name().to_string();
-        let Some(citizen) = self.citizen(&message.sender) else {
+        let Some(recipient) = recipient_of(&message.sender) else {
             return MessageOutcome::Ignored { kind };
         };
         // 1. Claim: exactly once per message id, by its key (any id, however long, dedupes). An
@@ -297,147 +313,226 @@ impl Handler {
             Ok(Claim::Claimed) => {}
             Err(problem) => error!(%problem, "claiming the message failed; answering anyway"),
         }
-        let recipient = match (&message.sender.wa_id, &message.sender.user_id) {
-            (Some(wa_id), _) => Recipient::PhoneNumber(wa_id.clone()),
-            (None, Some(user_id)) => Recipient::BusinessScopedUserId(user_id.clone()),
-            (None, None) => return MessageOutcome::Ignored { kind },
+
+        // 2. Who: one identity per citizen. A change of number is applied whatever the limit.
+        let Some(identity) = self.identify(&message.sender, now).await else {
+            return MessageOutcome::Ignored { kind };
         };
-        let preferences = match self.store.preferences(&citizen, now).await {
-            Ok(preferences) => preferences,
+        if let MessageContent::System(SystemChange::NumberChanged { old, new }) = &message.content {
+            let new = Sender {
+                wa_id: new.wa_id.clone().or_else(|| old.wa_id.clone()),
+                user_id: new.user_id.clone().or_else(|| old.user_id.clone()),
+            };
+            let salt = &self.secrets.id_salt;
+            identity::change_ids(
+                self.store.as_ref(),
+                &identity,
+                &identity::ids_of(salt, old),
+                &identity::ids_of(salt, &new),
+                now,
+            )
+            .await;
+            return MessageOutcome::Ignored { kind };
+        }
+        let preferences = match self.store.preferences(&identity.citizen, now).await {
+            Ok(preferences) => preferences.unwrap_or_default(),
             Err(problem) => {
                 error!(%problem, "reading preferences failed");
-                None
+                Preferences::default()
             }
         };
         let language = preferences
-            .as_ref()
-            .and_then(|preferences| preferences.language.clone())
+            .language
+            .clone()
             .unwrap_or_else(|| self.engine.default_language().to_string());
+        let context = ConversationContext {
+            preferred_language: None,
+            previous_language: preferences.language.clone(),
+            forwarded: message.forwarded,
+        };
+        let question = self.question_of(&message.content);
 
-        // 2. Rate limit: one notice when the limit is first passed, then silence.
-        let limit = self.store_config.rate_limit;
-        match self
-            .store
-            .count_message(&citizen, now, limit.window_seconds)
-            .await
-        {
-            Ok(count) if !limit.allows(count) => {
-                let notified = count == limit.max_messages + 1;
-                if notified {
-                    self.notice(&recipient, &reply_to, &language, "rate_limited")
-                        .await;
-                }
-                info!(notified, "rate limited");
-                return MessageOutcome::RateLimited { notified };
-            }
-            Ok(_) => {}
-            Err(problem) => error!(%problem, "rate limit check failed; answering anyway"),
+        // 3. Commands (opt-out, opt-in, delete my data) are recognised before the rate limit,
+        // which counts them but never drops them.
+        let command = question
+            .as_deref()
+            .and_then(|question| self.engine.answer_command(question, &context));
+        let over_limit = self.over_rate_limit(&identity.citizen, now).await;
+        if let Some(answer) = command {
+            let question = question.unwrap_or_default();
+            let turn = Turn {
+                message,
+                reply_to: &reply_to,
+                recipient: &recipient,
+                identity: &identity,
+                question: &question,
+                now,
+            };
+            return self.command(&turn, answer, preferences.opted_out).await;
         }
 
-        // 3. What the message asks.
-        let question = match &message.content {
-            MessageContent::Text(text) => text.clone(),
-            MessageContent::QuickReplyButton { payload, text } => {
-                if text.is_empty() {
-                    payload.clone()
-                } else {
-                    text.clone()
-                }
-            }
-            MessageContent::ListReply { id, title } => match id.strip_prefix("topic:") {
-                Some(topic) => self
-                    .engine
-                    .topic_question(topic)
-                    .unwrap_or_else(|| title.clone()),
-                None => title.clone(),
-            },
-            MessageContent::ButtonReply { id, .. } if id.starts_with("feedback:") => {
-                return self
-                    .feedback(&reply_to, &citizen, id, &recipient, &language, now)
+        // 4. Rate limit: one notice when the limit is first passed, then silence.
+        if let Some(first) = over_limit {
+            let notified = first && !preferences.opted_out;
+            if notified {
+                self.notice(&recipient, &reply_to, &language, "rate_limited")
                     .await;
             }
-            MessageContent::ButtonReply { title, .. } => title.clone(),
+            info!(notified, "rate limited");
+            return MessageOutcome::RateLimited { notified };
+        }
+
+        // 5. Nothing but the opt-in confirmation goes to a citizen who opted out.
+        if preferences.opted_out {
+            info!(kind, "opted out: not answered");
+            return MessageOutcome::OptedOut;
+        }
+
+        // 6. Feedback, media, or a question.
+        match &message.content {
+            MessageContent::ButtonReply { id, .. } if id.starts_with("feedback:") => {
+                return self
+                    .feedback(&reply_to, &identity.citizen, id, &recipient, &language, now)
+                    .await;
+            }
             MessageContent::Media { .. } | MessageContent::Location { .. } => {
                 let key = if matches!(message.content, MessageContent::Location { .. }) {
                     "location_unsupported"
                 } else {
                     "media_unsupported"
                 };
-                if !preferences
-                    .as_ref()
-                    .is_some_and(|preferences| preferences.opted_out)
-                {
-                    self.notice(&recipient, &reply_to, &language, key).await;
-                }
+                self.notice(&recipient, &reply_to, &language, key).await;
                 info!(kind, "media is not understood yet");
                 return MessageOutcome::Ignored { kind };
             }
-            MessageContent::System(SystemChange::NumberChanged { new, .. }) => {
-                if let Some(new_citizen) = self.citizen(new)
-                    && let Err(problem) = self.store.move_citizen(&citizen, &new_citizen).await
-                {
-                    error!(%problem, "moving a citizen's preferences failed");
+            _ => {}
+        }
+        let Some(question) = question else {
+            info!(kind, "message type ignored");
+            return MessageOutcome::Ignored { kind };
+        };
+        let answer = self.engine.answer(&question, &context);
+        let _ = self.sender.mark_read(&message.message_id).await;
+        let turn = Turn {
+            message,
+            reply_to: &reply_to,
+            recipient: &recipient,
+            identity: &identity,
+            question: &question,
+            now,
+        };
+        let sent = self.reply(&turn, &answer).await;
+        self.record(&turn, &answer).await;
+        self.save_preferences(&turn, &answer, false).await;
+        outcome_of(&answer, sent)
+    }
+
+    /// The question a message asks, when it asks one: its text, a quick-reply or reply button's
+    /// title, a menu row's topic question. `None` for feedback taps, media and the rest.
+    fn question_of(&self, content: &MessageContent) -> Option<String> {
+        match content {
+            MessageContent::Text(text) => Some(text.clone()),
+            MessageContent::QuickReplyButton { payload, text } => Some(if text.is_empty() {
+                payload.clone()
+            } else {
+                text.clone()
+            }),
+            MessageContent::ListReply { id, title } => Some(match id.strip_prefix("topic:") {
+                Some(topic) => self
+                    .engine
+                    .topic_question(topic)
+                    .unwrap_or_else(|| title.clone()),
+                None => title.clone(),
+            }),
+            MessageContent::ButtonReply { id, .. } if id.starts_with("feedback:") => None,
+            MessageContent::ButtonReply { title, .. } => Some(title.clone()),
+            _ => None,
+        }
+    }
+
+    /// Counts the message; `Some(first)` when it is over the limit (`first`: the first message
+    /// over it, which gets the notice). A store that fails lets the message through.
+    async fn over_rate_limit(&self, citizen: &CitizenKey, now: i64) -> Option<bool> {
+        let limit = self.store_config.rate_limit;
+        match self
+            .store
+            .count_message(citizen, now, limit.window_seconds)
+            .await
+        {
+            Ok(count) if !limit.allows(count) => Some(count == limit.max_messages + 1),
+            Ok(_) => None,
+            Err(problem) => {
+                error!(%problem, "rate limit check failed; answering anyway");
+                None
+            }
+        }
+    }
+
+    /// Applies a command, over the rate limit too, then confirms it. Delete-my-data deletes
+    /// first and says how many records went, or that nothing could be deleted; opt-out and
+    /// opt-in are saved before the confirmation. A repeated "stop" from a citizen who opted out
+    /// gets no reply: nothing but the opt-in confirmation goes to them.
+    async fn command(
+        &self,
+        turn: &Turn<'_>,
+        mut answer: Answer,
+        opted_out: bool,
+    ) -> MessageOutcome {
+        let _ = self.sender.mark_read(&turn.message.message_id).await;
+        let renderer = self.engine.renderer(&answer.language);
+        match answer.intent {
+            Intent::DeleteMyData => {
+                answer.reply.text = match self.store.delete_citizen(&turn.identity.citizen).await {
+                    Ok(count) => {
+                        info!(deleted = count, "citizen data deleted on request");
+                        renderer
+                            .plain("delete_confirm", &[("count", &count.to_string())])
+                            .text
+                    }
+                    Err(problem) => {
+                        error!(%problem, "deleting a citizen's data failed; they were told to try again");
+                        renderer.plain("delete_failed", &[]).text
+                    }
+                };
+            }
+            Intent::OptOut => {
+                self.record(turn, &answer).await;
+                self.save_preferences(turn, &answer, true).await;
+                if opted_out {
+                    info!("opted out again: not answered");
+                    return MessageOutcome::OptedOut;
                 }
-                return MessageOutcome::Ignored { kind };
             }
             _ => {
-                info!(kind, "message type ignored");
-                return MessageOutcome::Ignored { kind };
+                self.record(turn, &answer).await;
+                self.save_preferences(turn, &answer, false).await;
             }
-        };
-
-        // 4. Answer.
-        let context = ConversationContext {
-            preferred_language: None,
-            previous_language: preferences
-                .as_ref()
-                .and_then(|preferences| preferences.language.clone()),
-            forwarded: message.forwarded,
-        };
-        let mut answer = self.engine.answer(&question, &context);
-        let opted_out = preferences
-            .as_ref()
-            .is_some_and(|preferences| preferences.opted_out);
-        if opted_out && !matches!(answer.intent, Intent::OptIn | Intent::DeleteMyData) {
-            info!("opted out: not answered");
-            return MessageOutcome::OptedOut;
         }
-        let _ = self.sender.mark_read(&message.message_id).await;
-        self.apply_command(&citizen, &mut answer, now).await;
+        let sent = self.reply(turn, &answer).await;
+        outcome_of(&answer, sent)
+    }
+
+    /// Sends the answer (the first message quoting the citizen's, then any buttons).
+    async fn reply(&self, turn: &Turn<'_>, answer: &Answer) -> Result<(), &'static str> {
         if let Some(observer) = &self.observer {
-            observer.answered(&reply_to.key, &answer);
+            observer.answered(&turn.reply_to.key, answer);
         }
-
-        // 5. Reply, then record.
         let prompt = self
             .engine
             .renderer(&answer.language)
             .plain("feedback_question", &[])
             .text;
         let mut sent = Ok(());
-        for (index, content) in outgoing_contents(&answer, &reply_to.key, &prompt)
+        for (index, content) in outgoing_contents(answer, &turn.reply_to.key, &prompt)
             .into_iter()
             .enumerate()
         {
             // The first message quotes the citizen's; a follow-up (buttons) does not.
-            let quoted = (index == 0).then_some(&reply_to);
-            sent = self.send(&recipient, quoted, content).await;
+            let quoted = (index == 0).then_some(turn.reply_to);
+            sent = self.send(turn.recipient, quoted, content).await;
             if sent.is_err() {
                 // No follow-up (buttons) after a failed reply.
                 break;
-            }
-        }
-        if !matches!(answer.intent, Intent::DeleteMyData) {
-            self.record(message, &reply_to.key, &citizen, &question, &answer, now)
-                .await;
-            let updated = Preferences {
-                language: Some(answer.language.clone()),
-                opted_out: matches!(answer.intent, Intent::OptOut)
-                    || (opted_out && !matches!(answer.intent, Intent::OptIn)),
-                last_seen: Some(now),
-            };
-            if let Err(problem) = self.store.save_preferences(&citizen, &updated).await {
-                error!(%problem, "saving preferences failed");
             }
         }
         info!(
@@ -445,36 +540,29 @@ impl Handler {
             language = %answer.language,
             engine_us = answer.timings.total_us,
             corpus_version = self.engine.index().manifest().corpus_version(),
-            forwarded = message.forwarded,
+            forwarded = turn.message.forwarded,
             "message answered"
         );
-        match sent {
-            Ok(()) => MessageOutcome::Answered {
-                outcome: answer.outcome.as_str().to_string(),
-            },
-            Err(metric) => MessageOutcome::Failed {
-                metric: metric.to_string(),
-            },
-        }
+        sent
     }
 
-    /// Delete-my-data takes effect before the confirmation (with the count) is sent; opt-out and
-    /// opt-in are saved with the preferences after the reply.
-    async fn apply_command(&self, citizen: &CitizenKey, answer: &mut Answer, now: i64) {
-        if answer.intent != Intent::DeleteMyData {
-            return;
+    /// Saves the citizen's language, opt-out and last message time, and keeps their identity
+    /// links as long as the preferences.
+    async fn save_preferences(&self, turn: &Turn<'_>, answer: &Answer, opted_out: bool) {
+        let updated = Preferences {
+            language: Some(answer.language.clone()),
+            opted_out,
+            last_seen: Some(turn.now),
+        };
+        if let Err(problem) = self
+            .store
+            .save_preferences(&turn.identity.citizen, &updated)
+            .await
+        {
+            error!(%problem, "saving preferences failed");
         }
-        match self.store.delete_citizen(citizen).await {
-            Ok(count) => {
-                answer.reply.text = self
-                    .engine
-                    .renderer(&answer.language)
-                    .plain("delete_confirm", &[("count", &count.to_string())])
-                    .text;
-                info!(deleted = count, at = now, "citizen data deleted on request");
-            }
-            Err(problem) => error!(%problem, "deleting a citizen's data failed"),
-        }
+        let links_expire_at = (!opted_out).then(|| self.store_config.expires_at(turn.now));
+        identity::refresh(self.store.as_ref(), turn.identity, links_expire_at).await;
     }
 
     async fn feedback(
@@ -514,19 +602,13 @@ impl Handler {
         }
     }
 
-    async fn record(
-        &self,
-        message: &InboundMessage,
-        query: &MessageKey,
-        citizen: &CitizenKey,
-        question: &str,
-        answer: &Answer,
-        now: i64,
-    ) {
+    async fn record(&self, turn: &Turn<'_>, answer: &Answer) {
+        let now = turn.now;
+        let question = turn.question;
         let record = QueryRecord {
-            query_id: query.to_string(),
+            query_id: turn.reply_to.key.to_string(),
             at: now,
-            citizen: citizen.clone(),
+            citizen: turn.identity.citizen.clone(),
             language: answer.language.clone(),
             intent: answer.intent.as_str().to_string(),
             outcome: answer.outcome.as_str().to_string(),
@@ -547,7 +629,7 @@ impl Handler {
                 .map(|fact_check| fact_check.passage_id.clone()),
             corpus_version: self.engine.index().manifest().corpus_version().to_string(),
             latency_ms: (answer.timings.total_us / 1000) as u32,
-            forwarded: message.forwarded,
+            forwarded: turn.message.forwarded,
             expires_at: self.store_config.expires_at(now),
         };
         if let Err(problem) = self.store.record_query(&record).await {
@@ -591,6 +673,38 @@ impl Handler {
                 Err(failure.metric)
             }
         }
+    }
+}
+
+/// One message being handled: what the steps after the claim share.
+struct Turn<'a> {
+    message: &'a InboundMessage,
+    reply_to: &'a ReplyTo,
+    recipient: &'a Recipient,
+    identity: &'a Identity,
+    question: &'a str,
+    now: i64,
+}
+
+/// Where replies to a sender go: their number when WhatsApp shares it, else their
+/// business-scoped user id.
+fn recipient_of(sender: &Sender) -> Option<Recipient> {
+    match (&sender.wa_id, &sender.user_id) {
+        (Some(wa_id), _) => Some(Recipient::PhoneNumber(wa_id.clone())),
+        (None, Some(user_id)) => Some(Recipient::BusinessScopedUserId(user_id.clone())),
+        (None, None) => None,
+    }
+}
+
+/// What happened to an answered message.
+fn outcome_of(answer: &Answer, sent: Result<(), &'static str>) -> MessageOutcome {
+    match sent {
+        Ok(()) => MessageOutcome::Answered {
+            outcome: answer.outcome.as_str().to_string(),
+        },
+        Err(metric) => MessageOutcome::Failed {
+            metric: metric.to_string(),
+        },
     }
 }
 

@@ -14,6 +14,7 @@
 
 pub mod config;
 pub mod handler;
+pub mod identity;
 pub mod metrics;
 pub mod secrets;
 pub mod sender;

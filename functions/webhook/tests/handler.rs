@@ -536,6 +536,59 @@ impl Store for UnreachableStore {
 }
 
 #[tokio::test]
+async fn delete_my_data_with_the_store_down_says_nothing_was_deleted() {
+    let sender = Arc::new(CapturingSender::default());
+    let handler = Handler::new(
+        engine(),
+        Arc::new(UnreachableStore),
+        sender.clone(),
+        secrets(),
+        StoreConfig::default(),
+    );
+    let body = text_webhook("wamid.DEL.DOWN", "15550107777", "delete my data", false);
+    handler.handle(&signed(&body)).await;
+    let replies = sender.sent();
+    assert_eq!(replies.len(), 1);
+    let reply = replies[0].content.body();
+    assert!(
+        !reply.contains("{count}") && !reply.contains("deleted everything"),
+        "{reply}"
+    );
+    assert!(
+        reply.contains("could not delete") && reply.contains("again"),
+        "{reply}"
+    );
+}
+
+#[tokio::test]
+async fn delete_my_data_says_how_many_records_went_in_english() {
+    let setup = setup();
+    let from = "15550108888";
+    let ask = |id: &str, text: &str| signed(&text_webhook(id, from, text, false));
+    setup
+        .handler
+        .handle(&ask("wamid.DC1", "how do I vote by mail?"))
+        .await;
+    setup
+        .handler
+        .handle(&ask("wamid.DC2", "delete my data"))
+        .await;
+    let reply = setup
+        .sender
+        .sent()
+        .last()
+        .unwrap()
+        .content
+        .body()
+        .to_string();
+    // The question, the preferences and the citizen's own identity link.
+    assert_eq!(
+        reply,
+        "Done: I deleted everything I had stored about you (3 records)."
+    );
+}
+
+#[tokio::test]
 async fn the_citizen_still_gets_an_answer_when_the_store_is_unreachable() {
     let sender = Arc::new(CapturingSender::default());
     let handler = Handler::new(
