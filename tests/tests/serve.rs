@@ -387,6 +387,14 @@ async fn the_webhook_endpoint_keeps_the_lambdas_contract() {
         reply_to.len() == 64 && !reply_to.contains("wamid"),
         "the outbox shows the message's key: {reply_to}"
     );
+    // Nothing in the outbox holds the sender's number (a message id carries it): no run of 7 of
+    // its digits, no message id.
+    let shown = outbox.to_string();
+    assert!(!shown.contains("wamid."), "{shown}");
+    for start in 0..="15550101234".len() - 7 {
+        let run = &"15550101234"[start..start + 7];
+        assert!(!shown.contains(run), "the outbox holds {run}: {shown}");
+    }
     assert_eq!(entries[0]["to"], "…1234", "the number is masked");
     // A redelivery is a duplicate: no second answer.
     post_webhook(&client, &server, &text, Some(APP_SECRET)).await;
