@@ -478,7 +478,6 @@ impl Handler {
         mut answer: Answer,
         opted_out: bool,
     ) -> MessageOutcome {
-        let _ = self.sender.mark_read(&turn.message.message_id).await;
         let renderer = self.engine.renderer(&answer.language);
         match answer.intent {
             Intent::DeleteMyData => {
@@ -508,6 +507,7 @@ impl Handler {
                 self.save_preferences(turn, &answer, false).await;
             }
         }
+        let _ = self.sender.mark_read(&turn.message.message_id).await;
         let sent = self.reply(turn, &answer).await;
         outcome_of(&answer, sent)
     }

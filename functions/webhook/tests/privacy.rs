@@ -352,6 +352,7 @@ async fn nothing_but_the_opt_in_confirmation_reaches_a_citizen_who_opted_out() {
         let yes = feedback_button(&setup);
         setup.post(&text("wamid.Q2", phone(NUMBER), "STOP")).await;
         let sent = setup.sent_count();
+        let read = setup.sender.read().len();
         let limit = votecheck_store::StoreConfig::default()
             .rate_limit
             .max_messages;
@@ -375,6 +376,11 @@ async fn nothing_but_the_opt_in_confirmation_reaches_a_citizen_who_opted_out() {
             sent,
             "{kind:?}: {:?}",
             setup.sender.sent().last()
+        );
+        assert_eq!(
+            setup.sender.read().len(),
+            read,
+            "{kind:?}: no read receipt either"
         );
         setup.post(&text("wamid.Q6", phone(NUMBER), "START")).await;
         assert_eq!(setup.sent_count(), sent + 1, "{kind:?}");
