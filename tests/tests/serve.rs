@@ -182,12 +182,14 @@ async fn the_console_api_answers_through_the_real_handler() {
         .find(|reply| reply["content"]["kind"] == "buttons")
         .expect("feedback buttons follow the answer");
     let yes = &buttons["content"]["buttons"][0];
-    assert!(
-        yes["id"]
-            .as_str()
-            .unwrap()
-            .starts_with("feedback:yes:wamid.console.")
-    );
+    // The button carries the message's key (64 hex digits), never its id.
+    let key = yes["id"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("feedback:yes:")
+        .unwrap();
+    assert_eq!(key, exchange["message_id"].as_str().unwrap());
+    assert!(key.len() == 64 && key.bytes().all(|byte| byte.is_ascii_hexdigit()));
 
     // The citation links to the passage's full text.
     let passage_id = citation["passage_id"].as_str().unwrap();
@@ -380,7 +382,19 @@ async fn the_webhook_endpoint_keeps_the_lambdas_contract() {
     let entries = outbox["entries"].as_array().unwrap();
     assert!(!entries.is_empty(), "{outbox:#}");
     assert_eq!(entries[0]["dry_run"], true);
-    assert_eq!(entries[0]["reply_to"], "wamid.TEST.TEXT.0001");
+    let reply_to = entries[0]["reply_to"].as_str().unwrap();
+    assert!(
+        reply_to.len() == 64 && !reply_to.contains("wamid"),
+        "the outbox shows the message's key: {reply_to}"
+    );
+    // Nothing in the outbox holds the sender's number (a message id carries it): no run of 7 of
+    // its digits, no message id.
+    let shown = outbox.to_string();
+    assert!(!shown.contains("wamid."), "{shown}");
+    for start in 0..="15550101234".len() - 7 {
+        let run = &"15550101234"[start..start + 7];
+        assert!(!shown.contains(run), "the outbox holds {run}: {shown}");
+    }
     assert_eq!(entries[0]["to"], "…1234", "the number is masked");
     // A redelivery is a duplicate: no second answer.
     post_webhook(&client, &server, &text, Some(APP_SECRET)).await;

@@ -76,6 +76,12 @@ pub enum Intent {
 }
 
 impl Intent {
+    /// Whether this is a command about the citizen's data or messages (opt-out, opt-in, delete
+    /// my data): the handler applies these before anything else, even over the rate limit.
+    pub fn is_command(self) -> bool {
+        matches!(self, Intent::OptOut | Intent::OptIn | Intent::DeleteMyData)
+    }
+
     /// The snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -514,12 +514,12 @@ impl Engine {
 
         let step = Instant::now();
         let intent_match = self.intents.classify(&message, &language);
-        if let Some(IntentMatch {
-            language: matched, ..
-        }) = &intent_match
-            && !sure
-        {
-            language = matched.clone();
+        if let Some(found) = &intent_match {
+            if found.intent.is_command() {
+                language = self.command_language(found, context);
+            } else if !sure {
+                language = found.language.clone();
+            }
         }
         timings.intent_us = micros(step);
 
@@ -560,6 +560,43 @@ impl Engine {
         timings.total_us = micros(started);
         answer.timings = timings;
         (answer, trace)
+    }
+
+    /// The answer to a command (opt-out, opt-in, delete my data), or `None` for any other
+    /// message. Cheap (no retrieval): the handler asks it before the rate limit, so that "stop"
+    /// and "delete my data" are always applied.
+    pub fn answer_command(&self, message: &str, context: &ConversationContext) -> Option<Answer> {
+        let message = bound(message);
+        let (language, _) = self.choose_language(&message, context);
+        let found = self.intents.classify(&message, &language)?;
+        found.intent.is_command().then(|| {
+            let language = self.command_language(&found, context);
+            self.command(&found, &language)
+        })
+    }
+
+    /// The language a command is answered in. A command phrase may be listed in several
+    /// languages ("delete my data" in English and Tagalog), and a guess from three words is
+    /// unreliable, so: the citizen's language when its phrases matched; else the deployment's
+    /// default language when its phrases matched; else the citizen's language when known; else
+    /// the language of the phrase that matched.
+    fn command_language(&self, found: &IntentMatch, context: &ConversationContext) -> String {
+        let citizens = context
+            .preferred_language
+            .as_ref()
+            .or(context.previous_language.as_ref());
+        let matched = |language: &str| {
+            found
+                .languages
+                .iter()
+                .any(|listed| *listed == primary_subtag(language))
+        };
+        match citizens {
+            Some(citizens) if matched(citizens) => citizens.clone(),
+            _ if matched(&self.default_language) => self.default_language.clone(),
+            Some(citizens) => citizens.clone(),
+            None => found.language.clone(),
+        }
     }
 
     fn simple(&self, outcome: Outcome, intent: Intent, language: &str, reply: Reply) -> Answer {

@@ -70,8 +70,12 @@ pub struct IntentMatch {
     pub intent: Intent,
     /// The file key that matched (`thanks`, `bye`, `greeting`...).
     pub rule: &'static str,
-    /// The language whose phrase matched.
+    /// The language whose phrase matched (the citizen's, when its phrases matched too).
     pub language: String,
+    /// Every language with a phrase of this rule that matched, in file order: a command such as
+    /// "delete my data" is listed in English and in Tagalog, and the engine answers it in the
+    /// citizen's language when that is one of them.
+    pub languages: Vec<String>,
 }
 
 /// One `contains` phrase, normalised.
@@ -292,13 +296,25 @@ impl IntentClassifier {
         let base = primary_subtag(language);
         // Highest precedence first; within a rule, the citizen's language first.
         let (language_index, rule_index) = matched
-            .into_iter()
+            .iter()
+            .copied()
             .min_by_key(|(language, rule)| (*rule, self.languages[*language] != base, *language))?;
         let (rule, intent) = PRECEDENCE[rule_index];
+        let mut languages: Vec<usize> = matched
+            .iter()
+            .filter(|(_, rule)| *rule == rule_index)
+            .map(|(language, _)| *language)
+            .collect();
+        languages.sort_unstable();
+        languages.dedup();
         Some(IntentMatch {
             intent,
             rule,
             language: self.languages[language_index].clone(),
+            languages: languages
+                .into_iter()
+                .map(|language| self.languages[language].clone())
+                .collect(),
         })
     }
 }

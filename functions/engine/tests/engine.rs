@@ -170,6 +170,49 @@ fn commands_menus_and_reports() {
 }
 
 #[test]
+fn a_command_is_answered_in_the_citizens_language_first() {
+    use votecheck_engine::Intent;
+    let context = |previous: Option<&str>| ConversationContext {
+        previous_language: previous.map(str::to_string),
+        ..ConversationContext::default()
+    };
+    // "delete my data" is listed in English and in Tagalog: a first message gets the
+    // deployment's default language (English here), a Tagalog conversation stays in Tagalog.
+    for message in ["delete my data", "Delete my data", "erase my data"] {
+        let answer = engine().answer(message, &context(None));
+        assert_eq!(answer.intent, Intent::DeleteMyData, "{message}");
+        assert_eq!(answer.language, "en", "{message}: {}", answer.reply.text);
+        let command = engine().answer_command(message, &context(None)).unwrap();
+        assert_eq!(command.language, "en", "{message}");
+    }
+    assert_eq!(
+        engine()
+            .answer("delete my data", &context(Some("tl")))
+            .language,
+        "tl"
+    );
+    // A phrase only Spanish lists, from a citizen whose conversation is in Spanish.
+    assert_eq!(
+        engine()
+            .answer("borrar mis datos", &context(Some("es")))
+            .language,
+        "es"
+    );
+    // A question is not a command.
+    assert!(
+        engine()
+            .answer_command("how do I vote by mail?", &context(None))
+            .is_none()
+    );
+    assert_eq!(
+        engine()
+            .answer_command("STOP", &context(None))
+            .map(|answer| answer.intent),
+        Some(Intent::OptOut)
+    );
+}
+
+#[test]
 fn topics_map_to_questions() {
     let question = engine()
         .topic_question("mail")

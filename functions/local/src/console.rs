@@ -58,6 +58,7 @@ pub struct ConsoleMessage {
 /// What the console shows for one message.
 #[derive(Debug, Serialize)]
 pub struct ConsoleExchange {
+    /// The key of the simulated message (as stored), not its id.
     pub message_id: String,
     /// The webhook's HTTP status.
     pub status: u16,
@@ -156,6 +157,8 @@ pub async fn post_message(
         body: body.into_bytes(),
         body_is_base64: false,
     };
+    // The console shows the message's key, as the outbox and the store do.
+    let message_key = votecheck_store::MessageKey::derive(&state.id_salt, &message_id);
     let seen = state.outbox.last_seq();
     let started = Instant::now();
     let live = state.live.get();
@@ -171,8 +174,8 @@ pub async fn post_message(
         .filter(|entry| entry.to == message.citizen)
         .collect();
     Json(ConsoleExchange {
-        answer: state.traces.take(&message_id),
-        message_id,
+        answer: state.traces.take(&message_key),
+        message_id: message_key.to_string(),
         status: response.status,
         outcomes: outcomes
             .iter()

@@ -32,7 +32,8 @@ pub struct OutboxEntry {
     pub to: String,
     /// Whether the recipient is a citizen simulated by the console.
     pub console: bool,
-    /// The citizen's message this replies to.
+    /// The key of the citizen's message this replies to (the keyed hash: a WhatsApp message id
+    /// carries the sender's number, so the console never sees one).
     pub reply_to: Option<String>,
     /// Captured instead of sent (no Graph token configured, or a console citizen).
     pub dry_run: bool,
@@ -149,7 +150,10 @@ impl Outbox {
             seq,
             to: shown_recipient(&message.to),
             console: is_console_citizen(&message.to),
-            reply_to: message.reply_to.clone(),
+            reply_to: message
+                .reply_to
+                .as_ref()
+                .map(|reply_to| reply_to.key.to_string()),
             dry_run,
             error,
             content: ContentView::from(&message.content),
@@ -280,7 +284,10 @@ mod tests {
     fn text_to(id: &str, body: &str) -> OutgoingMessage {
         OutgoingMessage {
             to: Recipient::PhoneNumber(id.to_string()),
-            reply_to: Some("wamid.1".to_string()),
+            reply_to: Some(votecheck_webhook::ReplyTo {
+                message_id: "wamid.HBgLMzQ2MDAxMTEyMjIVAgASGBQzQUY3".to_string(),
+                key: votecheck_store::MessageKey::derive(b"salt", "wamid.1"),
+            }),
             content: OutgoingContent::Text {
                 body: body.to_string(),
             },
@@ -297,6 +304,11 @@ mod tests {
         assert_eq!(entries.len(), 1);
         assert!(entries[0].dry_run);
         assert_eq!(entries[0].to, "…4567", "real ids are masked");
+        assert_eq!(
+            entries[0].reply_to.as_deref(),
+            Some(votecheck_store::MessageKey::derive(b"salt", "wamid.1").as_str()),
+            "the console sees the message's key, never its id"
+        );
         assert!(!entries[0].console);
     }
 

@@ -13,7 +13,8 @@
 //! - **delete my data**: [`Store::delete_citizen`] removes a citizen's records and says how many.
 //!
 //! Citizens are named by [`CitizenKey`], an HMAC-SHA256 of their WhatsApp id under a secret salt:
-//! never the number. Times are explicit parameters (Unix seconds): the store never reads the clock.
+//! never the number. Messages are named by [`MessageKey`], the same for the WhatsApp message id
+//! (which carries the sender's number): never the raw id. Times are explicit parameters (Unix seconds): the store never reads the clock.
 //!
 //! Two implementations that pass one shared test suite:
 //!
@@ -49,6 +50,7 @@ pub mod citizen;
 pub mod config;
 pub mod dynamo;
 pub mod error;
+pub mod message_key;
 pub mod records;
 pub mod redact;
 pub mod report;
@@ -63,7 +65,8 @@ pub use config::{DAY_SECONDS, RateLimit, StoreConfig};
 pub use dynamo::DynamoStore;
 pub use dynamo::client::{ClientSettings, dynamo_client};
 pub use error::StoreError;
-pub use records::{Claim, DeliveryFailure, Feedback, Preferences, QueryRecord};
+pub use message_key::MessageKey;
+pub use records::{Claim, DeliveryFailure, Feedback, IdentityLink, Preferences, QueryRecord};
 pub use redact::redact;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;

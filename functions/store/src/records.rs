@@ -1,5 +1,5 @@
 //! The plain values the store keeps: [`QueryRecord`], [`Preferences`], [`Feedback`],
-//! [`DeliveryFailure`], and the outcome of a message claim, [`Claim`].
+//! [`DeliveryFailure`], [`IdentityLink`], and the outcome of a message claim, [`Claim`].
 //!
 //! Times are Unix seconds (UTC) given by the caller; the store never reads the clock.
 
@@ -89,4 +89,13 @@ pub struct DeliveryFailure {
     pub error_code: i64,
     /// When the failure was reported, Unix seconds.
     pub at: i64,
+}
+
+/// Which citizen one of their WhatsApp ids belongs to (see [`crate::Store::link_identity`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityLink {
+    /// The citizen's key: where their preferences, queries and counters are.
+    pub citizen: CitizenKey,
+    /// When the link stops existing, Unix seconds; never while the citizen has opted out.
+    pub expires_at: Option<i64>,
 }

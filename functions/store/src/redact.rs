@@ -12,6 +12,12 @@
 //! | `[id]` | letter-and-digit codes of 6 or more characters with at least 5 digits (ID cards, passports: `12345678Z`, `X1234567L`, `AB1234567`), and digit runs of 16 or more digits (cards, bank accounts) |
 //! | `[phone]` | runs of 7 to 15 digits, with or without `+`, spaces, dots, dashes or parentheses |
 //!
+//! The patterns see a folded copy of the text ([`fold`], character for character): digits of
+//! every script as ASCII digits (Arabic-Indic `٠٦٠٠…`, Persian `۰۹۱۲…`, Devanagari `९८७…`,
+//! Bengali, full-width `０９０…`), full-width forms as ASCII (`ana＠example．org`), any space
+//! (no-break, thin) as a space, dashes, the minus sign and the underscore as `-`. What is kept
+//! is the text as written.
+//!
 //! Dates (`12/05/2024`, `2024-05-12`), lists of years (`2019 2023`) and counts with thousands
 //! separators (`35.000.000`) are kept. A street name without a number ("calle Mayor") is kept: it
 //! does not identify anyone on its own. Street words that are also ordinary words count only
@@ -32,7 +38,8 @@
 
 use std::sync::LazyLock;
 
-use regex::{Captures, Regex};
+use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
 
 /// The placeholder for an e-mail address.
 pub const EMAIL: &str = "[email]";
@@ -111,38 +118,174 @@ static DATE_PATTERN: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Replaces phone numbers, e-mail addresses, ID-like numbers and recognisable street addresses
 /// in `text` with the placeholders [`PHONE`], [`EMAIL`], [`ID`] and [`ADDRESS`].
+///
+/// The patterns match a folded copy of the text ([`fold`]): digits of every script as ASCII
+/// digits, full-width forms as their ASCII twins (`＠`, `０`), any space as a space, dashes and
+/// underscores as `-`. What is kept is the citizen's own text, unfolded.
 pub fn redact(text: &str) -> String {
-    let mut redacted = EMAIL_PATTERN.replace_all(text, EMAIL).into_owned();
+    let mut text = Folded::new(text);
+    text.replace(&EMAIL_PATTERN, |_| Some(Replacement::whole(EMAIL)));
     for (index, pattern) in ADDRESS_PATTERNS.iter().enumerate() {
-        redacted = pattern
-            .replace_all(&redacted, |captures: &Captures<'_>| {
-                let matched = &captures[0];
-                if index == 0 && has_words_not_in_street_names(matched) {
-                    return matched.to_owned();
-                }
-                // Keep the whitespace a leading `(?:^|\b|\s)` may have consumed.
-                let leading: String = matched.chars().take_while(|c| c.is_whitespace()).collect();
-                format!("{leading}{ADDRESS}")
-            })
-            .into_owned();
-    }
-    redacted = CODE_PATTERN
-        .replace_all(&redacted, |captures: &Captures<'_>| {
-            let code = &captures[0];
-            let digits = code.chars().filter(char::is_ascii_digit).count();
-            let letters = code.chars().filter(|c| c.is_alphabetic()).count();
-            if letters > 0 && digits >= 5 {
-                ID.to_owned()
-            } else {
-                code.to_owned()
+        text.replace(pattern, |matched| {
+            if index == 0 && has_words_not_in_street_names(matched) {
+                return None;
             }
-        })
-        .into_owned();
-    NUMBER_PATTERN
-        .replace_all(&redacted, |captures: &Captures<'_>| {
-            redact_number(&captures[0])
-        })
-        .into_owned()
+            // Keep the whitespace a leading `(?:^|\b|\s)` may have consumed.
+            Some(Replacement {
+                keep_before: matched.chars().take_while(|c| c.is_whitespace()).count(),
+                placeholder: ADDRESS,
+                keep_after: 0,
+            })
+        });
+    }
+    text.replace(&CODE_PATTERN, |code| {
+        let digits = code.chars().filter(char::is_ascii_digit).count();
+        let letters = code.chars().filter(|c| c.is_alphabetic()).count();
+        (letters > 0 && digits >= 5).then(|| Replacement::whole(ID))
+    });
+    text.replace(&NUMBER_PATTERN, redact_number);
+    text.original
+}
+
+/// What replaces a match: a placeholder, keeping some of the match's first and last characters.
+struct Replacement {
+    keep_before: usize,
+    placeholder: &'static str,
+    keep_after: usize,
+}
+
+impl Replacement {
+    fn whole(placeholder: &'static str) -> Self {
+        Replacement {
+            keep_before: 0,
+            placeholder,
+            keep_after: 0,
+        }
+    }
+}
+
+/// The text as the citizen wrote it and its folded twin, character for character: every
+/// replacement is made in both, so they stay aligned.
+struct Folded {
+    original: String,
+    folded: String,
+}
+
+impl Folded {
+    fn new(text: &str) -> Self {
+        Folded {
+            original: text.to_owned(),
+            folded: text.chars().map(fold).collect(),
+        }
+    }
+
+    /// Replaces the matches of `pattern` in the folded text that `decide` replaces, in both.
+    fn replace(&mut self, pattern: &Regex, decide: impl Fn(&str) -> Option<Replacement>) {
+        let mut original = String::with_capacity(self.original.len());
+        let mut folded = String::with_capacity(self.folded.len());
+        // Walk both strings together: `next` is the next unread character of each.
+        let mut original_chars = self.original.char_indices().peekable();
+        let mut read = 0; // bytes of the folded text consumed
+        let mut take = |upto: usize,
+                        original: &mut String,
+                        folded: &mut String,
+                        read: &mut usize,
+                        keep: bool| {
+            for folded_char in self.folded[*read..upto].chars() {
+                let (_, original_char) = original_chars.next().expect("aligned texts");
+                if keep {
+                    original.push(original_char);
+                    folded.push(folded_char);
+                }
+            }
+            *read = upto;
+        };
+        for found in pattern.find_iter(&self.folded) {
+            let Some(replacement) = decide(found.as_str()) else {
+                continue;
+            };
+            take(found.start(), &mut original, &mut folded, &mut read, true);
+            let matched: Vec<(usize, char)> = found.as_str().char_indices().collect();
+            let before = replacement.keep_before.min(matched.len());
+            let after = replacement.keep_after.min(matched.len() - before);
+            let at = |index: usize| {
+                matched
+                    .get(index)
+                    .map_or(found.end(), |(offset, _)| found.start() + offset)
+            };
+            take(at(before), &mut original, &mut folded, &mut read, true);
+            take(
+                at(matched.len() - after),
+                &mut original,
+                &mut folded,
+                &mut read,
+                false,
+            );
+            original.push_str(replacement.placeholder);
+            folded.push_str(replacement.placeholder);
+            take(found.end(), &mut original, &mut folded, &mut read, true);
+        }
+        take(
+            self.folded.len(),
+            &mut original,
+            &mut folded,
+            &mut read,
+            true,
+        );
+        self.original = original;
+        self.folded = folded;
+    }
+}
+
+/// Any Unicode decimal digit (Arabic-Indic, Persian, Devanagari, Bengali, full-width...).
+static DECIMAL_DIGIT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\p{Nd}$").expect("valid digit pattern"));
+
+/// The character the patterns see for `character`: one character for one, so the folded text
+/// stays aligned with the original. Decimal digits of any script become ASCII digits; dashes,
+/// the minus sign and the underscore become `-`; any space becomes a space; a character whose
+/// compatibility form (NFKC) is one ASCII character becomes it (`＠` → `@`, `０` → `0`, `Ａ` → `A`).
+pub fn fold(character: char) -> char {
+    if character == '_' {
+        return '-';
+    }
+    if character.is_ascii() {
+        return character;
+    }
+    if let Some(digit) = decimal_digit(character) {
+        return digit;
+    }
+    if matches!(
+        character,
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' | '\u{FF3F}'
+    ) {
+        return '-';
+    }
+    if character.is_whitespace() {
+        return ' ';
+    }
+    let mut compatible = std::iter::once(character).nfkc();
+    match (compatible.next(), compatible.next()) {
+        (Some(folded), None) if folded.is_ascii() => folded,
+        _ => character,
+    }
+}
+
+/// The ASCII digit of a Unicode decimal digit: digits come in runs of ten, zero first.
+fn decimal_digit(character: char) -> Option<char> {
+    let is_digit = |c: char| DECIMAL_DIGIT.is_match(c.encode_utf8(&mut [0; 4]));
+    if !is_digit(character) {
+        return None;
+    }
+    let mut start = character as u32;
+    while let Some(previous) = start.checked_sub(1).and_then(char::from_u32) {
+        if !is_digit(previous) {
+            break;
+        }
+        start -= 1;
+    }
+    let value = (character as u32 - start) % 10;
+    char::from_digit(value, 10)
 }
 
 /// Whether `<number> <words> Street` has a word that street names do not have.
@@ -173,25 +316,26 @@ fn is_thousands(text: &str) -> bool {
     first_ok && groups.all(|group| group.len() == 3 && group.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Decides what a run of digits and separators is.
-fn redact_number(number: &str) -> String {
+/// Decides what a run of digits and separators is (in the folded text).
+fn redact_number(number: &str) -> Option<Replacement> {
     let digits = number.chars().filter(char::is_ascii_digit).count();
     if digits >= 16 {
-        return ID.to_owned();
+        return Some(Replacement::whole(ID));
     }
     if digits < 7 {
-        return number.to_owned();
+        return None;
     }
     let trimmed = number.trim_end_matches(|c: char| !c.is_ascii_digit());
     if is_date(trimmed) || is_list_of_years(trimmed) || is_thousands(trimmed) {
-        return number.to_owned();
+        return None;
     }
     // Keep what the separators class swallowed after the last digit (a closing parenthesis, a
     // full stop ending the sentence).
-    let trailing = &number[number
-        .rfind(|c: char| c.is_ascii_digit())
-        .map_or(number.len(), |index| index + 1)..];
-    format!("{PHONE}{trailing}")
+    Some(Replacement {
+        keep_before: 0,
+        placeholder: PHONE,
+        keep_after: number[trimmed.len()..].chars().count(),
+    })
 }
 
 fn is_date(text: &str) -> bool {
@@ -312,6 +456,43 @@ mod tests {
     }
 
     #[test]
+    fn numbers_and_emails_in_other_scripts_and_separators() {
+        for (text, expected) in [
+            ("رقمي ٠٦٠٠١١١٢٢٢ شكرا", "رقمي [phone] شكرا"),
+            ("شماره من ۰۹۱۲ ۳۴۵ ۶۷۸۹ است", "شماره من [phone] است"),
+            ("मेरा नंबर ९८७६५ ४३२१० है", "मेरा नंबर [phone] है"),
+            ("আমার নম্বর ০১৭১১ ২২৩৩৪৪", "আমার নম্বর [phone]"),
+            ("電話は０９０−１２３４−５６７８です", "電話は[phone]です"),
+            ("call +34\u{a0}600\u{a0}111\u{a0}222.", "call [phone]."),
+            ("call 600\u{2009}111\u{202f}222", "call [phone]"),
+            ("call 600–111–222 now", "call [phone] now"),
+            ("call 600_111_222", "call [phone]"),
+            ("écrivez à ana＠example．org", "écrivez à [email]"),
+            ("DNI １２３４５６７８Ｚ", "DNI [id]"),
+            ("card ４１１１ １１１１ １１１１ １１１１", "card [id]"),
+        ] {
+            assert_eq!(redact(text), expected, "{text}");
+        }
+        // Text around what is redacted stays as written, full-width punctuation included.
+        assert_eq!(redact("？ ｛投票｝"), "？ ｛投票｝");
+        assert_eq!(redact("٢٠٢٤ ٢٠٢٥"), "٢٠٢٤ ٢٠٢٥");
+    }
+
+    #[test]
+    fn fold_gives_ascii_digits_for_every_script() {
+        for zero in ['0', '０', '٠', '۰', '०', '০', '๐'] {
+            let digits: String = (0..10)
+                .map(|value| fold(char::from_u32(zero as u32 + value).unwrap()))
+                .collect();
+            assert_eq!(digits, "0123456789", "{zero}");
+        }
+        assert_eq!(fold('＠'), '@');
+        assert_eq!(fold('\u{a0}'), ' ');
+        assert_eq!(fold('–'), '-');
+        assert_eq!(fold('é'), 'é');
+    }
+
+    #[test]
     fn redaction_is_idempotent() {
         let once = redact("+34 600 111 222, ana@example.org, 123 Main Street, X1234567L");
         assert_eq!(redact(&once), once);
@@ -344,7 +525,56 @@ mod tests {
     }
 
     fn digits_of(text: &str) -> String {
-        text.chars().filter(char::is_ascii_digit).collect()
+        text.chars()
+            .map(fold)
+            .filter(char::is_ascii_digit)
+            .collect()
+    }
+
+    /// The zeros of the digit scripts of the languages the engine serves: ASCII (Latin and
+    /// Cyrillic scripts), full-width (ja, zh, ko), Arabic-Indic (ar), Persian, Devanagari (hi),
+    /// Bengali (bn).
+    const ZEROS: [char; 6] = ['0', '０', '٠', '۰', '०', '০'];
+
+    /// Separators people put between digit groups.
+    const SEPARATORS: [&str; 10] = [
+        " ", "\u{a0}", "\u{2009}", "\u{202f}", "-", "\u{2013}", "\u{2212}", "_", ".", "",
+    ];
+
+    /// Words of the scripts the engine serves, without digits.
+    fn words() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "[a-zA-Z ¿?áéñ,:]{0,30}",
+            "[а-яА-Я ,]{0,30}",
+            "[\u{0621}-\u{064A} ،]{0,30}",
+            "[\u{0905}-\u{0939} ।]{0,30}",
+            "[\u{0985}-\u{09B9} ]{0,30}",
+            "[\u{3041}-\u{3093}\u{4E00}-\u{4E80}、。？]{0,30}",
+            "[\u{AC00}-\u{AC80} ]{0,30}",
+            "[a-zA-Zàâçéèêëîïôùûœ ]{0,30}",
+            "[a-zA-Zăâđêôơư ]{0,30}",
+        ])
+        .prop_flat_map(|pattern| pattern)
+    }
+
+    /// A phone number written with one script's digits and one kind of separator.
+    fn phone_in_any_script() -> impl Strategy<Value = (String, String)> {
+        (
+            separated_phone(),
+            prop::sample::select(ZEROS.to_vec()),
+            prop::sample::select(SEPARATORS.to_vec()),
+        )
+            .prop_map(|(ascii, zero, separator)| {
+                let written: String = ascii
+                    .chars()
+                    .map(|c| match c.to_digit(10) {
+                        Some(value) => char::from_u32(zero as u32 + value).unwrap().to_string(),
+                        None if c == ' ' || c == '-' || c == '.' => separator.to_string(),
+                        None => c.to_string(),
+                    })
+                    .collect();
+                (written, digits_of(&ascii))
+            })
     }
 
     proptest! {
@@ -378,6 +608,34 @@ mod tests {
             let redacted = redact(&text);
             prop_assert!(!redacted.contains('@'), "{text:?} -> {redacted:?}");
             prop_assert!(!redacted.contains(&email), "{text:?} -> {redacted:?}");
+        }
+
+        #[test]
+        fn planted_phone_in_any_script_never_survives(
+            before in words(),
+            (phone, phone_digits) in phone_in_any_script(),
+            joiner in prop::sample::select(vec![" ", ""]),
+            after in words(),
+        ) {
+            let text = format!("{before}{joiner}{phone}{joiner}{after}");
+            let redacted = redact(&text);
+            prop_assert!(!digits_of(&redacted).contains(&phone_digits), "{text:?} -> {redacted:?}");
+        }
+
+        #[test]
+        fn planted_full_width_email_never_survives(
+            before in words(),
+            local in "[a-z][a-z0-9._+-]{0,15}",
+            domain in "[a-z][a-z0-9-]{0,10}",
+            top in "(com|org|es|fr|co\\.uk|gob\\.mx)",
+            full_width_dot in any::<bool>(),
+            after in words(),
+        ) {
+            let dot = if full_width_dot { "．" } else { "." };
+            let email = format!("{local}＠{domain}{dot}{top}");
+            let text = format!("{before} {email} {after}");
+            let redacted = redact(&text);
+            prop_assert!(!redacted.contains('＠') && !redacted.contains('@'), "{text:?} -> {redacted:?}");
         }
 
         #[test]

@@ -30,8 +30,8 @@ use crate::store::{
 };
 use crate::time::window_start;
 use crate::{
-    CitizenKey, Claim, DeliveryFailure, Feedback, Preferences, QueryRecord, Store, StoreConfig,
-    StoreError, redact,
+    CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, Preferences, QueryRecord, Store,
+    StoreConfig, StoreError, redact,
 };
 
 /// The schema version this code writes, kept in `PRAGMA user_version`.
@@ -84,6 +84,12 @@ CREATE TABLE IF NOT EXISTS rate_counters (
     expires_at INTEGER NOT NULL,
     PRIMARY KEY (citizen, window_start)
 );
+CREATE TABLE IF NOT EXISTS identities (
+    id TEXT PRIMARY KEY NOT NULL,
+    citizen TEXT NOT NULL,
+    expires_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS identities_by_citizen ON identities (citizen);
 CREATE TABLE IF NOT EXISTS delivery_failures (
     citizen TEXT NOT NULL,
     message_id TEXT NOT NULL,
@@ -189,10 +195,14 @@ impl SqliteStore {
                     params![now],
                 )? as u64;
             }
-            deleted += transaction.execute(
-                "DELETE FROM preferences WHERE expires_at IS NOT NULL AND expires_at <= ?1",
-                params![now],
-            )? as u64;
+            for table in ["preferences", "identities"] {
+                deleted += transaction.execute(
+                    &format!(
+                        "DELETE FROM {table} WHERE expires_at IS NOT NULL AND expires_at <= ?1"
+                    ),
+                    params![now],
+                )? as u64;
+            }
             transaction.commit()?;
             Ok(deleted)
         })
@@ -418,15 +428,84 @@ impl Store for SqliteStore {
         let citizen = citizen.as_str().to_owned();
         self.run("delete_citizen", move |connection| {
             let transaction = connection.transaction()?;
+            // The citizen's own key, and the keys of the ids linked to them (records kept under
+            // an id's key before it was linked).
+            let mut keys: Vec<String> = transaction
+                .prepare("SELECT id FROM identities WHERE citizen = ?1")?
+                .query_map(params![citizen], |row| row.get(0))?
+                .collect::<Result<_, _>>()?;
+            keys.retain(|key| *key != citizen);
+            keys.push(citizen.clone());
             let mut deleted = 0;
-            for table in ["queries", "feedback", "preferences", "delivery_failures"] {
-                deleted += transaction.execute(
-                    &format!("DELETE FROM {table} WHERE citizen = ?1"),
-                    params![citizen],
-                )? as u64;
+            for key in &keys {
+                for table in ["queries", "feedback", "preferences", "delivery_failures"] {
+                    deleted += transaction.execute(
+                        &format!("DELETE FROM {table} WHERE citizen = ?1"),
+                        params![key],
+                    )? as u64;
+                }
             }
+            deleted += transaction.execute(
+                "DELETE FROM identities WHERE citizen = ?1",
+                params![citizen],
+            )? as u64;
             transaction.commit()?;
             Ok(deleted)
+        })
+        .await
+    }
+
+    async fn link_identity(
+        &self,
+        id: &CitizenKey,
+        citizen: &CitizenKey,
+        expires_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let id = id.as_str().to_owned();
+        let citizen = citizen.as_str().to_owned();
+        self.run("link_identity", move |connection| {
+            connection.execute(
+                "INSERT OR REPLACE INTO identities (id, citizen, expires_at) VALUES (?1, ?2, ?3)",
+                params![id, citizen, expires_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn identity(
+        &self,
+        id: &CitizenKey,
+        now: i64,
+    ) -> Result<Option<IdentityLink>, StoreError> {
+        let id = id.as_str().to_owned();
+        self.run("identity", move |connection| {
+            let row: Option<(String, Option<i64>)> = connection
+                .query_row(
+                    "SELECT citizen, expires_at FROM identities
+                     WHERE id = ?1 AND (expires_at IS NULL OR expires_at > ?2)",
+                    params![id, now],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            row.map(|(citizen, expires_at)| {
+                let citizen = CitizenKey::from_stored(&citizen)
+                    .map_err(|error| conversion_error(0, error))?;
+                Ok(IdentityLink {
+                    citizen,
+                    expires_at,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn unlink_identity(&self, id: &CitizenKey) -> Result<(), StoreError> {
+        let id = id.as_str().to_owned();
+        self.run("unlink_identity", move |connection| {
+            connection.execute("DELETE FROM identities WHERE id = ?1", params![id])?;
+            Ok(())
         })
         .await
     }

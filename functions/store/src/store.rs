@@ -12,7 +12,10 @@
 
 use async_trait::async_trait;
 
-use crate::{CitizenKey, Claim, DeliveryFailure, Feedback, Preferences, QueryRecord, StoreError};
+use crate::{
+    CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, Preferences, QueryRecord,
+    StoreError,
+};
 
 /// The conversation store.
 ///
@@ -86,11 +89,32 @@ pub trait Store: Send + Sync {
         window_seconds: i64,
     ) -> Result<u64, StoreError>;
 
-    /// Deletes every query, feedback, preference and delivery-failure record of this citizen and
-    /// returns how many records went. Rate-limit counters are not touched: they hold nothing but a
-    /// count, expire at the end of their window (minutes), and deleting them would let a flood
-    /// reset its own limit.
+    /// Deletes every query, feedback, preference and delivery-failure record of this citizen,
+    /// every link of an id to them ([`Store::link_identity`]) and whatever is still stored under
+    /// the keys of those ids, and returns how many records went (a link counts as one). Rate-limit
+    /// counters are not touched: they hold nothing but a count, expire at the end of their window
+    /// (minutes), and deleting them would let a flood reset its own limit.
     async fn delete_citizen(&self, citizen: &CitizenKey) -> Result<u64, StoreError>;
+
+    /// Links one of a citizen's WhatsApp ids to the citizen: `id` is the key of a phone number or
+    /// of a business-scoped user id ([`CitizenKey::derive`]), `citizen` the key their records are
+    /// kept under. A message that carries only that id is then the same citizen (one identity per
+    /// citizen: `docs/data-model.md`). Replaces an earlier link of the id. The link expires at
+    /// `expires_at`, never when `None` (a citizen who opted out).
+    async fn link_identity(
+        &self,
+        id: &CitizenKey,
+        citizen: &CitizenKey,
+        expires_at: Option<i64>,
+    ) -> Result<(), StoreError>;
+
+    /// The link of an id, unless it has none or it expired.
+    async fn identity(&self, id: &CitizenKey, now: i64)
+    -> Result<Option<IdentityLink>, StoreError>;
+
+    /// Removes the link of an id (a phone number the citizen gave up), so that whoever writes
+    /// from it next is someone else. No link is not an error.
+    async fn unlink_identity(&self, id: &CitizenKey) -> Result<(), StoreError>;
 
     /// Records that a reply could not be delivered.
     async fn record_delivery_failure(&self, failure: &DeliveryFailure) -> Result<(), StoreError>;

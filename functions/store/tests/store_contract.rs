@@ -11,8 +11,8 @@ use std::sync::Arc;
 use common::{Backend, TABLE, dynamo_backend};
 use votecheck_store::report::build_report;
 use votecheck_store::{
-    CitizenKey, Claim, DAY_SECONDS, DeliveryFailure, Feedback, Preferences, QueryRecord, Store,
-    StoreConfig, StoreError, admin,
+    CitizenKey, Claim, DAY_SECONDS, DeliveryFailure, Feedback, IdentityLink, Preferences,
+    QueryRecord, Store, StoreConfig, StoreError, admin,
 };
 
 /// 2026-03-01 00:00:00 UTC.
@@ -79,6 +79,7 @@ contract!(
     feedback_is_recorded_and_listed,
     rate_limit_counts_per_fixed_window,
     delete_citizen_removes_only_that_citizen,
+    identity_links_resolve_expire_unlink_and_go_with_the_citizen,
     report_reads_ranges_across_days,
     invalid_input_is_refused,
 );
@@ -501,6 +502,73 @@ async fn delete_citizen_removes_only_that_citizen(backend: &Backend) {
     // The rate-limit counter is not reset by a deletion request.
     assert_eq!(store.count_message(&ana, NOW + 1, 600).await.unwrap(), 2);
     assert_eq!(store.delete_citizen(&ben).await.unwrap(), 6);
+}
+
+async fn identity_links_resolve_expire_unlink_and_go_with_the_citizen(backend: &Backend) {
+    let store = &backend.store;
+    let ana = citizen("US.1000000000000000002");
+    let ana_number = citizen("34600111222");
+    let ana_old_number = citizen("34600555666");
+    let ben = citizen("34600333444");
+    assert_eq!(store.identity(&ana_number, NOW).await.unwrap(), None);
+    store
+        .link_identity(&ana, &ana, Some(NOW + 100))
+        .await
+        .unwrap();
+    store.link_identity(&ana_number, &ana, None).await.unwrap();
+    store
+        .link_identity(&ana_old_number, &ana, Some(NOW + 10))
+        .await
+        .unwrap();
+    store.link_identity(&ben, &ben, None).await.unwrap();
+    assert_eq!(
+        store.identity(&ana_number, NOW).await.unwrap(),
+        Some(IdentityLink {
+            citizen: ana.clone(),
+            expires_at: None
+        })
+    );
+    assert_eq!(
+        store.identity(&ana, NOW).await.unwrap().unwrap().expires_at,
+        Some(NOW + 100)
+    );
+    // An expired link is no link.
+    assert_eq!(
+        store.identity(&ana_old_number, NOW + 10).await.unwrap(),
+        None
+    );
+    store.unlink_identity(&ana_old_number).await.unwrap();
+    store.unlink_identity(&ana_old_number).await.unwrap();
+    assert_eq!(store.identity(&ana_old_number, NOW).await.unwrap(), None);
+
+    // A query kept under the number's own key (before it was linked) goes with the citizen.
+    store
+        .record_query(&record(
+            &backend.config,
+            &ana_number,
+            "q-old",
+            NOW,
+            "¿Dónde?",
+        ))
+        .await
+        .unwrap();
+    store
+        .record_query(&record(&backend.config, &ana, "q-new", NOW, "¿Dónde?"))
+        .await
+        .unwrap();
+    store
+        .record_query(&record(&backend.config, &ben, "q-ben", NOW, "¿Dónde?"))
+        .await
+        .unwrap();
+    // 2 queries + 2 links.
+    assert_eq!(store.delete_citizen(&ana).await.unwrap(), 4);
+    for id in [&ana, &ana_number] {
+        assert_eq!(store.identity(id, NOW).await.unwrap(), None);
+    }
+    let left = store.queries_between(NOW, NOW + 1, NOW).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].citizen, ben);
+    assert!(store.identity(&ben, NOW).await.unwrap().is_some());
 }
 
 async fn report_reads_ranges_across_days(backend: &Backend) {

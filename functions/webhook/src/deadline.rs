@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tracing::warn;
 use votecheck_store::{
-    CitizenKey, Claim, DeliveryFailure, Feedback, Preferences, QueryRecord, Store, StoreError,
+    CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, Preferences, QueryRecord, Store,
+    StoreError,
 };
 
 use crate::sender::{OutgoingMessage, ReplySender, SendFailure};
@@ -210,6 +211,32 @@ impl Store for DeadlineStore {
             .await
     }
 
+    async fn link_identity(
+        &self,
+        id: &CitizenKey,
+        citizen: &CitizenKey,
+        expires_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        self.call(
+            "link_identity",
+            self.inner.link_identity(id, citizen, expires_at),
+        )
+        .await
+    }
+
+    async fn identity(
+        &self,
+        id: &CitizenKey,
+        now: i64,
+    ) -> Result<Option<IdentityLink>, StoreError> {
+        self.call("identity", self.inner.identity(id, now)).await
+    }
+
+    async fn unlink_identity(&self, id: &CitizenKey) -> Result<(), StoreError> {
+        self.call("unlink_identity", self.inner.unlink_identity(id))
+            .await
+    }
+
     async fn record_delivery_failure(&self, failure: &DeliveryFailure) -> Result<(), StoreError> {
         self.call(
             "record_delivery_failure",
@@ -356,6 +383,27 @@ mod tests {
             std::future::pending().await
         }
         async fn record_delivery_failure(&self, _: &DeliveryFailure) -> Result<(), StoreError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            std::future::pending().await
+        }
+        async fn link_identity(
+            &self,
+            _: &CitizenKey,
+            _: &CitizenKey,
+            _: Option<i64>,
+        ) -> Result<(), StoreError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            std::future::pending().await
+        }
+        async fn identity(
+            &self,
+            _: &CitizenKey,
+            _: i64,
+        ) -> Result<Option<IdentityLink>, StoreError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            std::future::pending().await
+        }
+        async fn unlink_identity(&self, _: &CitizenKey) -> Result<(), StoreError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             std::future::pending().await
         }

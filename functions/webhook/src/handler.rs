@@ -4,14 +4,19 @@
 //! parsed the answer is 200, whatever happened to each message (WhatsApp would redeliver for
 //! days otherwise); failures are logged and counted.
 //!
-//! Per message: claim its id (a duplicate stops here) → rate limit (one polite notice, then
-//! silence) → mark as read with the typing indicator → answer → reply as a contextual reply →
-//! record the query. A store that cannot be reached does not stop the citizen getting an answer.
+//! Per message: claim its key (a duplicate stops here) → who: one identity whatever ids the
+//! payload carries ([`crate::identity`]; a change of number is applied here) → commands (opt-out,
+//! opt-in, delete my data) are applied and confirmed whatever the rate limit → rate limit (one
+//! polite notice, then silence) → nothing more for a citizen who opted out → feedback, media, or
+//! mark as read with the typing indicator → answer → reply as a contextual reply → record the
+//! query. A store that cannot be reached does not stop the citizen getting an answer, but
+//! delete-my-data never claims a deletion that failed. WhatsApp message ids carry the sender's
+//! number: only their keys ([`MessageKey`]) are stored, logged or shown.
 //!
 //! Time and delivery: every request has a deadline ([`Handler::handle_by`]; the Lambda passes
 //! its invocation's deadline less a margin), and its store and Graph calls end by it
-//! ([`crate::deadline`]). A reply is sent at most once per message id: a send that may have
-//! reached WhatsApp is never repeated. When a message's reply certainly did not go out and a
+//! ([`crate::deadline`]). A reply is sent at most once per message (by its key): a send that
+//! may have reached WhatsApp is never repeated. When a message's reply certainly did not go out and a
 //! later try may succeed (Graph 5xx or rate limit after the retries, no connection, no time
 //! left), its claim is released and the webhook is answered 503, so that WhatsApp redelivers it
 //! and the redelivery answers it; messages of the same webhook that were answered keep their
@@ -25,7 +30,8 @@ use votecheck_engine::reply::{FEEDBACK_NO, FEEDBACK_YES};
 use votecheck_engine::{Answer, ConversationContext, Engine, Intent, Interactive, Outcome};
 use votecheck_graph::Recipient;
 use votecheck_store::{
-    CitizenKey, Claim, DeliveryFailure, Feedback, Preferences, QueryRecord, Store, StoreConfig,
+    CitizenKey, Claim, DeliveryFailure, Feedback, MessageKey, Preferences, QueryRecord, Store,
+    StoreConfig,
 };
 use votecheck_whatsapp::{
     InboundEvent, InboundMessage, MAX_BODY_BYTES, MessageContent, Sender, StatusKind, SystemChange,
@@ -35,8 +41,11 @@ use votecheck_whatsapp::{
 use crate::deadline::{
     DEFAULT_STORE_CALL_TIMEOUT, DEFAULT_TIME_BUDGET, DeadlineSender, DeadlineStore,
 };
+use crate::identity::{self, Identity};
 use crate::recent::RecentMessages;
-use crate::sender::{OutgoingContent, OutgoingMessage, ReplySender, SendFailure, SendFailureKind};
+use crate::sender::{
+    OutgoingContent, OutgoingMessage, ReplySender, ReplyTo, SendFailure, SendFailureKind,
+};
 
 /// The least time a message needs before the deadline to be taken on: answering takes
 /// milliseconds, but the reply needs a Graph API attempt. A message reached later is left to
@@ -147,11 +156,12 @@ impl MessageOutcome {
     }
 }
 
-/// Sees every answer the handler decides, with the message id it answers. The local preview
-/// console uses one to show the reasoning beside the reply; the Lambda sets none.
+/// Sees every answer the handler decides, with the key of the message it answers (never the raw
+/// message id). The local preview console uses one to show the reasoning beside the reply; the
+/// Lambda sets none.
 pub trait AnswerObserver: Send + Sync {
     /// Called once per answered message, before the reply is sent.
-    fn answered(&self, message_id: &str, answer: &Answer);
+    fn answered(&self, message: &MessageKey, answer: &Answer);
 }
 
 /// The conversation handler, built once per process and shared.
@@ -359,35 +369,49 @@ impl Handler {
                 retry_by_redelivery: true,
             };
         }
-        if !self.recent.take(&message.message_id) {
+        let key = self.message_key(&message.message_id);
+        if !self.recent.take(key.as_str()) {
             info!("duplicate delivery ignored (already taken on by this process)");
             return MessageOutcome::Duplicate;
         }
         let outcome = self.process_message(message).await;
         if outcome.wants_redelivery() {
-            self.recent.forget(&message.message_id);
-            if let Err(problem) = self.store.release_message(&message.message_id).await {
+            self.recent.forget(key.as_str());
+            if let Err(problem) = self.store.release_message(key.as_str()).await {
                 error!(%problem, "releasing the claim failed: a redelivery will be taken for a duplicate");
             }
         }
         outcome
     }
 
-    fn citizen(&self, sender: &Sender) -> Option<CitizenKey> {
-        sender
-            .key()
-            .map(|id| CitizenKey::derive(&self.secrets.id_salt, id))
+    /// The citizen a sender is: one identity whatever ids the payload carries (see
+    /// [`crate::identity`]).
+    async fn identify(&self, sender: &Sender, now: i64) -> Option<Identity> {
+        let ids = identity::ids_of(&self.secrets.id_salt, sender);
+        identity::resolve(
+            self.store.as_ref(),
+            &ids,
+            now,
+            self.store_config.expires_at(now),
+        )
+        .await
+    }
+
+    /// The key under which a message is stored and shown: its id carries the sender's number.
+    fn message_key(&self, message_id: &str) -> MessageKey {
+        MessageKey::derive(&self.secrets.id_salt, message_id)
     }
 
     async fn record_delivery_failure(&self, status: &votecheck_whatsapp::DeliveryStatus) {
-        let Some(citizen) = self.citizen(&status.recipient) else {
+        let now = (self.clock)();
+        let Some(identity) = self.identify(&status.recipient, now).await else {
             return;
         };
         let failure = DeliveryFailure {
-            message_id: status.message_id.clone(),
-            citizen,
+            message_id: self.message_key(&status.message_id).to_string(),
+            citizen: identity.citizen,
             error_code: status.error_code.unwrap_or(0),
-            at: (self.clock)(),
+            at: now,
         };
         warn!(
             error_code = failure.error_code,
@@ -398,14 +422,21 @@ impl Handler {
         }
     }
 
+    /// One inbound message, as a list of steps: claim, who, commands, rate limit, opt-out,
+    /// then feedback, media or a question.
     async fn process_message(&self, message: &InboundMessage) -> MessageOutcome {
         let now = (self.clock)();
         let kind = message.content.type_name().to_string();
-        let Some(citizen) = self.citizen(&message.sender) else {
+        let Some(recipient) = recipient_of(&message.sender) else {
             return MessageOutcome::Ignored { kind };
         };
-        // 1. Claim: exactly once per message id. An unreachable store must not silence the bot.
-        match self.store.claim_message(&message.message_id, now).await {
+        // 1. Claim: exactly once per message id, by its key (any id, however long, dedupes). An
+        // unreachable store must not silence the bot.
+        let reply_to = ReplyTo {
+            message_id: message.message_id.clone(),
+            key: self.message_key(&message.message_id),
+        };
+        match self.store.claim_message(reply_to.key.as_str(), now).await {
             Ok(Claim::Duplicate) => {
                 info!(kind, "duplicate delivery ignored");
                 return MessageOutcome::Duplicate;
@@ -413,133 +444,224 @@ impl Handler {
             Ok(Claim::Claimed) => {}
             Err(problem) => error!(%problem, "claiming the message failed; answering anyway"),
         }
-        let recipient = match (&message.sender.wa_id, &message.sender.user_id) {
-            (Some(wa_id), _) => Recipient::PhoneNumber(wa_id.clone()),
-            (None, Some(user_id)) => Recipient::BusinessScopedUserId(user_id.clone()),
-            (None, None) => return MessageOutcome::Ignored { kind },
+
+        // 2. Who: one identity per citizen. A change of number is applied whatever the limit.
+        let Some(identity) = self.identify(&message.sender, now).await else {
+            return MessageOutcome::Ignored { kind };
         };
-        let preferences = match self.store.preferences(&citizen, now).await {
-            Ok(preferences) => preferences,
+        if let MessageContent::System(SystemChange::NumberChanged { old, new }) = &message.content {
+            let new = Sender {
+                wa_id: new.wa_id.clone().or_else(|| old.wa_id.clone()),
+                user_id: new.user_id.clone().or_else(|| old.user_id.clone()),
+            };
+            let salt = &self.secrets.id_salt;
+            identity::change_ids(
+                self.store.as_ref(),
+                &identity,
+                &identity::ids_of(salt, old),
+                &identity::ids_of(salt, &new),
+                now,
+            )
+            .await;
+            return MessageOutcome::Ignored { kind };
+        }
+        let preferences = match self.store.preferences(&identity.citizen, now).await {
+            Ok(preferences) => preferences.unwrap_or_default(),
             Err(problem) => {
                 error!(%problem, "reading preferences failed");
-                None
+                Preferences::default()
             }
         };
         let language = preferences
-            .as_ref()
-            .and_then(|preferences| preferences.language.clone())
+            .language
+            .clone()
             .unwrap_or_else(|| self.engine.default_language().to_string());
+        let context = ConversationContext {
+            preferred_language: None,
+            previous_language: preferences.language.clone(),
+            forwarded: message.forwarded,
+        };
+        let question = self.question_of(&message.content);
 
-        // 2. Rate limit: one notice when the limit is first passed, then silence.
-        let limit = self.store_config.rate_limit;
-        match self
-            .store
-            .count_message(&citizen, now, limit.window_seconds)
-            .await
-        {
-            Ok(count) if !limit.allows(count) => {
-                let notified = count == limit.max_messages + 1;
-                if notified {
-                    self.notice(&recipient, &message.message_id, &language, "rate_limited")
-                        .await;
-                }
-                info!(notified, "rate limited");
-                return MessageOutcome::RateLimited { notified };
-            }
-            Ok(_) => {}
-            Err(problem) => error!(%problem, "rate limit check failed; answering anyway"),
+        // 3. Commands (opt-out, opt-in, delete my data) are recognised before the rate limit,
+        // which counts them but never drops them.
+        let command = question
+            .as_deref()
+            .and_then(|question| self.engine.answer_command(question, &context));
+        let over_limit = self.over_rate_limit(&identity.citizen, now).await;
+        if let Some(answer) = command {
+            let question = question.unwrap_or_default();
+            let turn = Turn {
+                message,
+                reply_to: &reply_to,
+                recipient: &recipient,
+                identity: &identity,
+                question: &question,
+                now,
+            };
+            return self.command(&turn, answer, preferences.opted_out).await;
         }
 
-        // 3. What the message asks.
-        let question = match &message.content {
-            MessageContent::Text(text) => text.clone(),
-            MessageContent::QuickReplyButton { payload, text } => {
-                if text.is_empty() {
-                    payload.clone()
-                } else {
-                    text.clone()
-                }
-            }
-            MessageContent::ListReply { id, title } => match id.strip_prefix("topic:") {
-                Some(topic) => self
-                    .engine
-                    .topic_question(topic)
-                    .unwrap_or_else(|| title.clone()),
-                None => title.clone(),
-            },
-            MessageContent::ButtonReply { id, .. } if id.starts_with("feedback:") => {
-                return self
-                    .feedback(message, &citizen, id, &recipient, &language, now)
+        // 4. Rate limit: one notice when the limit is first passed, then silence.
+        if let Some(first) = over_limit {
+            let notified = first && !preferences.opted_out;
+            if notified {
+                self.notice(&recipient, &reply_to, &language, "rate_limited")
                     .await;
             }
-            MessageContent::ButtonReply { title, .. } => title.clone(),
+            info!(notified, "rate limited");
+            return MessageOutcome::RateLimited { notified };
+        }
+
+        // 5. Nothing but the opt-in confirmation goes to a citizen who opted out.
+        if preferences.opted_out {
+            info!(kind, "opted out: not answered");
+            return MessageOutcome::OptedOut;
+        }
+
+        // 6. Feedback, media, or a question.
+        match &message.content {
+            MessageContent::ButtonReply { id, .. } if id.starts_with("feedback:") => {
+                return self
+                    .feedback(&reply_to, &identity.citizen, id, &recipient, &language, now)
+                    .await;
+            }
             MessageContent::Media { .. } | MessageContent::Location { .. } => {
                 let key = if matches!(message.content, MessageContent::Location { .. }) {
                     "location_unsupported"
                 } else {
                     "media_unsupported"
                 };
-                if !preferences
-                    .as_ref()
-                    .is_some_and(|preferences| preferences.opted_out)
-                {
-                    self.notice(&recipient, &message.message_id, &language, key)
-                        .await;
-                }
+                self.notice(&recipient, &reply_to, &language, key).await;
                 info!(kind, "media is not understood yet");
                 return MessageOutcome::Ignored { kind };
             }
-            MessageContent::System(SystemChange::NumberChanged { new, .. }) => {
-                if let Some(new_citizen) = self.citizen(new)
-                    && let Err(problem) = self.store.move_citizen(&citizen, &new_citizen).await
-                {
-                    error!(%problem, "moving a citizen's preferences failed");
+            _ => {}
+        }
+        let Some(question) = question else {
+            info!(kind, "message type ignored");
+            return MessageOutcome::Ignored { kind };
+        };
+        let answer = self.engine.answer(&question, &context);
+        let _ = self.sender.mark_read(&message.message_id).await;
+        let turn = Turn {
+            message,
+            reply_to: &reply_to,
+            recipient: &recipient,
+            identity: &identity,
+            question: &question,
+            now,
+        };
+        let sent = self.reply(&turn, &answer).await;
+        self.record(&turn, &answer).await;
+        self.save_preferences(&turn, &answer, false).await;
+        outcome_of(&answer, sent)
+    }
+
+    /// The question a message asks, when it asks one: its text, a quick-reply or reply button's
+    /// title, a menu row's topic question. `None` for feedback taps, media and the rest.
+    fn question_of(&self, content: &MessageContent) -> Option<String> {
+        match content {
+            MessageContent::Text(text) => Some(text.clone()),
+            MessageContent::QuickReplyButton { payload, text } => Some(if text.is_empty() {
+                payload.clone()
+            } else {
+                text.clone()
+            }),
+            MessageContent::ListReply { id, title } => Some(match id.strip_prefix("topic:") {
+                Some(topic) => self
+                    .engine
+                    .topic_question(topic)
+                    .unwrap_or_else(|| title.clone()),
+                None => title.clone(),
+            }),
+            MessageContent::ButtonReply { id, .. } if id.starts_with("feedback:") => None,
+            MessageContent::ButtonReply { title, .. } => Some(title.clone()),
+            _ => None,
+        }
+    }
+
+    /// Counts the message; `Some(first)` when it is over the limit (`first`: the first message
+    /// over it, which gets the notice). A store that fails lets the message through.
+    async fn over_rate_limit(&self, citizen: &CitizenKey, now: i64) -> Option<bool> {
+        let limit = self.store_config.rate_limit;
+        match self
+            .store
+            .count_message(citizen, now, limit.window_seconds)
+            .await
+        {
+            Ok(count) if !limit.allows(count) => Some(count == limit.max_messages + 1),
+            Ok(_) => None,
+            Err(problem) => {
+                error!(%problem, "rate limit check failed; answering anyway");
+                None
+            }
+        }
+    }
+
+    /// Applies a command, over the rate limit too, then confirms it. Delete-my-data deletes
+    /// first and says how many records went, or that nothing could be deleted; opt-out and
+    /// opt-in are saved before the confirmation. A repeated "stop" from a citizen who opted out
+    /// gets no reply: nothing but the opt-in confirmation goes to them.
+    async fn command(
+        &self,
+        turn: &Turn<'_>,
+        mut answer: Answer,
+        opted_out: bool,
+    ) -> MessageOutcome {
+        let renderer = self.engine.renderer(&answer.language);
+        match answer.intent {
+            Intent::DeleteMyData => {
+                answer.reply.text = match self.store.delete_citizen(&turn.identity.citizen).await {
+                    Ok(count) => {
+                        info!(deleted = count, "citizen data deleted on request");
+                        renderer
+                            .plain("delete_confirm", &[("count", &count.to_string())])
+                            .text
+                    }
+                    Err(problem) => {
+                        error!(%problem, "deleting a citizen's data failed; they were told to try again");
+                        renderer.plain("delete_failed", &[]).text
+                    }
+                };
+            }
+            Intent::OptOut => {
+                self.record(turn, &answer).await;
+                self.save_preferences(turn, &answer, true).await;
+                if opted_out {
+                    info!("opted out again: not answered");
+                    return MessageOutcome::OptedOut;
                 }
-                return MessageOutcome::Ignored { kind };
             }
             _ => {
-                info!(kind, "message type ignored");
-                return MessageOutcome::Ignored { kind };
+                self.record(turn, &answer).await;
+                self.save_preferences(turn, &answer, false).await;
             }
-        };
-
-        // 4. Answer.
-        let context = ConversationContext {
-            preferred_language: None,
-            previous_language: preferences
-                .as_ref()
-                .and_then(|preferences| preferences.language.clone()),
-            forwarded: message.forwarded,
-        };
-        let mut answer = self.engine.answer(&question, &context);
-        let opted_out = preferences
-            .as_ref()
-            .is_some_and(|preferences| preferences.opted_out);
-        if opted_out && !matches!(answer.intent, Intent::OptIn | Intent::DeleteMyData) {
-            info!("opted out: not answered");
-            return MessageOutcome::OptedOut;
         }
-        let _ = self.sender.mark_read(&message.message_id).await;
-        self.apply_command(&citizen, &mut answer, now).await;
+        let _ = self.sender.mark_read(&turn.message.message_id).await;
+        let sent = self.reply(turn, &answer).await;
+        outcome_of(&answer, sent)
+    }
+
+    /// Sends the answer (the first message quoting the citizen's, then any buttons).
+    async fn reply(&self, turn: &Turn<'_>, answer: &Answer) -> Result<(), (&'static str, bool)> {
         if let Some(observer) = &self.observer {
-            observer.answered(&message.message_id, &answer);
+            observer.answered(&turn.reply_to.key, answer);
         }
-
-        // 5. Reply, then record.
         let prompt = self
             .engine
             .renderer(&answer.language)
             .plain("feedback_question", &[])
             .text;
         let mut sent = Ok(());
-        for (index, content) in outgoing_contents(&answer, &message.message_id, &prompt)
+        for (index, content) in outgoing_contents(answer, &turn.reply_to.key, &prompt)
             .into_iter()
             .enumerate()
         {
             // The first message quotes the citizen's; a follow-up (buttons) does not.
-            let reply_to = (index == 0).then_some(message.message_id.as_str());
+            let quoted = (index == 0).then_some(turn.reply_to);
             sent = self
-                .send(&recipient, reply_to, content)
+                .send(turn.recipient, quoted, content)
                 .await
                 .map_err(|failure| {
                     // Only the answer itself is worth a redelivery; a lost follow-up is not.
@@ -552,60 +674,39 @@ impl Handler {
                 break;
             }
         }
-        if !matches!(answer.intent, Intent::DeleteMyData) {
-            self.record(message, &citizen, &question, &answer, now)
-                .await;
-            let updated = Preferences {
-                language: Some(answer.language.clone()),
-                opted_out: matches!(answer.intent, Intent::OptOut)
-                    || (opted_out && !matches!(answer.intent, Intent::OptIn)),
-                last_seen: Some(now),
-            };
-            if let Err(problem) = self.store.save_preferences(&citizen, &updated).await {
-                error!(%problem, "saving preferences failed");
-            }
-        }
         info!(
             outcome = answer.outcome.as_str(),
             language = %answer.language,
             engine_us = answer.timings.total_us,
             corpus_version = self.engine.index().manifest().corpus_version(),
-            forwarded = message.forwarded,
+            forwarded = turn.message.forwarded,
             "message answered"
         );
-        match sent {
-            Ok(()) => MessageOutcome::Answered {
-                outcome: answer.outcome.as_str().to_string(),
-            },
-            Err((metric, retry_by_redelivery)) => MessageOutcome::Failed {
-                metric: metric.to_string(),
-                retry_by_redelivery,
-            },
-        }
+        sent
     }
 
-    /// Delete-my-data takes effect before the confirmation (with the count) is sent; opt-out and
-    /// opt-in are saved with the preferences after the reply.
-    async fn apply_command(&self, citizen: &CitizenKey, answer: &mut Answer, now: i64) {
-        if answer.intent != Intent::DeleteMyData {
-            return;
+    /// Saves the citizen's language, opt-out and last message time, and keeps their identity
+    /// links as long as the preferences.
+    async fn save_preferences(&self, turn: &Turn<'_>, answer: &Answer, opted_out: bool) {
+        let updated = Preferences {
+            language: Some(answer.language.clone()),
+            opted_out,
+            last_seen: Some(turn.now),
+        };
+        if let Err(problem) = self
+            .store
+            .save_preferences(&turn.identity.citizen, &updated)
+            .await
+        {
+            error!(%problem, "saving preferences failed");
         }
-        match self.store.delete_citizen(citizen).await {
-            Ok(count) => {
-                answer.reply.text = self
-                    .engine
-                    .renderer(&answer.language)
-                    .plain("delete_confirm", &[("count", &count.to_string())])
-                    .text;
-                info!(deleted = count, at = now, "citizen data deleted on request");
-            }
-            Err(problem) => error!(%problem, "deleting a citizen's data failed"),
-        }
+        let links_expire_at = (!opted_out).then(|| self.store_config.expires_at(turn.now));
+        identity::refresh(self.store.as_ref(), turn.identity, links_expire_at).await;
     }
 
     async fn feedback(
         &self,
-        message: &InboundMessage,
+        reply_to: &ReplyTo,
         citizen: &CitizenKey,
         button_id: &str,
         recipient: &Recipient,
@@ -613,39 +714,40 @@ impl Handler {
         now: i64,
     ) -> MessageOutcome {
         let helpful = button_id.starts_with(FEEDBACK_YES);
-        let query_id = button_id
+        // The button id carries the key of the answered message (see `outgoing_contents`);
+        // anything else (an old button, a forged id) records nothing.
+        let query = button_id
             .strip_prefix(if helpful { FEEDBACK_YES } else { FEEDBACK_NO })
             .and_then(|rest| rest.strip_prefix(':'))
-            .unwrap_or_default()
-            .to_string();
-        let feedback = Feedback {
-            query_id,
-            citizen: citizen.clone(),
-            helpful,
-            at: now,
-        };
-        if let Err(problem) = self.store.record_feedback(&feedback).await {
-            error!(%problem, "recording feedback failed");
+            .and_then(MessageKey::parse);
+        match query {
+            Some(query) => {
+                let feedback = Feedback {
+                    query_id: query.to_string(),
+                    citizen: citizen.clone(),
+                    helpful,
+                    at: now,
+                };
+                if let Err(problem) = self.store.record_feedback(&feedback).await {
+                    error!(%problem, "recording feedback failed");
+                }
+            }
+            None => info!("feedback on an unknown query ignored"),
         }
-        self.notice(recipient, &message.message_id, language, "feedback_thanks")
+        self.notice(recipient, reply_to, language, "feedback_thanks")
             .await;
         MessageOutcome::Answered {
             outcome: "feedback".to_string(),
         }
     }
 
-    async fn record(
-        &self,
-        message: &InboundMessage,
-        citizen: &CitizenKey,
-        question: &str,
-        answer: &Answer,
-        now: i64,
-    ) {
+    async fn record(&self, turn: &Turn<'_>, answer: &Answer) {
+        let now = turn.now;
+        let question = turn.question;
         let record = QueryRecord {
-            query_id: message.message_id.clone(),
+            query_id: turn.reply_to.key.to_string(),
             at: now,
-            citizen: citizen.clone(),
+            citizen: turn.identity.citizen.clone(),
             language: answer.language.clone(),
             intent: answer.intent.as_str().to_string(),
             outcome: answer.outcome.as_str().to_string(),
@@ -666,7 +768,7 @@ impl Handler {
                 .map(|fact_check| fact_check.passage_id.clone()),
             corpus_version: self.engine.index().manifest().corpus_version().to_string(),
             latency_ms: (answer.timings.total_us / 1000) as u32,
-            forwarded: message.forwarded,
+            forwarded: turn.message.forwarded,
             expires_at: self.store_config.expires_at(now),
         };
         if let Err(problem) = self.store.record_query(&record).await {
@@ -674,12 +776,12 @@ impl Handler {
         }
     }
 
-    /// Sends a canned text from the catalogue as a reply to `message_id` (a failure is logged and
-    /// counted inside [`Handler::send`]).
-    async fn notice(&self, to: &Recipient, message_id: &str, language: &str, key: &str) {
+    /// Sends a canned text from the catalogue as a reply to the citizen's message (a failure is
+    /// logged and counted inside [`Handler::send`]).
+    async fn notice(&self, to: &Recipient, reply_to: &ReplyTo, language: &str, key: &str) {
         let body = self.engine.renderer(language).plain(key, &[]).text;
         let _ = self
-            .send(to, Some(message_id), OutgoingContent::Text { body })
+            .send(to, Some(reply_to), OutgoingContent::Text { body })
             .await;
     }
 
@@ -687,12 +789,12 @@ impl Handler {
     async fn send(
         &self,
         to: &Recipient,
-        reply_to: Option<&str>,
+        reply_to: Option<&ReplyTo>,
         content: OutgoingContent,
     ) -> Result<(), SendFailure> {
         let message = OutgoingMessage {
             to: to.clone(),
-            reply_to: reply_to.map(str::to_string),
+            reply_to: reply_to.cloned(),
             content,
         };
         match self.sender.send(&message).await {
@@ -713,15 +815,53 @@ impl Handler {
     }
 }
 
+/// One message being handled: what the steps after the claim share.
+struct Turn<'a> {
+    message: &'a InboundMessage,
+    reply_to: &'a ReplyTo,
+    recipient: &'a Recipient,
+    identity: &'a Identity,
+    question: &'a str,
+    now: i64,
+}
+
+/// Where replies to a sender go: their number when WhatsApp shares it, else their
+/// business-scoped user id.
+fn recipient_of(sender: &Sender) -> Option<Recipient> {
+    match (&sender.wa_id, &sender.user_id) {
+        (Some(wa_id), _) => Some(Recipient::PhoneNumber(wa_id.clone())),
+        (None, Some(user_id)) => Some(Recipient::BusinessScopedUserId(user_id.clone())),
+        (None, None) => None,
+    }
+}
+
+/// What happened to an answered message; a failed reply carries its metric and whether a
+/// redelivery may succeed.
+fn outcome_of(answer: &Answer, sent: Result<(), (&'static str, bool)>) -> MessageOutcome {
+    match sent {
+        Ok(()) => MessageOutcome::Answered {
+            outcome: answer.outcome.as_str().to_string(),
+        },
+        Err((metric, retry_by_redelivery)) => MessageOutcome::Failed {
+            metric: metric.to_string(),
+            retry_by_redelivery,
+        },
+    }
+}
+
 /// WhatsApp's limit for the body of an interactive (buttons or list) message; plain text allows
 /// 4,096 characters.
 pub const MAX_INTERACTIVE_BODY_CHARS: usize = 1024;
 
 /// The WhatsApp messages for an answer: one message with buttons or a list when the answer has
 /// them and its text fits an interactive body; otherwise the text, then the buttons or list
-/// under a short `prompt` ("Was this answer helpful?"). Feedback button ids carry the query id
-/// (the citizen's message id) so the tap finds the record.
-pub fn outgoing_contents(answer: &Answer, query_id: &str, prompt: &str) -> Vec<OutgoingContent> {
+/// under a short `prompt` ("Was this answer helpful?"). Feedback button ids carry the query's key
+/// (the keyed hash of the citizen's message id, never the id) so the tap finds the record.
+pub fn outgoing_contents(
+    answer: &Answer,
+    query: &MessageKey,
+    prompt: &str,
+) -> Vec<OutgoingContent> {
     let text = answer.reply.text.clone();
     let interactive = |body: String| match &answer.reply.interactive {
         Some(Interactive::Buttons { buttons }) if answer.outcome != Outcome::NoAnswer => {
@@ -729,7 +869,7 @@ pub fn outgoing_contents(answer: &Answer, query_id: &str, prompt: &str) -> Vec<O
                 body,
                 buttons: buttons
                     .iter()
-                    .map(|button| (format!("{}:{query_id}", button.id), button.title.clone()))
+                    .map(|button| (format!("{}:{query}", button.id), button.title.clone()))
                     .collect(),
             })
         }

@@ -17,6 +17,7 @@
 pub mod config;
 pub mod deadline;
 pub mod handler;
+pub mod identity;
 pub mod metrics;
 pub mod recent;
 pub mod secrets;
@@ -26,6 +27,6 @@ pub use handler::{
     AnswerObserver, Handler, MessageOutcome, Method, Secrets, WebhookRequest, WebhookResponse,
 };
 pub use sender::{
-    CapturingSender, GraphSender, OutgoingContent, OutgoingMessage, ReplySender, SendFailure,
-    SendFailureKind,
+    CapturingSender, GraphSender, OutgoingContent, OutgoingMessage, ReplySender, ReplyTo,
+    SendFailure, SendFailureKind,
 };

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use votecheck_graph::{GraphClient, GraphError, Recipient};
+use votecheck_store::MessageKey;
 
 /// What a reply contains.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,12 +43,31 @@ impl OutgoingContent {
     }
 }
 
+/// The citizen's message a reply quotes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ReplyTo {
+    /// The WhatsApp message id, only for the Graph API's `context.message_id`: it carries the
+    /// sender's phone number, so it is never stored, logged or shown (`Debug` leaves it out).
+    pub message_id: String,
+    /// Its keyed hash, for anything stored or shown (the local console's outbox).
+    pub key: MessageKey,
+}
+
+impl std::fmt::Debug for ReplyTo {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ReplyTo")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
 /// One reply to one citizen.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutgoingMessage {
     pub to: Recipient,
     /// The citizen's message this replies to (shown as a quote in WhatsApp).
-    pub reply_to: Option<String>,
+    pub reply_to: Option<ReplyTo>,
     pub content: OutgoingContent,
 }
 
@@ -174,7 +194,10 @@ async fn send_through(
     client: &GraphClient,
     message: &OutgoingMessage,
 ) -> Result<String, SendFailure> {
-    let reply_to = message.reply_to.as_deref();
+    let reply_to = message
+        .reply_to
+        .as_ref()
+        .map(|reply_to| reply_to.message_id.as_str());
     let sent = match &message.content {
         OutgoingContent::Text { body } => client.send_text(&message.to, body, reply_to).await?,
         OutgoingContent::Buttons { body, buttons } => {

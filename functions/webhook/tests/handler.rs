@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use votecheck_engine::Engine;
 use votecheck_index_builder::{BuildOptions, build_index};
 use votecheck_store::{
-    CitizenKey, Claim, DeliveryFailure, Feedback, Preferences, QueryRecord, SqliteStore, Store,
-    StoreConfig, StoreError,
+    CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, MessageKey, Preferences,
+    QueryRecord, SqliteStore, Store, StoreConfig, StoreError,
 };
 use votecheck_webhook::{
     CapturingSender, Handler, MessageOutcome, Method, OutgoingContent, Secrets, WebhookRequest,
@@ -174,7 +174,13 @@ async fn a_question_is_answered_as_a_contextual_reply_with_feedback_and_recorded
     );
     let sent = setup.sender.sent();
     assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].reply_to.as_deref(), Some("wamid.TEST.TEXT.0001"));
+    let key = MessageKey::derive(b"test salt", "wamid.TEST.TEXT.0001");
+    let reply_to = sent[0].reply_to.as_ref().unwrap();
+    assert_eq!(
+        reply_to.message_id, "wamid.TEST.TEXT.0001",
+        "quoted in WhatsApp"
+    );
+    assert_eq!(reply_to.key, key);
     let OutgoingContent::Buttons { body, buttons } = &sent[0].content else {
         panic!("an answer offers feedback buttons: {:?}", sent[0].content);
     };
@@ -183,7 +189,11 @@ async fn a_question_is_answered_as_a_contextual_reply_with_feedback_and_recorded
         "quotes and cites: {body}"
     );
     assert!(buttons.len() <= 3 && buttons.iter().all(|(_, title)| title.chars().count() <= 20));
-    assert!(buttons[0].0.ends_with(":wamid.TEST.TEXT.0001"));
+    assert_eq!(
+        buttons[0].0,
+        format!("feedback:yes:{key}"),
+        "the key, never the id"
+    );
     assert_eq!(setup.sender.read(), vec!["wamid.TEST.TEXT.0001"]);
     let records = setup
         .store
@@ -191,6 +201,7 @@ async fn a_question_is_answered_as_a_contextual_reply_with_feedback_and_recorded
         .await
         .unwrap();
     assert_eq!(records.len(), 1);
+    assert_eq!(records[0].query_id, key.as_str());
     assert_eq!(records[0].outcome, "answer");
     assert!(!records[0].passage_ids.is_empty());
 }
@@ -218,7 +229,12 @@ async fn a_redelivered_message_is_answered_once_even_concurrently() {
         .sender
         .sent()
         .iter()
-        .filter_map(|message| message.reply_to.clone())
+        .filter_map(|message| {
+            message
+                .reply_to
+                .as_ref()
+                .map(|reply_to| reply_to.key.to_string())
+        })
         .collect();
     assert_eq!(
         setup.sender.read().len(),
@@ -393,10 +409,13 @@ async fn feedback_buttons_and_menu_rows_are_handled() {
             false,
         )))
         .await;
+    let query = MessageKey::derive(b"test salt", "wamid.F1");
     let feedback = interactive_webhook(
         "wamid.F2",
         from,
-        r#"{"type":"button_reply","button_reply":{"id":"feedback:no:wamid.F1","title":"No"}}"#,
+        &format!(
+            r#"{{"type":"button_reply","button_reply":{{"id":"feedback:no:{query}","title":"No"}}}}"#
+        ),
     );
     let (_, outcomes) = setup.handler.handle_with_outcomes(&signed(&feedback)).await;
     assert_eq!(
@@ -412,7 +431,7 @@ async fn feedback_buttons_and_menu_rows_are_handled() {
         .unwrap();
     assert_eq!(
         (stored[0].query_id.as_str(), stored[0].helpful),
-        ("wamid.F1", false)
+        (query.as_str(), false)
     );
 
     let menu = interactive_webhook(
@@ -483,6 +502,20 @@ impl Store for UnreachableStore {
     async fn delete_citizen(&self, _: &CitizenKey) -> Result<u64, StoreError> {
         Err(unavailable())
     }
+    async fn link_identity(
+        &self,
+        _: &CitizenKey,
+        _: &CitizenKey,
+        _: Option<i64>,
+    ) -> Result<(), StoreError> {
+        Err(unavailable())
+    }
+    async fn identity(&self, _: &CitizenKey, _: i64) -> Result<Option<IdentityLink>, StoreError> {
+        Err(unavailable())
+    }
+    async fn unlink_identity(&self, _: &CitizenKey) -> Result<(), StoreError> {
+        Err(unavailable())
+    }
     async fn record_delivery_failure(&self, _: &DeliveryFailure) -> Result<(), StoreError> {
         Err(unavailable())
     }
@@ -500,6 +533,59 @@ impl Store for UnreachableStore {
     fn describe(&self) -> String {
         "unreachable".to_string()
     }
+}
+
+#[tokio::test]
+async fn delete_my_data_with_the_store_down_says_nothing_was_deleted() {
+    let sender = Arc::new(CapturingSender::default());
+    let handler = Handler::new(
+        engine(),
+        Arc::new(UnreachableStore),
+        sender.clone(),
+        secrets(),
+        StoreConfig::default(),
+    );
+    let body = text_webhook("wamid.DEL.DOWN", "15550107777", "delete my data", false);
+    handler.handle(&signed(&body)).await;
+    let replies = sender.sent();
+    assert_eq!(replies.len(), 1);
+    let reply = replies[0].content.body();
+    assert!(
+        !reply.contains("{count}") && !reply.contains("deleted everything"),
+        "{reply}"
+    );
+    assert!(
+        reply.contains("could not delete") && reply.contains("again"),
+        "{reply}"
+    );
+}
+
+#[tokio::test]
+async fn delete_my_data_says_how_many_records_went_in_english() {
+    let setup = setup();
+    let from = "15550108888";
+    let ask = |id: &str, text: &str| signed(&text_webhook(id, from, text, false));
+    setup
+        .handler
+        .handle(&ask("wamid.DC1", "how do I vote by mail?"))
+        .await;
+    setup
+        .handler
+        .handle(&ask("wamid.DC2", "delete my data"))
+        .await;
+    let reply = setup
+        .sender
+        .sent()
+        .last()
+        .unwrap()
+        .content
+        .body()
+        .to_string();
+    // The question, the preferences and the citizen's own identity link.
+    assert_eq!(
+        reply,
+        "Done: I deleted everything I had stored about you (3 records)."
+    );
 }
 
 #[tokio::test]

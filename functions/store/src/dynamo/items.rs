@@ -28,6 +28,10 @@ pub(crate) const QUERY_PREFIX: &str = "QUERY#";
 pub(crate) const FEEDBACK_PREFIX: &str = "FEEDBACK#";
 pub(crate) const RATE_PREFIX: &str = "RATE#";
 pub(crate) const DELIVERY_PREFIX: &str = "DELIVERY#";
+/// The link of an id to its citizen, in the id's partition.
+pub(crate) const IDENTITY_SORT_KEY: &str = "IDENTITY";
+/// The same link seen from the citizen's partition, so that delete-my-data finds every id.
+pub(crate) const ALIAS_PREFIX: &str = "ALIAS#";
 
 pub(crate) fn message_partition(message_id: &str) -> String {
     format!("MESSAGE#{message_id}")

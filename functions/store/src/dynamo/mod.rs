@@ -37,14 +37,15 @@ use crate::table::{
 };
 use crate::time::{day_start, window_start};
 use crate::{
-    CitizenKey, Claim, DAY_SECONDS, DeliveryFailure, Feedback, Preferences, QueryRecord, Store,
-    StoreConfig, StoreError, redact,
+    CitizenKey, Claim, DAY_SECONDS, DeliveryFailure, Feedback, IdentityLink, Preferences,
+    QueryRecord, Store, StoreConfig, StoreError, redact,
 };
 pub(crate) use errors::{Kind, from_sdk, store_error};
 use items::{
-    CLAIM_SORT_KEY, DELIVERY_PREFIX, FEEDBACK_PREFIX, Item, PREFERENCES_SORT_KEY, QUERY_PREFIX,
-    RATE_PREFIX, Reader, citizen_partition, feedback_item, key, message_partition, number,
-    preferences_item, query_item, report_partition, report_sort_bound, string,
+    ALIAS_PREFIX, CLAIM_SORT_KEY, DELIVERY_PREFIX, FEEDBACK_PREFIX, IDENTITY_SORT_KEY, Item,
+    PREFERENCES_SORT_KEY, QUERY_PREFIX, RATE_PREFIX, Reader, citizen_partition, feedback_item, key,
+    message_partition, number, preferences_item, query_item, report_partition, report_sort_bound,
+    string,
 };
 
 /// The longest report range, in days: a guard against a typo Querying thousands of partitions.
@@ -190,6 +191,57 @@ impl DynamoStore {
     }
 
     /// Deletes keys in batches of 25, resubmitting unprocessed ones with a short backoff.
+    /// The keys delete-my-data removes from one citizen partition (everything but rate
+    /// counters), the ids linked to it (its `ALIAS#` items), and how many records that is (a link
+    /// counts once, from the id's side).
+    async fn deletable_keys(
+        &self,
+        operation: &'static str,
+        citizen: &CitizenKey,
+    ) -> Result<(Vec<Item>, Vec<CitizenKey>, u64), StoreError> {
+        let mut keys = Vec::new();
+        let mut aliases = Vec::new();
+        let mut counted = 0;
+        let mut start_key = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("#partition = :partition")
+                .projection_expression("#partition, #sort")
+                .expression_attribute_names("#partition", PARTITION_KEY)
+                .expression_attribute_names("#sort", SORT_KEY)
+                .expression_attribute_values(":partition", string(citizen_partition(citizen)))
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(|error| from_sdk(operation, self.table(), error))?;
+            for item in output.items.unwrap_or_default() {
+                let sort = self.reader(&item, operation).string(SORT_KEY)?;
+                // Rate counters stay until their window ends (see `Store::delete_citizen`).
+                if sort.starts_with(RATE_PREFIX) {
+                    continue;
+                }
+                if let Some(alias) = sort.strip_prefix(ALIAS_PREFIX) {
+                    aliases.push(CitizenKey::from_stored(alias)?);
+                } else {
+                    counted += 1;
+                }
+                keys.push(HashMap::from([
+                    (PARTITION_KEY.to_owned(), string(citizen_partition(citizen))),
+                    (SORT_KEY.to_owned(), AttributeValue::S(sort)),
+                ]));
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start_key = Some(key),
+                _ => break,
+            }
+        }
+        Ok((keys, aliases, counted))
+    }
+
     async fn delete_keys(
         &self,
         operation: &'static str,
@@ -472,45 +524,97 @@ impl Store for DynamoStore {
 
     async fn delete_citizen(&self, citizen: &CitizenKey) -> Result<u64, StoreError> {
         let operation = "delete_citizen";
-        let mut keys = Vec::new();
-        let mut start_key = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("#partition = :partition")
-                .projection_expression("#partition, #sort")
-                .expression_attribute_names("#partition", PARTITION_KEY)
-                .expression_attribute_names("#sort", SORT_KEY)
-                .expression_attribute_values(":partition", string(citizen_partition(citizen)))
-                .consistent_read(true)
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await
-                .map_err(|error| from_sdk(operation, self.table(), error))?;
-            for item in output.items.unwrap_or_default() {
-                let sort = self.reader(&item, operation).string(SORT_KEY)?;
-                // Rate counters stay until their window ends (see `Store::delete_citizen`).
-                let deletable = [QUERY_PREFIX, FEEDBACK_PREFIX, DELIVERY_PREFIX]
-                    .iter()
-                    .any(|prefix| sort.starts_with(prefix))
-                    || sort == PREFERENCES_SORT_KEY;
-                if deletable {
-                    keys.push(HashMap::from([
-                        (PARTITION_KEY.to_owned(), string(citizen_partition(citizen))),
-                        (SORT_KEY.to_owned(), AttributeValue::S(sort)),
-                    ]));
-                }
-            }
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start_key = Some(key),
-                _ => break,
+        let (mut keys, aliases, mut deleted) = self.deletable_keys(operation, citizen).await?;
+        for alias in aliases {
+            // Only an id still linked to this citizen: a number the citizen gave up may be
+            // someone else's now.
+            let linked = self
+                .get(
+                    operation,
+                    key(citizen_partition(&alias), IDENTITY_SORT_KEY.to_owned()),
+                )
+                .await?
+                .map(|item| self.reader(&item, operation).citizen("citizen"))
+                .transpose()?;
+            if linked.as_ref().is_none_or(|linked| linked == citizen) {
+                let (more, _, counted) = self.deletable_keys(operation, &alias).await?;
+                keys.extend(more);
+                deleted += counted;
             }
         }
-        let deleted = keys.len() as u64;
         self.delete_keys(operation, keys).await?;
         Ok(deleted)
+    }
+
+    async fn link_identity(
+        &self,
+        id: &CitizenKey,
+        citizen: &CitizenKey,
+        expires_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let with_expiry = |mut item: Item| {
+            if let Some(expires_at) = expires_at {
+                item.insert(EXPIRES_AT.to_owned(), number(expires_at));
+            }
+            item
+        };
+        let mut forward = key(citizen_partition(id), IDENTITY_SORT_KEY.to_owned());
+        forward.extend([
+            ("kind".to_owned(), string("identity")),
+            ("citizen".to_owned(), string(citizen.as_str())),
+        ]);
+        self.put("link_identity", with_expiry(forward)).await?;
+        if id != citizen {
+            let mut reverse = key(
+                citizen_partition(citizen),
+                format!("{ALIAS_PREFIX}{}", id.as_str()),
+            );
+            reverse.insert("kind".to_owned(), string("alias"));
+            self.put("link_identity", with_expiry(reverse)).await?;
+        }
+        Ok(())
+    }
+
+    async fn identity(
+        &self,
+        id: &CitizenKey,
+        now: i64,
+    ) -> Result<Option<IdentityLink>, StoreError> {
+        let operation = "identity";
+        let Some(item) = self
+            .get(
+                operation,
+                key(citizen_partition(id), IDENTITY_SORT_KEY.to_owned()),
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let reader = self.reader(&item, operation);
+        if reader.expired(now)? {
+            return Ok(None);
+        }
+        Ok(Some(IdentityLink {
+            citizen: reader.citizen("citizen")?,
+            expires_at: reader.optional_number(EXPIRES_AT)?,
+        }))
+    }
+
+    async fn unlink_identity(&self, id: &CitizenKey) -> Result<(), StoreError> {
+        let operation = "unlink_identity";
+        let forward = key(citizen_partition(id), IDENTITY_SORT_KEY.to_owned());
+        let Some(item) = self.get(operation, forward.clone()).await? else {
+            return Ok(());
+        };
+        let citizen = self.reader(&item, operation).citizen("citizen")?;
+        let mut keys = vec![forward];
+        if &citizen != id {
+            keys.push(key(
+                citizen_partition(&citizen),
+                format!("{ALIAS_PREFIX}{}", id.as_str()),
+            ));
+        }
+        self.delete_keys(operation, keys).await
     }
 
     async fn record_delivery_failure(&self, failure: &DeliveryFailure) -> Result<(), StoreError> {
