@@ -520,6 +520,60 @@ fn serve_rebuilds_the_index_when_the_corpus_changes() {
 }
 
 #[test]
+fn a_hostile_file_copied_into_a_watched_corpus_is_reported_and_the_server_keeps_serving() {
+    let directory = tempfile::tempdir().unwrap();
+    let corpus = directory.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    std::fs::write(
+        corpus.join("polls.md"),
+        "---\nlanguage: en\n---\n# Polling hours\n\nPolls open at seven in the morning and close at eight in the evening.\n",
+    )
+    .unwrap();
+    let server = LocalServer::start(
+        &[
+            "--corpus",
+            corpus.to_str().unwrap(),
+            "--out",
+            directory.path().join("index").to_str().unwrap(),
+            "--store",
+            directory.path().join("store.sqlite3").to_str().unwrap(),
+            "--watch",
+        ],
+        &[],
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = http();
+    // 5,000 nested elements aborted the whole server when its watcher rebuilt the index.
+    let page = format!(
+        "<html lang=\"en\"><body>{}Polls{}</body></html>",
+        "<span>".repeat(5_000),
+        "</span>".repeat(5_000)
+    );
+    std::fs::write(corpus.join("deep.html"), page).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !server.output().contains("warning: deep.html") {
+        assert!(
+            Instant::now() < deadline,
+            "the hostile file was not reported:\n{}",
+            server.output()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let exchange = runtime.block_on(ask(
+        &client,
+        &server,
+        json!({ "citizen": "console-hostile", "text": "When do the polls open?" }),
+    ));
+    assert_eq!(
+        exchange["answer"]["citations"][0]["source"], "polls.md",
+        "{exchange:#}"
+    );
+    let (status, output) = server.stop();
+    assert!(status.success(), "{output}");
+    assert!(output.contains("nested more than"), "{output}");
+}
+
+#[test]
 fn a_taken_port_is_reported_clearly() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = taken.local_addr().unwrap().to_string();

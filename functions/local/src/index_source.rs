@@ -97,6 +97,9 @@ pub fn build(corpus: &Path, out: &Path) -> anyhow::Result<Manifest> {
         )
     })?;
     let manifest = report.manifest;
+    for warning in &manifest.warnings {
+        eprintln!("  warning: {warning}");
+    }
     eprintln!(
         "  built {} passages from {} documents in {:.1} s (corpus version {})",
         manifest.counts.passages,

@@ -46,6 +46,9 @@ pub struct BuildOptions {
     pub limits: ChunkLimits,
     /// Embed every passage with this model (semantic retrieval); `None`: a lexical-only index.
     pub embedding: Option<EmbeddingOptions>,
+    /// How long one file may take to parse before it is reported and skipped; `None`:
+    /// [`formats::DEFAULT_TIME_BUDGET`].
+    pub time_budget_per_file: Option<Duration>,
 }
 
 impl BuildOptions {
@@ -106,13 +109,16 @@ pub fn build_index(
         hasher.add(crate::corpus::SETTINGS_FILE, bytes);
     }
     let mut collected = Collected::default();
+    let time_budget = options
+        .time_budget_per_file
+        .unwrap_or(formats::DEFAULT_TIME_BUDGET);
     for file in &files {
-        match std::fs::read(&file.path) {
+        match read_bounded(&file.path) {
             Ok(bytes) => {
                 hasher.add(&file.source, &bytes);
-                collected.add_file(&file.source, &bytes, &settings, options.limits);
+                collected.add_file(&file.source, bytes, &settings, options.limits, time_budget);
             }
-            Err(error) => collected.warn(&file.source, format!("cannot be read: {error}")),
+            Err(reason) => collected.warn(&file.source, format!("{reason}; skipped")),
         }
         progress(BuildProgress::FileDone {
             source: &file.source,
@@ -176,6 +182,23 @@ pub fn build_index(
         embedding: embedded.map(|embedded| embedded.report),
         elapsed: started.elapsed(),
     })
+}
+
+/// Reads a corpus file of at most [`formats::MAX_FILE_BYTES`].
+fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|error| format!("cannot be read: {error}"))?;
+    let mut bytes = Vec::new();
+    file.take(formats::MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| format!("cannot be read: {error}"))?;
+    if bytes.len() as u64 > formats::MAX_FILE_BYTES {
+        return Err(format!(
+            "is larger than {} MiB, the limit for one file",
+            formats::MAX_FILE_BYTES >> 20
+        ));
+    }
+    Ok(bytes)
 }
 
 /// The vectors file of a build, and what went into it.
@@ -441,9 +464,10 @@ impl Collected {
     fn add_file(
         &mut self,
         source: &str,
-        bytes: &[u8],
+        bytes: Vec<u8>,
         settings: &DeploymentSettings,
         limits: ChunkLimits,
+        time_budget: Duration,
     ) {
         self.bytes += bytes.len() as u64;
         let Some(format) = Format::of(source) else {
@@ -453,7 +477,8 @@ impl Collected {
             );
             return;
         };
-        let parsed = match formats::parse(format, bytes) {
+        let byte_count = bytes.len() as u64;
+        let parsed = match formats::parse_within_budget(format, bytes.into(), time_budget) {
             Ok(parsed) => parsed,
             Err(reason) => {
                 self.warn(source, format!("{reason}; skipped"));
@@ -484,7 +509,7 @@ impl Collected {
             kind,
             jurisdiction,
             passages,
-            bytes: bytes.len() as u64,
+            bytes: byte_count,
         });
     }
 
@@ -828,6 +853,84 @@ mod tests {
                 passages[number].passage_id
             );
         }
+    }
+
+    /// Hostile files of every kind next to a good one, generated (not committed).
+    fn hostile_corpus(root: &Path) {
+        let write = |name: &str, bytes: Vec<u8>| std::fs::write(root.join(name), bytes).unwrap();
+        write(
+            "good.md",
+            b"---\nlanguage: en\n---\n# Voting\n\nPolls open at seven in the morning.\n".to_vec(),
+        );
+        write(
+            "deep.html",
+            format!(
+                "<html lang=\"en\"><body><p>x</p>{}y{}</body></html>",
+                "<span>".repeat(10_000),
+                "</span>".repeat(10_000)
+            )
+            .into_bytes(),
+        );
+        write(
+            "deep-front-matter.md",
+            format!(
+                "---\ntitle: {}{}\n---\n# Deep\n\nText.\n",
+                "[".repeat(100_000),
+                "]".repeat(100_000)
+            )
+            .into_bytes(),
+        );
+        let content: Vec<u8> = b"BT /F1 12 Tf (x) Tj ET\n"
+            .iter()
+            .copied()
+            .cycle()
+            .take(80 << 20)
+            .collect();
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut encoder, &content).unwrap();
+        drop(content);
+        let bomb = crate::formats::pdf::tests::pdf_with_content_stream(
+            "/Filter /FlateDecode",
+            &encoder.finish().unwrap(),
+        );
+        write("bomb.pdf", bomb);
+    }
+
+    #[test]
+    fn hostile_files_are_reported_by_path_and_skipped_and_fail_a_strict_build() {
+        let corpus = tempfile::tempdir().unwrap();
+        hostile_corpus(corpus.path());
+        let out = tempfile::tempdir().unwrap();
+        let (corpus_path, out_path) = (corpus.path().to_path_buf(), out.path().join("index"));
+        // A 2 MiB stack, as tokio gives `votecheck serve`'s blocking threads.
+        let build = move |strict: bool| {
+            let (corpus_path, out_path) = (corpus_path.clone(), out_path.clone());
+            std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn(move || {
+                    let options = BuildOptions {
+                        strict,
+                        ..BuildOptions::default()
+                    };
+                    build_index(&corpus_path, &out_path, &options, &mut |_| {})
+                })
+                .unwrap()
+                .join()
+                .unwrap()
+        };
+        let report = build(false).unwrap();
+        assert_eq!(report.manifest.counts.documents, 1);
+        let warned: Vec<&str> = report
+            .manifest
+            .warnings
+            .iter()
+            .map(|warning| warning.source.as_str())
+            .collect();
+        assert_eq!(warned, ["bomb.pdf", "deep-front-matter.md", "deep.html"]);
+        let BuildError::Strict(warnings) = build(true).unwrap_err() else {
+            panic!("a strict build fails on hostile files");
+        };
+        assert_eq!(warnings.len(), 3);
     }
 
     #[test]
