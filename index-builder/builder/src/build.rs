@@ -98,7 +98,8 @@ pub fn build_index(
     let started = Instant::now();
     check_destination(out)?;
     let (settings, settings_bytes) = read_settings(corpus)?;
-    let files = list_documents(corpus)?;
+    let listing = list_documents(corpus)?;
+    let files = listing.files;
     if files.is_empty() {
         return Err(BuildError::EmptyCorpus(corpus.to_path_buf()));
     }
@@ -108,7 +109,10 @@ pub fn build_index(
     if let Some(bytes) = &settings_bytes {
         hasher.add(crate::corpus::SETTINGS_FILE, bytes);
     }
-    let mut collected = Collected::default();
+    let mut collected = Collected {
+        warnings: listing.warnings,
+        ..Collected::default()
+    };
     let time_budget = options
         .time_budget_per_file
         .unwrap_or(formats::DEFAULT_TIME_BUDGET);
