@@ -24,7 +24,7 @@ pub enum BuildError {
     #[error("{} problem(s) in the corpus and --strict is set:\n{}", .0.len(), render_warnings(.0))]
     Strict(Vec<Warning>),
     #[error(
-        "refusing to replace {0}: it exists and is not a votecheck index (no manifest.json); choose another --out"
+        "refusing to replace {0}: it exists and is not a votecheck index (no manifest.json written by index-builder); choose another --out"
     )]
     OutputNotAnIndex(PathBuf),
     #[error("cannot write the index at {path}: {source}")]
