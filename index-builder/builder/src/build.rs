@@ -465,6 +465,22 @@ impl Collected {
         });
     }
 
+    /// Keeps an address only when it is an `http`/`https` URL; warns about any other.
+    fn web_url(&mut self, source: &str, field: &str, address: Option<String>) -> Option<String> {
+        let address = address?;
+        if crate::web_url::is_web_url(&address) {
+            return Some(address);
+        }
+        self.warn(
+            source,
+            format!(
+                "{field} {} is not an http(s) address; dropped",
+                crate::web_url::quoted(&address)
+            ),
+        );
+        None
+    }
+
     fn add_file(
         &mut self,
         source: &str,
@@ -537,7 +553,8 @@ impl Collected {
             &sample,
             settings,
         );
-        let metadata = with_defaults(document.metadata, settings);
+        let mut metadata = with_defaults(document.metadata, settings);
+        metadata.source_url = self.web_url(source, "source_url", metadata.source_url);
         for (position, chunk) in chunk_sections(&title, &document.sections, limits)
             .into_iter()
             .enumerate()
@@ -578,7 +595,15 @@ impl Collected {
     ) -> (String, String, LanguageOrigin, Option<String>) {
         let mut first_language = None;
         let mut title = None;
-        for (position, item) in items.into_iter().enumerate() {
+        for (position, mut item) in items.into_iter().enumerate() {
+            let review = &mut item.review;
+            review.url = self.web_url(source, "url", review.url.take());
+            review.checked_by_url =
+                self.web_url(source, "author.url", review.checked_by_url.take());
+            review.appearances = std::mem::take(&mut review.appearances)
+                .into_iter()
+                .filter_map(|address| self.web_url(source, "appearance url", Some(address)))
+                .collect();
             let heading = item
                 .review
                 .headline
@@ -935,6 +960,73 @@ mod tests {
             panic!("a strict build fails on hostile files");
         };
         assert_eq!(warnings.len(), 3);
+    }
+
+    #[test]
+    fn addresses_that_are_not_http_are_dropped_with_a_warning() {
+        let corpus = tempfile::tempdir().unwrap();
+        std::fs::write(
+            corpus.path().join("vote.md"),
+            "---\nlanguage: en\nsource_url: \"javascript:alert(document.cookie)\"\n---\n# Voting\n\nPolls open at seven in the morning.\n",
+        )
+        .unwrap();
+        std::fs::write(
+            corpus.path().join("page.html"),
+            "<html lang=\"en\"><head><link rel=\"canonical\" href=\"httpx://evil.example/\"></head><body><p>Ballots are counted in public.</p></body></html>",
+        )
+        .unwrap();
+        std::fs::write(
+            corpus.path().join("checks.json"),
+            r#"{"@type":"ClaimReview","claimReviewed":"Ballots can be cast by text message","inLanguage":"en",
+                "url":"data:text/html,<script>alert(1)</script>",
+                "author":{"@type":"Organization","name":"Desk","url":"file:///etc/passwd"},
+                "itemReviewed":{"@type":"Claim","appearance":[{"url":"vbscript:msgbox"},{"url":"https://social.example/1"}]},
+                "reviewRating":{"@type":"Rating","alternateName":"False"}}"#,
+        )
+        .unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let index_dir = out.path().join("index");
+        let report = build_index(
+            corpus.path(),
+            &index_dir,
+            &BuildOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        let dropped: Vec<String> = report
+            .manifest
+            .warnings
+            .iter()
+            .filter(|warning| warning.message.contains("not an http(s) address"))
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(dropped.len(), 5, "{dropped:#?}");
+        let schema = IndexSchema::new();
+        let index = Index::open_in_dir(&index_dir).unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let segment = &searcher.segment_readers()[0];
+        let store = segment.get_store_reader(1).unwrap();
+        for number in 0..segment.num_docs() {
+            let document: tantivy::TantivyDocument = store.get(number).unwrap();
+            let passage = schema.to_passage(&document);
+            let addresses = passage
+                .url
+                .iter()
+                .chain(passage.claim_review.iter().flat_map(|review| {
+                    review
+                        .url
+                        .iter()
+                        .chain(&review.checked_by_url)
+                        .chain(&review.appearances)
+                }));
+            for address in addresses {
+                assert!(
+                    address.starts_with("https://"),
+                    "{address} kept in {}",
+                    passage.source
+                );
+            }
+        }
     }
 
     #[test]

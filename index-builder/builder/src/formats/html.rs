@@ -77,7 +77,7 @@ pub fn parse(text: &str) -> Result<ProseDocument, String> {
     let source_url = select_first(&page, "link[rel=canonical]")
         .and_then(|link| link.attr("href"))
         .map(|href| href.trim().to_string())
-        .filter(|href| href.starts_with("http"));
+        .filter(|href| !href.is_empty());
     let main = select_first(&page, "main");
     let root = main.or_else(|| select_first(&page, "body"));
     let mut walker = Walker {
