@@ -21,8 +21,11 @@ pub enum IndexSource {
     Index(PathBuf),
     /// A corpus, built into `out` when needed; rebuilt on change when `watch` is set.
     Corpus {
+        /// The corpus directory.
         corpus: PathBuf,
+        /// Where its index is built.
         out: PathBuf,
+        /// Whether to rebuild on change.
         watch: bool,
     },
 }

@@ -48,7 +48,9 @@ use crate::traces::TraceLog;
 /// What `votecheck serve` was asked to do.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
+    /// The index, or the corpus to build it from.
     pub source: IndexSource,
+    /// The address to listen on.
     pub addr: SocketAddr,
     /// The SQLite file of the local store.
     pub store_path: PathBuf,
@@ -58,13 +60,19 @@ pub struct ServeOptions {
 
 /// Everything the routes share.
 pub struct AppState {
+    /// The engine and handler being served.
     pub live: LiveSlot,
+    /// The local store.
     pub store: Arc<dyn Store>,
+    /// Replies captured for the console.
     pub outbox: Arc<Outbox>,
+    /// The console's recent answers with their reasoning.
     pub traces: Arc<TraceLog>,
+    /// Counters for `/metrics`.
     pub metrics: Metrics,
     /// Signs the console's simulated webhooks.
     pub app_secret: Vec<u8>,
+    /// Salt of the hashed citizen ids.
     pub id_salt: Vec<u8>,
     /// Replies to real WhatsApp users are captured, not sent.
     pub dry_run: bool,

@@ -66,13 +66,27 @@ impl BuildOptions {
 #[derive(Debug, Clone)]
 pub enum BuildProgress<'a> {
     /// The corpus has this many files.
-    Started { files: usize },
+    Started {
+        /// How many files the corpus has.
+        files: usize,
+    },
     /// One file was read.
-    FileDone { source: &'a str },
+    FileDone {
+        /// The file's source path.
+        source: &'a str,
+    },
     /// Passages embedded so far (the ones not in the cache).
-    Embedding { done: usize, total: usize },
+    Embedding {
+        /// Passages embedded so far.
+        done: usize,
+        /// Passages to embed.
+        total: usize,
+    },
     /// Writing the index.
-    Indexing { passages: usize },
+    Indexing {
+        /// How many passages go into the index.
+        passages: usize,
+    },
 }
 
 /// The outcome of a successful build.

@@ -16,6 +16,9 @@
 //! The index format itself (schema, analyzers, manifest, reader) lives in `votecheck-index`, which
 //! the Lambda links without any of the parsers here.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod build;
 pub mod chunking;
 pub mod corpus;

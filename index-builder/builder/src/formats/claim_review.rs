@@ -13,7 +13,9 @@ use votecheck_index::language::normalize_tag;
 /// The fact-checks of a file, and warnings about items that were skipped.
 #[derive(Debug, Default)]
 pub struct ParsedClaimReviews {
+    /// The fact-checks found.
     pub items: Vec<ClaimReviewItem>,
+    /// Reviews skipped, and why.
     pub warnings: Vec<String>,
 }
 

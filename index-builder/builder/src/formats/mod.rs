@@ -33,17 +33,24 @@ const PARSER_STACK_BYTES: usize = 16 << 20;
 /// A parser's result for one file: what it yields and warnings about parts it skipped.
 #[derive(Debug)]
 pub struct Parsed {
+    /// What the file yields.
     pub file: ParsedFile,
+    /// Parts of the file that were skipped, and why.
     pub warnings: Vec<String>,
 }
 
 /// The format of a file, decided by its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// `.md`, `.markdown`.
     Markdown,
+    /// `.html`, `.htm`.
     Html,
+    /// `.txt`.
     Text,
+    /// `.pdf`.
     Pdf,
+    /// `.json`, `.jsonld`.
     ClaimReviewJson,
 }
 

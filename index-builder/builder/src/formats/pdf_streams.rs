@@ -32,7 +32,10 @@ pub const MAX_LAYERS: usize = 8;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamProblem {
     /// The streams decompress to more than the budget.
-    TooLarge { budget: usize },
+    TooLarge {
+        /// The budget that was passed, in bytes.
+        budget: usize,
+    },
     /// Compressed data nested more than [`MAX_LAYERS`] deep.
     TooManyLayers,
 }
