@@ -155,6 +155,24 @@ pub fn read_settings(root: &Path) -> Result<(DeploymentSettings, Option<Vec<u8>>
                 .map_err(|error| invalid(format!("[defaults] language: {error}")))?,
         );
     }
+    let websites = [
+        (
+            "[contact] website",
+            settings.contact.as_ref().and_then(|c| c.website.as_ref()),
+        ),
+        (
+            "[report] website",
+            settings.report.as_ref().and_then(|r| r.website.as_ref()),
+        ),
+    ];
+    for (key, website) in websites {
+        if let Some(website) = website.filter(|website| !crate::web_url::is_web_url(website)) {
+            return Err(invalid(format!(
+                "{key} {} is not an http(s) address (it is sent to citizens as a link)",
+                crate::web_url::quoted(website)
+            )));
+        }
+    }
     for (index, topic) in settings.topics.iter().enumerate() {
         if topic.id.trim().is_empty() || topic.title.trim().is_empty() {
             return Err(invalid(format!(
@@ -359,6 +377,15 @@ mod tests {
         .unwrap();
         let error = read_settings(root.path()).unwrap_err().to_string();
         assert!(error.contains("corpus.toml"), "{error}");
+
+        for settings in [
+            "[contact]\nwebsite = \"javascript:alert(1)\"\n",
+            "[report]\nwebsite = \"data:text/html,x\"\n",
+        ] {
+            std::fs::write(root.path().join(SETTINGS_FILE), settings).unwrap();
+            let error = read_settings(root.path()).unwrap_err().to_string();
+            assert!(error.contains("not an http(s) address"), "{error}");
+        }
     }
 
     #[test]
