@@ -257,6 +257,29 @@ mod tests {
         assert!(parsed.warnings[0].contains("#1"));
     }
 
+    #[test]
+    fn deeply_nested_json_does_not_overflow_a_small_stack() {
+        let inputs = [
+            "[".repeat(100_000),
+            "{\"a\":".repeat(100_000),
+            format!(
+                "{}{{\"@type\":\"ClaimReview\"}}{}",
+                "[".repeat(120),
+                "]".repeat(120)
+            ),
+        ];
+        for input in inputs {
+            std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn(move || {
+                    let _ = parse(input.as_bytes());
+                })
+                .unwrap()
+                .join()
+                .unwrap();
+        }
+    }
+
     proptest! {
         #[test]
         fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
