@@ -76,7 +76,9 @@ impl Failure {
 /// One request the server received.
 #[derive(Debug, Clone)]
 pub struct RecordedRequest {
+    /// The HTTP method.
     pub method: String,
+    /// The request path.
     pub path: String,
     /// Header names in lower case.
     pub headers: Vec<(String, String)>,

@@ -12,6 +12,9 @@
 //! The binaries are the ones `cargo build --workspace --bins` leaves next to the test executables
 //! (the README's test command builds them first, in the same profile as the tests).
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod black_hole;
 pub mod graph_server;
 pub mod lambda_runtime_api;

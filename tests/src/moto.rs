@@ -89,6 +89,7 @@ fn python_path(directory: &std::path::Path) -> std::ffi::OsString {
 /// A running moto_server; killed when dropped.
 pub struct MotoServer {
     child: Child,
+    /// The server's base URL.
     pub endpoint: String,
     log: PathBuf,
     _log_directory: tempfile::TempDir,

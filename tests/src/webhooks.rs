@@ -13,7 +13,9 @@ pub struct TextMessage<'a> {
     pub citizen: &'a str,
     /// The citizen's business-scoped user id, when the body should carry one.
     pub user_id: Option<&'a str>,
+    /// The WhatsApp message id.
     pub message_id: &'a str,
+    /// The message text.
     pub text: &'a str,
     /// Seconds since 1970.
     pub timestamp: u64,

@@ -166,6 +166,22 @@ async fn a_citizen_and_an_authority_use_the_console_in_a_real_browser() {
         .expect("the console starts");
     assert!(text_of(&client, "#corpus").await.contains("DRY RUN"));
 
+    // A reply holding the formatter's own link placeholders (NUL, digits, NUL) is shown as text:
+    // it used to throw, which froze the outbox panel on that entry for good.
+    let formatted = client
+        .execute(
+            "return formatWhatsApp(arguments[0]);",
+            vec![json!(
+                "a \u{0}0\u{0} b https://vote.example/ c \u{0}5\u{0} *d*"
+            )],
+        )
+        .await
+        .expect("the formatter copes with NULs in a reply");
+    let formatted = formatted.as_str().unwrap();
+    assert_eq!(formatted.matches("<a href").count(), 1, "{formatted}");
+    assert!(formatted.contains('\u{FFFD}'), "{formatted}");
+    assert!(formatted.contains("<strong>d</strong>"), "{formatted}");
+
     // English: the quoted passages render as block quotes, the source as a link, and the
     // reasoning panel shows the outcome and the citations with links to the passages.
     ask(&client, "How do I vote by mail?", 1).await;

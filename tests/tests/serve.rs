@@ -534,6 +534,138 @@ fn serve_rebuilds_the_index_when_the_corpus_changes() {
 }
 
 #[test]
+fn a_hostile_file_copied_into_a_watched_corpus_is_reported_and_the_server_keeps_serving() {
+    let directory = tempfile::tempdir().unwrap();
+    let corpus = directory.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    std::fs::write(
+        corpus.join("polls.md"),
+        "---\nlanguage: en\n---\n# Polling hours\n\nPolls open at seven in the morning and close at eight in the evening.\n",
+    )
+    .unwrap();
+    let server = LocalServer::start(
+        &[
+            "--corpus",
+            corpus.to_str().unwrap(),
+            "--out",
+            directory.path().join("index").to_str().unwrap(),
+            "--store",
+            directory.path().join("store.sqlite3").to_str().unwrap(),
+            "--watch",
+        ],
+        &[],
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = http();
+    // 5,000 nested elements aborted the whole server when its watcher rebuilt the index.
+    let page = format!(
+        "<html lang=\"en\"><body>{}Polls{}</body></html>",
+        "<span>".repeat(5_000),
+        "</span>".repeat(5_000)
+    );
+    std::fs::write(corpus.join("deep.html"), page).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !server.output().contains("warning: deep.html") {
+        assert!(
+            Instant::now() < deadline,
+            "the hostile file was not reported:\n{}",
+            server.output()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let exchange = runtime.block_on(ask(
+        &client,
+        &server,
+        json!({ "citizen": "console-hostile", "text": "When do the polls open?" }),
+    ));
+    assert_eq!(
+        exchange["answer"]["citations"][0]["source"], "polls.md",
+        "{exchange:#}"
+    );
+    let (status, output) = server.stop();
+    assert!(status.success(), "{output}");
+    assert!(output.contains("nested more than"), "{output}");
+}
+
+#[test]
+fn the_console_answers_only_its_own_host_names_and_says_nosniff() {
+    let directory = tempfile::tempdir().unwrap();
+    let corpus = directory.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    std::fs::write(
+        corpus.join("polls.md"),
+        "---\nlanguage: en\n---\n# Polling hours\n\nPolls open at seven in the morning.\n",
+    )
+    .unwrap();
+    let server = LocalServer::start(
+        &[
+            "--corpus",
+            corpus.to_str().unwrap(),
+            "--out",
+            directory.path().join("index").to_str().unwrap(),
+            "--store",
+            directory.path().join("store.sqlite3").to_str().unwrap(),
+            "--allow-host",
+            "console.example.test",
+        ],
+        &[
+            ("WHATSAPP_APP_SECRET", APP_SECRET),
+            ("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN),
+        ],
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = http();
+    let status_for = |path: &str, host: &str| -> (u16, Option<String>) {
+        runtime.block_on(async {
+            let response = client
+                .get(server.url(path))
+                .header("host", host)
+                .send()
+                .await
+                .unwrap();
+            let nosniff = response
+                .headers()
+                .get("x-content-type-options")
+                .map(|value| value.to_str().unwrap().to_string());
+            (response.status().as_u16(), nosniff)
+        })
+    };
+    let port = server
+        .url("")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    // A page on another domain rebound to 127.0.0.1 sends its own name as Host.
+    for path in ["/api/outbox", "/api/report", "/report", "/", "/api/info"] {
+        for host in [
+            "rebind.attacker.example",
+            &format!("rebind.attacker.example:{port}"),
+        ] {
+            assert_eq!(status_for(path, host).0, 421, "{path} for {host}");
+        }
+        for host in [
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            "console.example.test".to_string(),
+        ] {
+            let (status, nosniff) = status_for(path, &host);
+            assert_eq!(status, 200, "{path} for {host}");
+            assert_eq!(nosniff.as_deref(), Some("nosniff"), "{path}");
+        }
+    }
+    let assets = runtime.block_on(async { client.get(server.url("/")).send().await.unwrap() });
+    assert!(assets.headers().contains_key("content-security-policy"));
+    // The webhook sits behind a tunnel: any host, the handshake still checks the token.
+    let handshake =
+        format!("/webhook?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=42");
+    assert_eq!(status_for(&handshake, "abc.tunnel.example").0, 200);
+    let (status, output) = server.stop();
+    assert!(status.success(), "{output}");
+}
+
+#[test]
 fn a_taken_port_is_reported_clearly() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = taken.local_addr().unwrap().to_string();

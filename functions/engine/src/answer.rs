@@ -64,14 +64,23 @@ impl Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
+    /// A question about voting.
     Question,
+    /// A greeting.
     Greeting,
+    /// A request for the topic menu.
     Menu,
+    /// Thanks, jokes, chat.
     SmallTalk,
+    /// A request for an opinion on parties or candidates.
     Partisan,
+    /// "Stop": no more messages.
     OptOut,
+    /// "Start" again after an opt-out.
     OptIn,
+    /// A request to delete the citizen's data.
     DeleteMyData,
+    /// A report of a problem at the polls.
     ReportProblem,
 }
 
@@ -101,12 +110,15 @@ impl Intent {
 /// One cited passage.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Citation {
+    /// The cited passage's id.
     pub passage_id: String,
     /// The document's source path, as the corpus format defines it.
     pub source: String,
     /// The passage's heading path.
     pub section: String,
+    /// The document's title.
     pub title: String,
+    /// Link to the passage in its published document.
     pub url: Option<String>,
     /// The quoted text (a passage, possibly shortened at a word boundary).
     pub snippet: String,
@@ -116,6 +128,7 @@ pub struct Citation {
     pub confidence: f32,
     /// Cosine similarity of the passage's and the question's embeddings (0 without vectors).
     pub similarity: f32,
+    /// The passage's language (BCP 47).
     pub language: String,
     /// The document's date shown as "as of".
     pub as_of: Option<String>,
@@ -124,12 +137,19 @@ pub struct Citation {
 /// A recognised fact-checked claim.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FactCheckMatch {
+    /// The fact-check passage's id.
     pub passage_id: String,
+    /// The file it came from.
     pub source: String,
+    /// The claim as reviewed.
     pub claim: String,
+    /// The fact-checker's rating.
     pub verdict: Option<String>,
+    /// Who checked it.
     pub checked_by: Option<String>,
+    /// When it was published.
     pub date: Option<String>,
+    /// Link to the fact-check.
     pub url: Option<String>,
     /// How closely the message matches the claim, 0 to 1.
     pub similarity: f32,
@@ -152,7 +172,9 @@ pub struct MenuRow {
 /// A reply button (WhatsApp allows 3, titles of at most 20 characters).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReplyButton {
+    /// Id sent back when the citizen taps it.
     pub id: String,
+    /// At most 20 characters.
     pub title: String,
 }
 
@@ -162,12 +184,18 @@ pub struct ReplyButton {
 pub enum Interactive {
     /// A list message: the button that opens it, a section title, the rows.
     List {
+        /// The button that opens the list.
         button: String,
+        /// The title above the rows.
         section_title: String,
+        /// The rows.
         rows: Vec<MenuRow>,
     },
     /// Reply buttons under the text.
-    Buttons { buttons: Vec<ReplyButton> },
+    Buttons {
+        /// At most three.
+        buttons: Vec<ReplyButton>,
+    },
 }
 
 /// The reply as the citizen sees it.
@@ -182,21 +210,28 @@ pub struct Reply {
 /// Time spent in each step, in microseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Timings {
+    /// Language detection.
     pub language_us: u64,
+    /// Intent recognition.
     pub intent_us: u64,
+    /// Retrieval and fact-check matching.
     pub retrieval_us: u64,
+    /// The whole answer.
     pub total_us: u64,
 }
 
 /// Everything the engine decided about one message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Answer {
+    /// What the engine decided to do.
     pub outcome: Outcome,
     /// The reply language (BCP 47).
     pub language: String,
+    /// What the citizen wants.
     pub intent: Intent,
     /// Cited passages, best first (at most 3).
     pub citations: Vec<Citation>,
+    /// The fact-check the message matches, if any.
     pub fact_check: Option<FactCheckMatch>,
     /// Whether the passages are in the deployment's default language instead of the citizen's.
     pub fallback_language: bool,
@@ -205,6 +240,8 @@ pub struct Answer {
     /// Whether the message also asked for a partisan opinion, which the reply declines while
     /// answering the rest.
     pub declined_partisan: bool,
+    /// The reply as the citizen sees it.
     pub reply: Reply,
+    /// Time spent in each step.
     pub timings: Timings,
 }

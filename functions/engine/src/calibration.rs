@@ -84,8 +84,11 @@ impl SemanticThresholds {
 /// The engine's thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
+    /// Least passage confidence to answer.
     pub answer_confidence: f32,
+    /// Least similarity to show a fact-check.
     pub fact_check_similarity: f32,
+    /// Least lead of the best fact-check's similarity over the best passage's confidence.
     pub fact_check_margin: f32,
 }
 

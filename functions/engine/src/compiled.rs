@@ -35,9 +35,13 @@ const SOURCES_FINGERPRINT: u64 = sources_fingerprint();
 pub struct EngineData {
     /// The fingerprint of the data files this was compiled from.
     pub sources_fingerprint: u64,
+    /// The intent phrases.
     pub intents: CompiledIntents,
+    /// The lexicon, per language.
     pub lexicon: Vec<CompiledLanguage>,
+    /// The jurisdiction names.
     pub jurisdictions: Vec<CompiledJurisdiction>,
+    /// The reply messages.
     pub catalogue: Catalogue,
 }
 

@@ -71,7 +71,9 @@ pub struct Trace {
 /// Which passage a decision was about (for evaluation: is it the right one?).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PassageRef {
+    /// The document's source path.
     pub source: String,
+    /// The passage's heading path.
     pub section: String,
 }
 

@@ -24,14 +24,19 @@ use crate::engine::{ConversationContext, Engine, Trace};
 /// One labelled case.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalCase {
+    /// The case's id.
     pub id: String,
+    /// Tags to group figures by.
     pub tags: Vec<String>,
+    /// The message as a citizen would send it.
     pub question: String,
+    /// Whether it arrives forwarded.
     pub forwarded: bool,
     /// Acceptable sources (empty: any).
     pub sources: Vec<String>,
     /// Acceptable section substrings, normalised (empty: any).
     pub sections: Vec<String>,
+    /// The outcome expected.
     pub outcome: Outcome,
     /// Whether the reply must also decline a partisan part of the message
     /// (`"declines_partisan": true`).
@@ -81,7 +86,9 @@ fn collapse(text: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {reason}")]
 pub struct CaseError {
+    /// Line of the problem (1-based).
     pub line: usize,
+    /// What is wrong with it.
     pub reason: String,
 }
 
@@ -179,9 +186,13 @@ pub fn parse_cases(text: &str) -> Result<Vec<EvalCase>, CaseError> {
 /// The result of one case.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseResult {
+    /// The case's id.
     pub id: String,
+    /// The outcome the engine chose.
     pub outcome: Outcome,
+    /// The outcome expected.
     pub expected_outcome: Outcome,
+    /// Rank of the first right passage among the citations (1-based), if any.
     pub hit_rank: Option<usize>,
     /// The reply language the engine chose.
     pub language: String,
@@ -192,50 +203,76 @@ pub struct CaseResult {
     pub fact_check_right: bool,
     /// Whether the message was forwarded.
     pub forwarded: bool,
-    /// Whether the reply declined a partisan part of the message, and whether it should have.
+    /// Whether the reply declined a partisan part of the message.
     pub declined_partisan: bool,
+    /// Whether it should have (`"declines_partisan": true` in the case).
     pub expected_declined_partisan: bool,
+    /// Time the engine took, in microseconds.
     pub latency_us: u64,
+    /// The engine's decision scores.
     pub trace: Trace,
     #[serde(skip)]
+    /// The case's tags.
     pub tags: Vec<String>,
     #[serde(skip)]
+    /// Whether the case names right passages (counts for hit@k).
     pub retrieval: bool,
 }
 
 /// Figures for a group of cases.
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupFigures {
+    /// Cases in the group.
     pub cases: usize,
+    /// Of them, cases that name right passages.
     pub retrieval_cases: usize,
+    /// Share with a right passage first.
     pub hit_at_1: Option<f64>,
+    /// Share with a right passage in the first three.
     pub hit_at_3: Option<f64>,
+    /// Share with the expected outcome.
     pub outcome_accuracy: f64,
 }
 
 /// Latency percentiles in microseconds.
 #[derive(Debug, Clone, Serialize)]
 pub struct Latency {
+    /// Median.
     pub p50: u64,
+    /// 99th percentile.
     pub p99: u64,
+    /// Slowest.
     pub max: u64,
 }
 
 /// The whole report (the `--json` output of `votecheck eval`).
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalReport {
+    /// All cases.
     pub cases: usize,
+    /// Cases that name right passages.
     pub retrieval_cases: usize,
+    /// The k of hit@k.
     pub k: usize,
+    /// Share of retrieval cases with a right passage first.
     pub hit_at_1: f64,
+    /// Share with a right passage in the first three.
     pub hit_at_3: f64,
+    /// Share with a right passage in the first k.
     pub hit_at_k: f64,
+    /// Mean reciprocal rank of the first right passage.
     pub mrr: f64,
+    /// Share of cases with the expected outcome.
     pub outcome_accuracy: f64,
+    /// Figures per tag.
     pub by_tag: BTreeMap<String, GroupFigures>,
+    /// Figures per expected outcome.
     pub by_outcome: BTreeMap<String, GroupFigures>,
+    /// Latency percentiles.
     pub latency_us: Latency,
+    /// The thresholds the engine ran with.
     pub thresholds: Thresholds,
+    /// Every case's result.
     pub results: Vec<CaseResult>,
 }
 
@@ -380,10 +417,15 @@ pub fn run(engine: &Engine, cases: &[EvalCase], k: usize) -> EvalReport {
 /// Thresholds chosen on a report's traces, and how many decisions each gets right.
 #[derive(Debug, Clone, Serialize)]
 pub struct Calibration {
+    /// The thresholds chosen.
     pub thresholds: Thresholds,
+    /// Answer/no-answer decisions counted.
     pub answer_cases: usize,
+    /// Of them, decisions the thresholds get right.
     pub answer_correct: usize,
+    /// Fact-check decisions counted.
     pub fact_check_cases: usize,
+    /// Of them, decisions the thresholds get right.
     pub fact_check_correct: usize,
 }
 
@@ -391,14 +433,18 @@ pub struct Calibration {
 /// (what calibration reads back to pool several eval runs).
 #[derive(Debug, Clone, Copy, serde::Deserialize)]
 pub struct LabelledTrace {
+    /// The outcome expected.
     pub expected_outcome: Outcome,
+    /// The decision scores.
     pub trace: TraceScores,
 }
 
 /// The scores of a [`Trace`], as read back from JSON.
 #[derive(Debug, Clone, Copy, serde::Deserialize)]
 pub struct TraceScores {
+    /// Confidence of the best passage.
     pub best_passage_confidence: f32,
+    /// Similarity of the best fact-check.
     pub best_fact_check_similarity: f32,
 }
 
@@ -488,20 +534,29 @@ pub fn calibrate_traces(traces: &[LabelledTrace]) -> Calibration {
 /// thresholds used with passage vectors.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct SemanticTrace {
+    /// The outcome expected.
     pub expected_outcome: Outcome,
+    /// The reply language.
     pub language: String,
+    /// Whether a passage the engine would cite is right.
     pub passage_right: bool,
+    /// Whether the fact-check it would show is right.
     pub fact_check_right: bool,
     #[serde(default)]
+    /// Whether the message was forwarded.
     pub forwarded: bool,
+    /// The decision scores.
     pub trace: SemanticScores,
 }
 
 /// The scores of a [`Trace`] that semantic calibration reads.
 #[derive(Debug, Clone, Copy, serde::Deserialize)]
 pub struct SemanticScores {
+    /// Confidence of the best passage.
     pub best_passage_confidence: f32,
+    /// Similarity of the best passage.
     pub best_passage_similarity: f32,
+    /// Similarity of the best fact-check.
     pub best_fact_check_similarity: f32,
 }
 
@@ -529,10 +584,15 @@ pub const LANGUAGE_PRIOR_CASES: usize = 20;
 /// Semantic thresholds chosen on eval traces, and how many decisions they get right.
 #[derive(Debug, Clone, Serialize)]
 pub struct SemanticCalibration {
+    /// The thresholds chosen.
     pub thresholds: crate::calibration::SemanticThresholds,
+    /// Answer/no-answer decisions counted.
     pub answer_cases: usize,
+    /// Of them, decisions the thresholds get right.
     pub answer_correct: usize,
+    /// Fact-check decisions counted.
     pub fact_check_cases: usize,
+    /// Of them, decisions the thresholds get right.
     pub fact_check_correct: usize,
 }
 

@@ -67,6 +67,7 @@ struct PhraseSet {
 /// A recognised intent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntentMatch {
+    /// The intent recognised.
     pub intent: Intent,
     /// The file key that matched (`thanks`, `bye`, `greeting`...).
     pub rule: &'static str,

@@ -199,7 +199,9 @@ impl Expansion {
 /// every term of one of `phrases` covers `share` of the question.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConceptShare {
+    /// Alternative phrasings of the concept, as search terms.
     pub phrases: Vec<String>,
+    /// The share of the question a passage covers with one of them.
     pub share: f32,
 }
 
@@ -252,7 +254,9 @@ impl std::fmt::Debug for Lexicon {
 /// fields).
 #[derive(Debug, Clone, Copy)]
 pub struct FunctionWords<'a> {
+    /// Function words, stemmed.
     pub stems: &'a HashSet<String>,
+    /// Function words as written.
     pub plain: &'a HashSet<String>,
 }
 

@@ -29,6 +29,9 @@
 //! # Ok::<(), votecheck_engine::EngineError>(())
 //! ```
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod answer;
 pub mod calibration;
 pub mod catalogue;
@@ -50,12 +53,20 @@ pub use engine::{ConversationContext, Engine, PassageRef, Trace};
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// The index cannot be opened.
     #[error(transparent)]
     Index(#[from] votecheck_index::IndexError),
+    /// The encoder model cannot be opened (the index has passage vectors).
     #[error("{0}")]
     Model(String),
+    /// One of the engine's data files does not parse.
     #[error("the engine's data file {file} is invalid: {reason}")]
-    Data { file: String, reason: String },
+    Data {
+        /// The file, under `functions/engine/data/`.
+        file: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// Parses one of the engine's TOML data files; an error names the file (`data/...`).

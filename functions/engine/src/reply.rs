@@ -24,18 +24,25 @@ pub const MAX_CLAIM_CHARS: usize = 300;
 
 /// WhatsApp limits for interactive messages.
 pub const MAX_LIST_ROWS: usize = 10;
+/// WhatsApp's limit on a list row title, in characters.
 pub const MAX_ROW_TITLE_CHARS: usize = 24;
+/// WhatsApp's limit on a list row description, in characters.
 pub const MAX_ROW_DESCRIPTION_CHARS: usize = 72;
+/// WhatsApp's limit on a reply button title, in characters.
 pub const MAX_BUTTON_TITLE_CHARS: usize = 20;
 
 /// Button ids of the feedback buttons.
 pub const FEEDBACK_YES: &str = "feedback:yes";
+/// Id of the "not helpful" feedback button.
 pub const FEEDBACK_NO: &str = "feedback:no";
 
 /// Renders replies in one language.
 pub struct Renderer<'a> {
+    /// The reply messages.
     pub catalogue: &'a Catalogue,
+    /// The deployment's settings (contact, topics).
     pub settings: &'a DeploymentSettings,
+    /// The reply language.
     pub language: &'a str,
 }
 

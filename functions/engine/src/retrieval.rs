@@ -72,6 +72,7 @@ pub const OWN_JURISDICTION_PREFERENCE: f32 = 0.1;
 /// A passage with its retrieval score and confidence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
+    /// The passage.
     pub passage: Passage,
     /// BM25 score of the combined query (0 for a passage only the encoder found).
     pub score: f32,
@@ -186,6 +187,7 @@ impl Default for RetrievalWeights {
 /// A passage candidate before its passage is loaded: what ranks it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Weighed {
+    /// Where the passage is in the index.
     pub address: tantivy::DocAddress,
     /// BM25 score (0 for a passage only the encoder found).
     pub score: f32,
@@ -204,8 +206,11 @@ pub struct Weighed {
 /// The candidates of one passage search, and the best BM25 score and similarity among them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WeighedCandidates {
+    /// The candidates, best first.
     pub candidates: Vec<Weighed>,
+    /// The best retrieval score.
     pub best_score: f32,
+    /// The best embedding similarity.
     pub best_similarity: f32,
 }
 

@@ -38,6 +38,9 @@
 //! # }
 //! ```
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod client;
 pub mod config;
 pub mod error;

@@ -20,10 +20,17 @@ function escapeHtml(text) {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
-// One line of WhatsApp text: links, ```mono```, `code`, *bold*, _italic_, ~strike~.
+// Only web addresses become links (a corpus or a reply could carry `javascript:` or `data:`).
+function isWebUrl(url) {
+  return typeof url === "string" && /^https?:\/\/[^\s]/i.test(url);
+}
+
+// One line of WhatsApp text: links, ```mono```, `code`, *bold*, _italic_, ~strike~. Links are
+// set aside as NUL-delimited placeholders while the rest is formatted, so NULs in the text itself
+// are replaced first (a reply holding "\u00000\u0000" broke the formatter and froze the outbox).
 function inline(line) {
   const links = [];
-  let html = line.replace(/https?:\/\/[^\s<>"]*[^\s<>".,;:!?)\]]/g, (url) => {
+  let html = String(line).replace(/\u0000/g, "\uFFFD").replace(/https?:\/\/[^\s<>"]*[^\s<>".,;:!?)\]]/g, (url) => {
     links.push(url);
     return "\u0000" + (links.length - 1) + "\u0000";
   });
@@ -33,8 +40,10 @@ function inline(line) {
     .replace(/(^|[^\w*])\*(?=\S)([^*]*?\S)\*(?!\w)/g, "$1<strong>$2</strong>")
     .replace(/(^|[^\w_])_(?=\S)([^_]*?\S)_(?!\w)/g, "$1<em>$2</em>")
     .replace(/(^|[^\w~])~(?=\S)([^~]*?\S)~(?!\w)/g, "$1<del>$2</del>");
-  return html.replace(/\u0000(\d+)\u0000/g, (_, index) => {
-    const url = escapeHtml(links[Number(index)]);
+  return html.replace(/\u0000(\d+)\u0000/g, (placeholder, index) => {
+    const link = links[Number(index)];
+    if (link === undefined) return "";
+    const url = escapeHtml(link);
     return `<a href="${url}" target="_blank" rel="noopener">${url}</a>`;
   });
 }
@@ -223,7 +232,7 @@ function showReasoning({ answer, latency, outcomes }) {
     const who = document.createElement("p");
     who.textContent = `Checked by ${check.checked_by || "unknown"}${check.date ? " on " + check.date : ""} · similarity ${check.similarity.toFixed(2)}`;
     factCheck.append(verdict, claim, who);
-    if (check.url) {
+    if (isWebUrl(check.url)) {
       const link = document.createElement("a");
       link.href = check.url;
       link.target = "_blank";
@@ -261,9 +270,14 @@ async function pollOutbox() {
     const data = await response.json();
     for (const entry of data.entries) {
       const item = document.createElement("li");
-      const badge = entry.dry_run ? '<span class="badge">DRY RUN</span>' : "";
-      const failed = entry.error ? ` <em>failed: ${escapeHtml(entry.error)}</em>` : "";
-      item.innerHTML = `${badge}to ${escapeHtml(entry.to)}: ${formatWhatsApp(entry.content.body)}${failed}`;
+      try {
+        const badge = entry.dry_run ? '<span class="badge">DRY RUN</span>' : "";
+        const failed = entry.error ? ` <em>failed: ${escapeHtml(String(entry.error))}</em>` : "";
+        item.innerHTML = `${badge}to ${escapeHtml(String(entry.to))}: ${formatWhatsApp(entry.content.body)}${failed}`;
+      } catch (_) {
+        // One entry the formatter cannot show must not stop the panel: show it as plain text.
+        item.textContent = JSON.stringify(entry);
+      }
       $("outbox").prepend(item);
     }
     outboxSeq = data.last_seq;

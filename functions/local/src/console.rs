@@ -37,21 +37,28 @@ pub const MAX_TEXT_CHARS: usize = 4096;
 /// A button or list row the simulated citizen tapped.
 #[derive(Debug, Deserialize)]
 pub struct Choice {
+    /// The button or row id.
     pub id: String,
+    /// Its title.
     pub title: String,
 }
 
 /// A message from the simulated citizen.
 #[derive(Debug, Deserialize)]
 pub struct ConsoleMessage {
+    /// The simulated citizen.
     pub citizen: String,
     #[serde(default)]
+    /// Typed text.
     pub text: Option<String>,
     #[serde(default)]
+    /// Whether the text is sent as forwarded.
     pub forwarded: bool,
     #[serde(default)]
+    /// A tapped reply button.
     pub button: Option<Choice>,
     #[serde(default)]
+    /// A chosen list row.
     pub row: Option<Choice>,
 }
 
@@ -190,7 +197,9 @@ pub async fn post_message(
 /// A language choice for a simulated citizen.
 #[derive(Debug, Deserialize)]
 pub struct LanguageChoice {
+    /// The simulated citizen.
     pub citizen: String,
+    /// The language to switch to (BCP 47).
     pub language: String,
 }
 
@@ -275,6 +284,7 @@ pub async fn get_info(State(state): State<Arc<AppState>>) -> Response {
 #[derive(Debug, Deserialize)]
 pub struct After {
     #[serde(default)]
+    /// The last sequence number the console has seen.
     pub after: u64,
 }
 

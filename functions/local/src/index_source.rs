@@ -21,8 +21,11 @@ pub enum IndexSource {
     Index(PathBuf),
     /// A corpus, built into `out` when needed; rebuilt on change when `watch` is set.
     Corpus {
+        /// The corpus directory.
         corpus: PathBuf,
+        /// Where its index is built.
         out: PathBuf,
+        /// Whether to rebuild on change.
         watch: bool,
     },
 }
@@ -97,6 +100,9 @@ pub fn build(corpus: &Path, out: &Path) -> anyhow::Result<Manifest> {
         )
     })?;
     let manifest = report.manifest;
+    for warning in &manifest.warnings {
+        eprintln!("  warning: {warning}");
+    }
     eprintln!(
         "  built {} passages from {} documents in {:.1} s (corpus version {})",
         manifest.counts.passages,

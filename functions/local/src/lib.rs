@@ -16,6 +16,9 @@
 //! - [`metrics`]: `/metrics` in the Prometheus text format;
 //! - [`assets`]: the console page, its style and script, embedded in the binary.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod assets;
 pub mod console;
 pub mod index_source;

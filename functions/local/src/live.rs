@@ -13,10 +13,15 @@ use votecheck_webhook::{AnswerObserver, Handler, ReplySender, Secrets};
 /// What every handler of this server shares.
 #[derive(Clone)]
 pub struct HandlerParts {
+    /// The conversation store.
     pub store: Arc<dyn Store>,
+    /// Sends (or captures) replies.
     pub sender: Arc<dyn ReplySender>,
+    /// The webhook secrets.
     pub secrets: Secrets,
+    /// Retention and rate limit.
     pub store_config: StoreConfig,
+    /// Sees every answer (for the console's traces).
     pub observer: Arc<dyn AnswerObserver>,
     /// How long one webhook may take.
     pub time_budget: std::time::Duration,
@@ -24,7 +29,9 @@ pub struct HandlerParts {
 
 /// An engine and the handler that answers with it.
 pub struct Live {
+    /// The answer engine over the index being served.
     pub engine: Arc<Engine>,
+    /// The webhook handler over that engine.
     pub handler: Arc<Handler>,
 }
 
@@ -56,6 +63,7 @@ pub struct LiveSlot {
 }
 
 impl LiveSlot {
+    /// A slot that serves `live` until it is replaced.
     pub fn new(live: Live) -> Self {
         LiveSlot {
             current: RwLock::new(Arc::new(live)),

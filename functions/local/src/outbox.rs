@@ -39,6 +39,7 @@ pub struct OutboxEntry {
     pub dry_run: bool,
     /// Why sending failed, when it did.
     pub error: Option<String>,
+    /// What was sent.
     pub content: ContentView,
 }
 
@@ -46,17 +47,27 @@ pub struct OutboxEntry {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ContentView {
+    /// A text message.
     Text {
+        /// The text.
         body: String,
     },
+    /// A text with reply buttons.
     Buttons {
+        /// The text.
         body: String,
+        /// The buttons.
         buttons: Vec<ChoiceView>,
     },
+    /// A list message.
     List {
+        /// The text.
         body: String,
+        /// The button that opens the list.
         button: String,
+        /// The title above the rows.
         section_title: String,
+        /// The rows.
         rows: Vec<ChoiceView>,
     },
 }
@@ -64,8 +75,11 @@ pub enum ContentView {
 /// A button or list row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChoiceView {
+    /// The button or row id.
     pub id: String,
+    /// Its title.
     pub title: String,
+    /// A row's description.
     pub description: Option<String>,
 }
 

@@ -8,6 +8,12 @@
 //! | `GET /healthz` | liveness, with the corpus version |
 //! | `GET /metrics` | OpenMetrics text ([`crate::metrics`]) |
 //! | `/api/...`, `/passages/{id}` | the console's API ([`crate::console`]) |
+//!
+//! Every route but `/webhook` answers only requests whose `Host` is a loopback name
+//! (`localhost`, `*.localhost`, `127.0.0.1`, `[::1]`) or one given with `--allow-host`: a web
+//! page that rebinds its own domain to 127.0.0.1 (DNS rebinding) cannot read the outbox or the
+//! report. `/webhook` accepts any host (it sits behind a tunnel, and checks the signature).
+//! Every response carries `X-Content-Type-Options: nosniff`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,8 +24,9 @@ use std::time::Instant;
 use anyhow::Context as _;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Query, RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -41,26 +48,38 @@ use crate::traces::TraceLog;
 /// What `votecheck serve` was asked to do.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
+    /// The index, or the corpus to build it from.
     pub source: IndexSource,
+    /// The address to listen on.
     pub addr: SocketAddr,
     /// The SQLite file of the local store.
     pub store_path: PathBuf,
+    /// Host names the console answers besides the loopback ones (`--allow-host`).
+    pub allowed_hosts: Vec<String>,
 }
 
 /// Everything the routes share.
 pub struct AppState {
+    /// The engine and handler being served.
     pub live: LiveSlot,
+    /// The local store.
     pub store: Arc<dyn Store>,
+    /// Replies captured for the console.
     pub outbox: Arc<Outbox>,
+    /// The console's recent answers with their reasoning.
     pub traces: Arc<TraceLog>,
+    /// Counters for `/metrics`.
     pub metrics: Metrics,
     /// Signs the console's simulated webhooks.
     pub app_secret: Vec<u8>,
+    /// Salt of the hashed citizen ids.
     pub id_salt: Vec<u8>,
     /// Replies to real WhatsApp users are captured, not sent.
     pub dry_run: bool,
     /// Numbers console message ids.
     pub console_messages: AtomicU64,
+    /// Host names the console answers besides the loopback ones.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// The local configuration read from the environment: the Lambda's variable names, with local
@@ -187,7 +206,66 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics_text))
         // The handler answers 413 itself above 1 MiB; let such bodies reach it.
         .layer(DefaultBodyLimit::max(4 * 1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            check_host,
+        ))
+        .layer(axum::middleware::map_response(no_sniffing))
         .with_state(state)
+}
+
+/// Refuses a request for anything but `/webhook` whose `Host` is not ours (DNS rebinding).
+async fn check_host(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    if request.uri().path() == "/webhook" {
+        return next.run(request).await;
+    }
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    if is_allowed_host(host, &state.allowed_hosts) {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::MISDIRECTED_REQUEST,
+        format!(
+            "this server answers only for localhost: open it at http://127.0.0.1:<port>/, or start it with --allow-host {}\n",
+            host_name(host).escape_debug()
+        ),
+    )
+        .into_response()
+}
+
+/// `X-Content-Type-Options: nosniff` on every response.
+async fn no_sniffing(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// The name in a `Host` value, without the port (`[::1]:8080` gives `[::1]`).
+fn host_name(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.split_inclusive(']').next().unwrap_or(host);
+    }
+    host.rsplit_once(':').map_or(host, |(name, _)| name)
+}
+
+/// Whether a `Host` value names this machine's loopback or one of `allowed`.
+fn is_allowed_host(host: &str, allowed: &[String]) -> bool {
+    let name = host_name(host.trim())
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name == "[::1]"
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|address| address.is_loopback())
+        || (!name.is_empty() && allowed.contains(&name))
 }
 
 /// `GET|POST /webhook`: the same contract as the Lambda's Function URL.
@@ -366,6 +444,11 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         id_salt: environment.secrets.id_salt.clone(),
         dry_run,
         console_messages: AtomicU64::new(1),
+        allowed_hosts: options
+            .allowed_hosts
+            .iter()
+            .map(|host| host.to_ascii_lowercase())
+            .collect(),
     });
 
     let _watcher = match &options.source {
@@ -432,6 +515,36 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_loopback_and_allowed_host_names_are_ours() {
+        let allowed = vec!["console.example.test".to_string()];
+        for host in [
+            "localhost",
+            "localhost:8080",
+            "LOCALHOST.",
+            "votecheck.localhost:3000",
+            "127.0.0.1:8080",
+            "127.1.2.3",
+            "[::1]:8080",
+            "console.example.test:8443",
+        ] {
+            assert!(is_allowed_host(host, &allowed), "{host}");
+        }
+        for host in [
+            "",
+            "evil.example",
+            "evil.example:8080",
+            "127.0.0.1.evil.example",
+            "localhost.evil.example",
+            "10.0.0.5:8080",
+            "0.0.0.0:8080",
+            "[::2]:8080",
+            ":8080",
+        ] {
+            assert!(!is_allowed_host(host, &allowed), "{host}");
+        }
+    }
 
     fn environment(pairs: &[(&str, &str)]) -> anyhow::Result<LocalEnvironment> {
         let pairs: Vec<(String, String)> = pairs

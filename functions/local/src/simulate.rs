@@ -9,11 +9,26 @@ use serde_json::{Value, json};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsoleInput {
     /// Typed text; `forwarded` marks it as a forwarded message (fact-check first).
-    Text { body: String, forwarded: bool },
+    Text {
+        /// The text.
+        body: String,
+        /// Whether it is sent as forwarded.
+        forwarded: bool,
+    },
     /// A tapped reply button.
-    Button { id: String, title: String },
+    Button {
+        /// The button's id.
+        id: String,
+        /// Its title.
+        title: String,
+    },
     /// A chosen list row.
-    ListRow { id: String, title: String },
+    ListRow {
+        /// The row's id.
+        id: String,
+        /// Its title.
+        title: String,
+    },
 }
 
 /// The webhook body for one console message from `citizen` with id `message_id`, sent at `now`.

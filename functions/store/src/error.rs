@@ -25,8 +25,11 @@ pub enum StoreError {
         "{operation} on {table}: throttled by the store ({message}); retry later, or check the table's capacity and account limits"
     )]
     Throttled {
+        /// What the store was doing (`put_query`, `claim_message`...).
         operation: &'static str,
+        /// The table (or SQLite file).
         table: String,
+        /// The backend's description.
         message: String,
     },
     /// The backend could not be reached or did not answer in time (connection refused, DNS,
@@ -35,8 +38,11 @@ pub enum StoreError {
         "{operation} on {table}: store unavailable ({message}); check the endpoint, the network and that the service is up"
     )]
     Unavailable {
+        /// What the store was doing (`put_query`, `claim_message`...).
         operation: &'static str,
+        /// The table (or SQLite file).
         table: String,
+        /// The backend's description.
         message: String,
     },
     /// A concurrent write conflicted with this one (a cancelled transaction, a failed condition
@@ -45,8 +51,11 @@ pub enum StoreError {
         "{operation} on {table}: conflicting concurrent write ({message}); retry the operation"
     )]
     Conflict {
+        /// What the store was doing (`put_query`, `claim_message`...).
         operation: &'static str,
+        /// The table (or SQLite file).
         table: String,
+        /// The backend's description.
         message: String,
     },
     /// The table does not exist.
@@ -54,7 +63,9 @@ pub enum StoreError {
         "{operation} on {table}: the table does not exist; create it with `votecheck store init --table {table}`"
     )]
     MissingTable {
+        /// What the store was doing (`put_query`, `claim_message`...).
         operation: &'static str,
+        /// The table (or SQLite file).
         table: String,
     },
     /// The credentials were refused or lack permission for this operation.
@@ -62,38 +73,53 @@ pub enum StoreError {
         "{operation} on {table}: access denied ({message}); check the credentials and the IAM policy for this table"
     )]
     Denied {
+        /// What the store was doing (`put_query`, `claim_message`...).
         operation: &'static str,
+        /// The table (or SQLite file).
         table: String,
+        /// The backend's description.
         message: String,
     },
     /// The backend rejected the request as malformed (a bug in this crate, or a table whose keys do
     /// not match [`crate::table_definition`]).
     #[error("{operation} on {table}: invalid request ({message})")]
     Invalid {
+        /// What the store was doing (`put_query`, `claim_message`...).
         operation: &'static str,
+        /// The table (or SQLite file).
         table: String,
+        /// The backend's description.
         message: String,
     },
     /// A stored item could not be decoded into its record type.
     #[error("{operation} on {table}: stored item does not decode ({message})")]
     Corrupt {
+        /// What the store was doing (`put_query`, `claim_message`...).
         operation: &'static str,
+        /// The table (or SQLite file).
         table: String,
+        /// The backend's description.
         message: String,
     },
     /// A value given to the store (or to a helper such as [`crate::report::parse_since`]) is not
     /// acceptable.
     #[error("invalid {what} {input:?}: expected {expected}")]
     InvalidInput {
+        /// What the value is for.
         what: &'static str,
+        /// The value given.
         input: String,
+        /// What would be accepted.
         expected: String,
     },
     /// Any other backend failure, with the backend's own description.
     #[error("{operation} on {table}: {message}")]
     Backend {
+        /// What the store was doing (`put_query`, `claim_message`...).
         operation: &'static str,
+        /// The table (or SQLite file).
         table: String,
+        /// The backend's description.
         message: String,
     },
 }

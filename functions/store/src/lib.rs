@@ -45,6 +45,9 @@
 //! # }
 //! ```
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod admin;
 pub mod citizen;
 pub mod config;

@@ -73,15 +73,20 @@ pub struct Report {
 /// Latency figures in milliseconds (nearest-rank percentiles).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Latency {
+    /// Median.
     pub median: u32,
+    /// 99th percentile.
     pub p99: u32,
+    /// Slowest.
     pub max: u32,
 }
 
 /// Feedback counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct FeedbackTotals {
+    /// Replies marked helpful.
     pub helpful: u64,
+    /// Replies marked not helpful.
     pub not_helpful: u64,
 }
 

@@ -56,7 +56,9 @@ pub struct TableDefinition {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct AttributeDefinition {
+    /// The attribute.
     pub attribute_name: String,
+    /// Its type.
     pub attribute_type: String,
 }
 
@@ -64,7 +66,9 @@ pub struct AttributeDefinition {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct KeySchemaElement {
+    /// The attribute.
     pub attribute_name: String,
+    /// `HASH` or `RANGE`.
     pub key_type: String,
 }
 
@@ -72,8 +76,11 @@ pub struct KeySchemaElement {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct GlobalSecondaryIndex {
+    /// The index's name.
     pub index_name: String,
+    /// Its key.
     pub key_schema: Vec<KeySchemaElement>,
+    /// The attributes it holds.
     pub projection: Projection,
 }
 
@@ -81,6 +88,7 @@ pub struct GlobalSecondaryIndex {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct Projection {
+    /// `ALL`, `KEYS_ONLY` or `INCLUDE`.
     pub projection_type: String,
 }
 
@@ -88,7 +96,9 @@ pub struct Projection {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct TimeToLiveSpecification {
+    /// The attribute holding the expiry time (epoch seconds).
     pub attribute_name: String,
+    /// Whether TTL is on.
     pub enabled: bool,
 }
 

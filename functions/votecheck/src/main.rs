@@ -6,7 +6,7 @@
 //! votecheck calibrate <REPORT.json>...
 //! votecheck store init --table <NAME>
 //! votecheck report [--store <PATH | dynamodb://TABLE>] [--since 7d] [--json]
-//! votecheck serve [--index <DIR> | --corpus <DIR> [--watch]] [--addr 127.0.0.1:8080] [--store <PATH>]
+//! votecheck serve [--index <DIR> | --corpus <DIR> [--watch]] [--addr 127.0.0.1:8080] [--store <PATH>] [--allow-host NAME]
 //! ```
 //!
 //! `ask` prints the exact WhatsApp reply (or, with `--json`, the decision as one JSON object);
@@ -115,6 +115,10 @@ enum Command {
         /// The local SQLite store file.
         #[arg(long, default_value = DEFAULT_LOCAL_STORE)]
         store: PathBuf,
+        /// A host name the console answers besides localhost and 127.0.0.1 (repeatable), for
+        /// example the machine's name on a trusted network. `/webhook` answers any host.
+        #[arg(long = "allow-host", value_name = "NAME")]
+        allow_hosts: Vec<String>,
     },
     /// Choose the abstention thresholds from one or more `eval --json` reports (pooled), for
     /// example one per corpus, and print them as `data/calibration.toml` lines.
@@ -187,7 +191,8 @@ fn main() -> ExitCode {
             watch,
             addr,
             store,
-        } => report(serve(index, corpus, out, watch, addr, store)),
+            allow_hosts,
+        } => report(serve(index, corpus, out, watch, addr, store, allow_hosts)),
         Command::Report { store, since, json } => report(
             runtime().and_then(|runtime| runtime.block_on(store_report(&store, &since, json))),
         ),
@@ -204,6 +209,7 @@ fn serve(
     watch: bool,
     addr: std::net::SocketAddr,
     store: PathBuf,
+    allowed_hosts: Vec<String>,
 ) -> anyhow::Result<()> {
     use votecheck_local::index_source::IndexSource;
     let source = match (index, corpus) {
@@ -232,6 +238,7 @@ fn serve(
         source,
         addr,
         store_path: store,
+        allowed_hosts,
     }))
 }
 

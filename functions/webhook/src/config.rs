@@ -25,15 +25,21 @@ use votecheck_store::{RateLimit, StoreConfig};
 
 /// The names of the secrets under `VOTECHECK_SSM_PREFIX`.
 pub const SSM_ACCESS_TOKEN: &str = "whatsapp-access-token";
+/// The Meta app secret, under the SSM prefix.
 pub const SSM_APP_SECRET: &str = "whatsapp-app-secret";
+/// The webhook verify token, under the SSM prefix.
 pub const SSM_VERIFY_TOKEN: &str = "whatsapp-verify-token";
+/// The salt of citizen keys, under the SSM prefix.
 pub const SSM_ID_SALT: &str = "id-salt";
 
 /// Where the secrets come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
     /// SSM Parameter Store SecureStrings under this prefix (`/votecheck/prod`).
-    Ssm { prefix: String },
+    Ssm {
+        /// The parameter path prefix.
+        prefix: String,
+    },
     /// Plain environment variables (local use and tests).
     Environment,
 }
@@ -41,15 +47,25 @@ pub enum SecretSource {
 /// The Lambda's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LambdaConfig {
+    /// `VOTECHECK_INDEX_DIR`.
     pub index_dir: PathBuf,
+    /// `VOTECHECK_MODEL`.
     pub model: PathBuf,
+    /// `VOTECHECK_TABLE_NAME`.
     pub table_name: String,
+    /// `WHATSAPP_PHONE_NUMBER_ID`.
     pub phone_number_id: String,
+    /// `VOTECHECK_GRAPH_BASE_URL`.
     pub graph_base_url: String,
+    /// `VOTECHECK_GRAPH_VERSION`.
     pub graph_version: String,
+    /// Where the secrets come from (`VOTECHECK_SSM_PREFIX`).
     pub secrets: SecretSource,
+    /// `VOTECHECK_RETENTION_DAYS`.
     pub retention_days: u32,
+    /// `VOTECHECK_RATE_LIMIT`: messages per window.
     pub rate_limit_messages: u64,
+    /// `VOTECHECK_RATE_LIMIT`: the window, in seconds.
     pub rate_limit_window_seconds: i64,
 }
 

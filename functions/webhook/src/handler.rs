@@ -55,14 +55,18 @@ pub const MIN_MESSAGE_TIME: Duration = Duration::from_secs(2);
 /// The HTTP method of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
+    /// `GET` (the subscription handshake).
     Get,
+    /// `POST` (events).
     Post,
+    /// Anything else (answered 405).
     Other,
 }
 
 /// A webhook request as the Lambda Function URL or the local server received it.
 #[derive(Debug, Clone)]
 pub struct WebhookRequest {
+    /// The HTTP method.
     pub method: Method,
     /// The raw query string (without `?`).
     pub query: String,
@@ -70,13 +74,16 @@ pub struct WebhookRequest {
     pub signature: Option<String>,
     /// The body exactly as received (base64 text when `body_is_base64`).
     pub body: Vec<u8>,
+    /// Whether `body` is base64 (Lambda Function URLs encode binary bodies).
     pub body_is_base64: bool,
 }
 
 /// The response to send back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookResponse {
+    /// The HTTP status.
     pub status: u16,
+    /// The body (the challenge for a handshake).
     pub body: String,
 }
 
@@ -112,18 +119,29 @@ pub enum MessageOutcome {
     /// Already processed (a redelivery).
     Duplicate,
     /// Over the rate limit: the notice was sent (`true`) or the message was dropped.
-    RateLimited { notified: bool },
+    RateLimited {
+        /// Whether the notice was sent.
+        notified: bool,
+    },
     /// The citizen opted out and this was not an opt-in: not answered.
     OptedOut,
     /// Nothing to answer (reaction, unknown type, number change...).
-    Ignored { kind: String },
+    Ignored {
+        /// What kind of event it was.
+        kind: String,
+    },
     /// Answered with this outcome.
-    Answered { outcome: String },
+    Answered {
+        /// The engine's outcome.
+        outcome: String,
+    },
     /// The reply could not be sent. With `retry_by_redelivery` nothing was delivered and a later
     /// try may succeed: the claim was released and the webhook answered 503, so that WhatsApp
     /// redelivers the message.
     Failed {
+        /// The failure's metric name.
         metric: String,
+        /// Whether WhatsApp should deliver the message again.
         retry_by_redelivery: bool,
     },
 }

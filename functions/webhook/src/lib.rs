@@ -14,6 +14,9 @@
 //! - [`config`], [`secrets`], [`metrics`]: what the Lambda `bootstrap` binary reads at cold start
 //!   and writes per invocation (EMF metrics).
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod deadline;
 pub mod handler;

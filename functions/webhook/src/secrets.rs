@@ -12,7 +12,9 @@ use crate::handler::Secrets;
 
 /// The secrets plus the Graph API access token.
 pub struct LoadedSecrets {
+    /// The secrets the handler needs.
     pub handler: Secrets,
+    /// The Graph API access token.
     pub access_token: String,
 }
 

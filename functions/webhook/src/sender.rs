@@ -17,17 +17,26 @@ use votecheck_store::MessageKey;
 #[derive(Debug, Clone, PartialEq)]
 pub enum OutgoingContent {
     /// A text message.
-    Text { body: String },
+    Text {
+        /// The text.
+        body: String,
+    },
     /// A text with reply buttons: (id, title).
     Buttons {
+        /// The text.
         body: String,
+        /// The buttons, as (id, title).
         buttons: Vec<(String, String)>,
     },
     /// A list message: the button that opens it, a section title, rows (id, title, description).
     List {
+        /// The text.
         body: String,
+        /// The button that opens the list.
         button: String,
+        /// The title above the rows.
         section_title: String,
+        /// The rows, as (id, title, description).
         rows: Vec<(String, String, Option<String>)>,
     },
 }
@@ -65,9 +74,11 @@ impl std::fmt::Debug for ReplyTo {
 /// One reply to one citizen.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutgoingMessage {
+    /// The citizen.
     pub to: Recipient,
     /// The citizen's message this replies to (shown as a quote in WhatsApp).
     pub reply_to: Option<ReplyTo>,
+    /// What the reply contains.
     pub content: OutgoingContent,
 }
 

@@ -46,6 +46,9 @@ pub struct BuildOptions {
     pub limits: ChunkLimits,
     /// Embed every passage with this model (semantic retrieval); `None`: a lexical-only index.
     pub embedding: Option<EmbeddingOptions>,
+    /// How long one file may take to parse before it is reported and skipped; `None`:
+    /// [`formats::DEFAULT_TIME_BUDGET`].
+    pub time_budget_per_file: Option<Duration>,
 }
 
 impl BuildOptions {
@@ -63,13 +66,27 @@ impl BuildOptions {
 #[derive(Debug, Clone)]
 pub enum BuildProgress<'a> {
     /// The corpus has this many files.
-    Started { files: usize },
+    Started {
+        /// How many files the corpus has.
+        files: usize,
+    },
     /// One file was read.
-    FileDone { source: &'a str },
+    FileDone {
+        /// The file's source path.
+        source: &'a str,
+    },
     /// Passages embedded so far (the ones not in the cache).
-    Embedding { done: usize, total: usize },
+    Embedding {
+        /// Passages embedded so far.
+        done: usize,
+        /// Passages to embed.
+        total: usize,
+    },
     /// Writing the index.
-    Indexing { passages: usize },
+    Indexing {
+        /// How many passages go into the index.
+        passages: usize,
+    },
 }
 
 /// The outcome of a successful build.
@@ -95,7 +112,8 @@ pub fn build_index(
     let started = Instant::now();
     check_destination(out)?;
     let (settings, settings_bytes) = read_settings(corpus)?;
-    let files = list_documents(corpus)?;
+    let listing = list_documents(corpus)?;
+    let files = listing.files;
     if files.is_empty() {
         return Err(BuildError::EmptyCorpus(corpus.to_path_buf()));
     }
@@ -105,14 +123,20 @@ pub fn build_index(
     if let Some(bytes) = &settings_bytes {
         hasher.add(crate::corpus::SETTINGS_FILE, bytes);
     }
-    let mut collected = Collected::default();
+    let mut collected = Collected {
+        warnings: listing.warnings,
+        ..Collected::default()
+    };
+    let time_budget = options
+        .time_budget_per_file
+        .unwrap_or(formats::DEFAULT_TIME_BUDGET);
     for file in &files {
-        match std::fs::read(&file.path) {
+        match read_bounded(&file.path) {
             Ok(bytes) => {
                 hasher.add(&file.source, &bytes);
-                collected.add_file(&file.source, &bytes, &settings, options.limits);
+                collected.add_file(&file.source, bytes, &settings, options.limits, time_budget);
             }
-            Err(error) => collected.warn(&file.source, format!("cannot be read: {error}")),
+            Err(reason) => collected.warn(&file.source, format!("{reason}; skipped")),
         }
         progress(BuildProgress::FileDone {
             source: &file.source,
@@ -176,6 +200,23 @@ pub fn build_index(
         embedding: embedded.map(|embedded| embedded.report),
         elapsed: started.elapsed(),
     })
+}
+
+/// Reads a corpus file of at most [`formats::MAX_FILE_BYTES`].
+fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|error| format!("cannot be read: {error}"))?;
+    let mut bytes = Vec::new();
+    file.take(formats::MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| format!("cannot be read: {error}"))?;
+    if bytes.len() as u64 > formats::MAX_FILE_BYTES {
+        return Err(format!(
+            "is larger than {} MiB, the limit for one file",
+            formats::MAX_FILE_BYTES >> 20
+        ));
+    }
+    Ok(bytes)
 }
 
 /// The vectors file of a build, and what went into it.
@@ -438,12 +479,29 @@ impl Collected {
         });
     }
 
+    /// Keeps an address only when it is an `http`/`https` URL; warns about any other.
+    fn web_url(&mut self, source: &str, field: &str, address: Option<String>) -> Option<String> {
+        let address = address?;
+        if crate::web_url::is_web_url(&address) {
+            return Some(address);
+        }
+        self.warn(
+            source,
+            format!(
+                "{field} {} is not an http(s) address; dropped",
+                crate::web_url::quoted(&address)
+            ),
+        );
+        None
+    }
+
     fn add_file(
         &mut self,
         source: &str,
-        bytes: &[u8],
+        bytes: Vec<u8>,
         settings: &DeploymentSettings,
         limits: ChunkLimits,
+        time_budget: Duration,
     ) {
         self.bytes += bytes.len() as u64;
         let Some(format) = Format::of(source) else {
@@ -453,7 +511,8 @@ impl Collected {
             );
             return;
         };
-        let parsed = match formats::parse(format, bytes) {
+        let byte_count = bytes.len() as u64;
+        let parsed = match formats::parse_within_budget(format, bytes.into(), time_budget) {
             Ok(parsed) => parsed,
             Err(reason) => {
                 self.warn(source, format!("{reason}; skipped"));
@@ -484,7 +543,7 @@ impl Collected {
             kind,
             jurisdiction,
             passages,
-            bytes: bytes.len() as u64,
+            bytes: byte_count,
         });
     }
 
@@ -508,7 +567,8 @@ impl Collected {
             &sample,
             settings,
         );
-        let metadata = with_defaults(document.metadata, settings);
+        let mut metadata = with_defaults(document.metadata, settings);
+        metadata.source_url = self.web_url(source, "source_url", metadata.source_url);
         for (position, chunk) in chunk_sections(&title, &document.sections, limits)
             .into_iter()
             .enumerate()
@@ -549,7 +609,15 @@ impl Collected {
     ) -> (String, String, LanguageOrigin, Option<String>) {
         let mut first_language = None;
         let mut title = None;
-        for (position, item) in items.into_iter().enumerate() {
+        for (position, mut item) in items.into_iter().enumerate() {
+            let review = &mut item.review;
+            review.url = self.web_url(source, "url", review.url.take());
+            review.checked_by_url =
+                self.web_url(source, "author.url", review.checked_by_url.take());
+            review.appearances = std::mem::take(&mut review.appearances)
+                .into_iter()
+                .filter_map(|address| self.web_url(source, "appearance url", Some(address)))
+                .collect();
             let heading = item
                 .review
                 .headline
@@ -827,6 +895,151 @@ mod tests {
                 schema.to_passage(&document).passage_id,
                 passages[number].passage_id
             );
+        }
+    }
+
+    /// Hostile files of every kind next to a good one, generated (not committed).
+    fn hostile_corpus(root: &Path) {
+        let write = |name: &str, bytes: Vec<u8>| std::fs::write(root.join(name), bytes).unwrap();
+        write(
+            "good.md",
+            b"---\nlanguage: en\n---\n# Voting\n\nPolls open at seven in the morning.\n".to_vec(),
+        );
+        write(
+            "deep.html",
+            format!(
+                "<html lang=\"en\"><body><p>x</p>{}y{}</body></html>",
+                "<span>".repeat(10_000),
+                "</span>".repeat(10_000)
+            )
+            .into_bytes(),
+        );
+        write(
+            "deep-front-matter.md",
+            format!(
+                "---\ntitle: {}{}\n---\n# Deep\n\nText.\n",
+                "[".repeat(100_000),
+                "]".repeat(100_000)
+            )
+            .into_bytes(),
+        );
+        let content: Vec<u8> = b"BT /F1 12 Tf (x) Tj ET\n"
+            .iter()
+            .copied()
+            .cycle()
+            .take(80 << 20)
+            .collect();
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut encoder, &content).unwrap();
+        drop(content);
+        let bomb = crate::formats::pdf::tests::pdf_with_content_stream(
+            "/Filter /FlateDecode",
+            &encoder.finish().unwrap(),
+        );
+        write("bomb.pdf", bomb);
+    }
+
+    #[test]
+    fn hostile_files_are_reported_by_path_and_skipped_and_fail_a_strict_build() {
+        let corpus = tempfile::tempdir().unwrap();
+        hostile_corpus(corpus.path());
+        let out = tempfile::tempdir().unwrap();
+        let (corpus_path, out_path) = (corpus.path().to_path_buf(), out.path().join("index"));
+        // A 2 MiB stack, as tokio gives `votecheck serve`'s blocking threads.
+        let build = move |strict: bool| {
+            let (corpus_path, out_path) = (corpus_path.clone(), out_path.clone());
+            std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn(move || {
+                    let options = BuildOptions {
+                        strict,
+                        ..BuildOptions::default()
+                    };
+                    build_index(&corpus_path, &out_path, &options, &mut |_| {})
+                })
+                .unwrap()
+                .join()
+                .unwrap()
+        };
+        let report = build(false).unwrap();
+        assert_eq!(report.manifest.counts.documents, 1);
+        let warned: Vec<&str> = report
+            .manifest
+            .warnings
+            .iter()
+            .map(|warning| warning.source.as_str())
+            .collect();
+        assert_eq!(warned, ["bomb.pdf", "deep-front-matter.md", "deep.html"]);
+        let BuildError::Strict(warnings) = build(true).unwrap_err() else {
+            panic!("a strict build fails on hostile files");
+        };
+        assert_eq!(warnings.len(), 3);
+    }
+
+    #[test]
+    fn addresses_that_are_not_http_are_dropped_with_a_warning() {
+        let corpus = tempfile::tempdir().unwrap();
+        std::fs::write(
+            corpus.path().join("vote.md"),
+            "---\nlanguage: en\nsource_url: \"javascript:alert(document.cookie)\"\n---\n# Voting\n\nPolls open at seven in the morning.\n",
+        )
+        .unwrap();
+        std::fs::write(
+            corpus.path().join("page.html"),
+            "<html lang=\"en\"><head><link rel=\"canonical\" href=\"httpx://evil.example/\"></head><body><p>Ballots are counted in public.</p></body></html>",
+        )
+        .unwrap();
+        std::fs::write(
+            corpus.path().join("checks.json"),
+            r#"{"@type":"ClaimReview","claimReviewed":"Ballots can be cast by text message","inLanguage":"en",
+                "url":"data:text/html,<script>alert(1)</script>",
+                "author":{"@type":"Organization","name":"Desk","url":"file:///etc/passwd"},
+                "itemReviewed":{"@type":"Claim","appearance":[{"url":"vbscript:msgbox"},{"url":"https://social.example/1"}]},
+                "reviewRating":{"@type":"Rating","alternateName":"False"}}"#,
+        )
+        .unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let index_dir = out.path().join("index");
+        let report = build_index(
+            corpus.path(),
+            &index_dir,
+            &BuildOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        let dropped: Vec<String> = report
+            .manifest
+            .warnings
+            .iter()
+            .filter(|warning| warning.message.contains("not an http(s) address"))
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(dropped.len(), 5, "{dropped:#?}");
+        let schema = IndexSchema::new();
+        let index = Index::open_in_dir(&index_dir).unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let segment = &searcher.segment_readers()[0];
+        let store = segment.get_store_reader(1).unwrap();
+        for number in 0..segment.num_docs() {
+            let document: tantivy::TantivyDocument = store.get(number).unwrap();
+            let passage = schema.to_passage(&document);
+            let addresses = passage
+                .url
+                .iter()
+                .chain(passage.claim_review.iter().flat_map(|review| {
+                    review
+                        .url
+                        .iter()
+                        .chain(&review.checked_by_url)
+                        .chain(&review.appearances)
+                }));
+            for address in addresses {
+                assert!(
+                    address.starts_with("https://"),
+                    "{address} kept in {}",
+                    passage.source
+                );
+            }
         }
     }
 

@@ -6,6 +6,10 @@
 //! root's `corpus.toml` (the deployment settings, read by [`read_settings`]). Files are listed in
 //! byte order of their source path, so every run sees them in the same order.
 //!
+//! Symbolic links are followed only while they stay inside the corpus: a link whose target
+//! resolves outside the root (a secrets file, a home directory), a broken link and a link loop are
+//! reported as warnings and skipped, never read.
+//!
 //! The corpus hash is SHA-256 over, for each file in that order (`corpus.toml` included): the
 //! source path, a NUL byte, the content length as 8 little-endian bytes, and the content.
 
@@ -17,6 +21,7 @@ use walkdir::WalkDir;
 use crate::error::BuildError;
 use votecheck_index::DeploymentSettings;
 use votecheck_index::language::normalize_tag;
+use votecheck_index::manifest::Warning;
 
 /// Name of the settings file at the corpus root.
 pub const SETTINGS_FILE: &str = "corpus.toml";
@@ -38,47 +43,93 @@ pub fn is_skipped_name(name: &str) -> bool {
         || name.starts_with("LICENSE")
 }
 
+/// The documents of a corpus, and the links that were not followed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CorpusListing {
+    /// The documents, in source order.
+    pub files: Vec<CorpusFile>,
+    /// Symbolic links skipped (leaving the corpus, broken, or looping), by source.
+    pub warnings: Vec<Warning>,
+}
+
 /// Lists the source documents of a corpus in source order.
-pub fn list_documents(root: &Path) -> Result<Vec<CorpusFile>, BuildError> {
-    let metadata = std::fs::metadata(root).map_err(|source| BuildError::CorpusUnreadable {
-        path: root.to_path_buf(),
+pub fn list_documents(root: &Path) -> Result<CorpusListing, BuildError> {
+    let unreadable = |path: &Path, source: std::io::Error| BuildError::CorpusUnreadable {
+        path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let metadata = std::fs::metadata(root).map_err(|source| unreadable(root, source))?;
     if !metadata.is_dir() {
         return Err(BuildError::CorpusNotADirectory(root.to_path_buf()));
     }
-    let mut files = Vec::new();
-    let walker = WalkDir::new(root)
+    let canonical_root = std::fs::canonicalize(root).map_err(|source| unreadable(root, source))?;
+    let source_of = |path: &Path| {
+        path.strip_prefix(root)
+            .unwrap_or(path)
+            .components()
+            .map(|component| component.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let mut listing = CorpusListing::default();
+    let skip = |listing: &mut CorpusListing, path: &Path, message: &str| {
+        listing.warnings.push(Warning {
+            source: source_of(path),
+            message: message.to_string(),
+        });
+    };
+    let mut walker = WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|entry| {
             entry.depth() == 0 || !is_skipped_name(&entry.file_name().to_string_lossy())
         });
-    for entry in walker {
-        let entry = entry.map_err(|error| BuildError::CorpusUnreadable {
-            path: error.path().unwrap_or(root).to_path_buf(),
-            source: error.into(),
-        })?;
+    while let Some(entry) = walker.next() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                let path = error.path().unwrap_or(root).to_path_buf();
+                if error.loop_ancestor().is_some() {
+                    skip(&mut listing, &path, "is a symbolic link loop; skipped");
+                    continue;
+                }
+                if path.symlink_metadata().is_ok_and(|meta| meta.is_symlink()) {
+                    skip(&mut listing, &path, "is a broken symbolic link; skipped");
+                    continue;
+                }
+                return Err(unreadable(&path, error.into()));
+            }
+        };
+        if entry.path_is_symlink() {
+            let inside = std::fs::canonicalize(entry.path())
+                .is_ok_and(|target| target.starts_with(&canonical_root));
+            if !inside {
+                skip(
+                    &mut listing,
+                    entry.path(),
+                    "is a symbolic link to a path outside the corpus; not followed",
+                );
+                if entry.file_type().is_dir() {
+                    walker.skip_current_dir();
+                }
+                continue;
+            }
+        }
         if !entry.file_type().is_file() {
             continue;
         }
-        let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        let source = relative
-            .components()
-            .map(|component| component.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
+        let source = source_of(entry.path());
         if source == SETTINGS_FILE {
             continue;
         }
-        files.push(CorpusFile {
+        listing.files.push(CorpusFile {
             source,
             path: entry.path().to_path_buf(),
         });
     }
-    files.sort_by(|a, b| a.source.cmp(&b.source));
-    Ok(files)
+    listing.files.sort_by(|a, b| a.source.cmp(&b.source));
+    Ok(listing)
 }
 
 /// Reads `corpus.toml` when the corpus has one; returns its bytes (for the corpus hash) too.
@@ -104,6 +155,24 @@ pub fn read_settings(root: &Path) -> Result<(DeploymentSettings, Option<Vec<u8>>
                 .map_err(|error| invalid(format!("[defaults] language: {error}")))?,
         );
     }
+    let websites = [
+        (
+            "[contact] website",
+            settings.contact.as_ref().and_then(|c| c.website.as_ref()),
+        ),
+        (
+            "[report] website",
+            settings.report.as_ref().and_then(|r| r.website.as_ref()),
+        ),
+    ];
+    for (key, website) in websites {
+        if let Some(website) = website.filter(|website| !crate::web_url::is_web_url(website)) {
+            return Err(invalid(format!(
+                "{key} {} is not an http(s) address (it is sent to citizens as a link)",
+                crate::web_url::quoted(website)
+            )));
+        }
+    }
     for (index, topic) in settings.topics.iter().enumerate() {
         if topic.id.trim().is_empty() || topic.title.trim().is_empty() {
             return Err(invalid(format!(
@@ -122,7 +191,7 @@ pub fn corpus_hash(root: &Path) -> Result<String, BuildError> {
     if let (_, Some(bytes)) = read_settings(root)? {
         hasher.add(SETTINGS_FILE, &bytes);
     }
-    for file in list_documents(root)? {
+    for file in list_documents(root)?.files {
         let bytes = std::fs::read(&file.path).map_err(|source| BuildError::CorpusUnreadable {
             path: file.path.clone(),
             source,
@@ -181,10 +250,71 @@ mod tests {
         }
         let sources: Vec<String> = list_documents(root.path())
             .unwrap()
+            .files
             .into_iter()
             .map(|f| f.source)
             .collect();
         assert_eq!(sources, vec!["a/z.txt", "b.md", "sub/corpus.toml"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symbolic_links_out_of_the_corpus_are_reported_not_followed() {
+        use std::os::unix::fs::symlink;
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("secrets.md");
+        std::fs::write(&secret, "# Secrets\n\nThe access token is hunter2.\n").unwrap();
+        std::fs::create_dir(outside.path().join("private")).unwrap();
+        std::fs::write(outside.path().join("private/notes.md"), "# Notes\n").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let corpus = root.path().join("corpus");
+        std::fs::create_dir_all(corpus.join("en")).unwrap();
+        std::fs::write(
+            corpus.join("en/vote.md"),
+            "# Voting\n\nPolls open at seven.\n",
+        )
+        .unwrap();
+        symlink(&secret, corpus.join("en/faq.md")).unwrap();
+        symlink(outside.path().join("private"), corpus.join("shared")).unwrap();
+        symlink("en/vote.md", corpus.join("alias.md")).unwrap();
+        symlink(corpus.join("missing.md"), corpus.join("broken.md")).unwrap();
+        symlink(&corpus, corpus.join("en/loop")).unwrap();
+
+        let listing = list_documents(&corpus).unwrap();
+        let sources: Vec<&str> = listing.files.iter().map(|f| f.source.as_str()).collect();
+        assert_eq!(sources, ["alias.md", "en/vote.md"]);
+        let warnings: Vec<String> = listing.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            warnings,
+            [
+                "broken.md: is a broken symbolic link; skipped",
+                "en/faq.md: is a symbolic link to a path outside the corpus; not followed",
+                "en/loop: is a symbolic link loop; skipped",
+                "shared: is a symbolic link to a path outside the corpus; not followed",
+            ]
+        );
+        for warning in &warnings {
+            assert!(!warning.contains(&*outside.path().to_string_lossy()));
+        }
+
+        let out = root.path().join("index");
+        let report =
+            crate::build_index(&corpus, &out, &crate::BuildOptions::default(), &mut |_| {})
+                .unwrap();
+        let link_warnings = report
+            .manifest
+            .warnings
+            .iter()
+            .filter(|warning| warning.message.contains("symbolic link"))
+            .count();
+        assert_eq!(link_warnings, 4, "{:?}", report.manifest.warnings);
+        let exported = std::fs::read_to_string(out.join("documents.json")).unwrap();
+        assert!(!exported.contains("faq.md"), "{exported}");
+        let strict = crate::BuildOptions {
+            strict: true,
+            ..crate::BuildOptions::default()
+        };
+        assert!(crate::build_index(&corpus, &out, &strict, &mut |_| {}).is_err());
     }
 
     #[test]
@@ -247,6 +377,15 @@ mod tests {
         .unwrap();
         let error = read_settings(root.path()).unwrap_err().to_string();
         assert!(error.contains("corpus.toml"), "{error}");
+
+        for settings in [
+            "[contact]\nwebsite = \"javascript:alert(1)\"\n",
+            "[report]\nwebsite = \"data:text/html,x\"\n",
+        ] {
+            std::fs::write(root.path().join(SETTINGS_FILE), settings).unwrap();
+            let error = read_settings(root.path()).unwrap_err().to_string();
+            assert!(error.contains("not an http(s) address"), "{error}");
+        }
     }
 
     #[test]

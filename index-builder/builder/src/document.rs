@@ -7,11 +7,15 @@ use votecheck_index::ClaimReview;
 /// Metadata a document declares about itself (front matter, `<title>`, `<html lang>`...).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DocumentMetadata {
+    /// `title`: the document's title.
     pub title: Option<String>,
+    /// `source_url`: where the document is published (http or https).
     pub source_url: Option<String>,
     /// BCP 47 tag, already normalised.
     pub language: Option<String>,
+    /// `jurisdiction`: where the document applies.
     pub jurisdiction: Option<String>,
+    /// `authority`: who published the document.
     pub authority: Option<String>,
     /// YYYY-MM-DD.
     pub published: Option<String>,
@@ -53,7 +57,9 @@ impl Section {
 /// A parsed prose document.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProseDocument {
+    /// Front matter or the format's own metadata.
     pub metadata: DocumentMetadata,
+    /// The sections in document order.
     pub sections: Vec<Section>,
 }
 
@@ -97,6 +103,7 @@ pub enum ParsedFile {
 /// A ClaimReview with the document-level fields the index needs besides the review itself.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimReviewItem {
+    /// The ClaimReview as stored with the passage.
     pub review: ClaimReview,
     /// `reviewBody`, the explanation.
     pub body: String,

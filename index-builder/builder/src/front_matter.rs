@@ -2,9 +2,20 @@
 //! `---` lines. Recognised keys fill [`DocumentMetadata`]; unknown keys are ignored. A block that
 //! is opened but never closed, does not parse, or gives a recognised key an unusable value is an
 //! error that names the problem.
+//!
+//! The YAML parser takes time quadratic in the nesting of flow collections (200 KB of `[[[…`
+//! took 52 s), so a block larger than [`MAX_FRONT_MATTER_BYTES`] or with brackets nested deeper
+//! than [`MAX_FRONT_MATTER_NESTING`] is rejected before it is parsed. Front matter holds a few
+//! flat keys; neither limit is near what a real document needs.
 
 use crate::document::DocumentMetadata;
 use votecheck_index::language::normalize_tag;
+
+/// The largest front matter block, in bytes.
+pub const MAX_FRONT_MATTER_BYTES: usize = 64 * 1024;
+
+/// How deep `[` and `{` may nest in a front matter block.
+pub const MAX_FRONT_MATTER_NESTING: usize = 32;
 
 /// Splits a Markdown file into its front matter (parsed) and its body.
 pub fn split_front_matter(text: &str) -> Result<(DocumentMetadata, &str), String> {
@@ -32,11 +43,39 @@ pub fn split_front_matter(text: &str) -> Result<(DocumentMetadata, &str), String
         ));
     };
     let block = &rest[..block_end];
+    check_bounds(block)?;
     let metadata = match syntax {
         Syntax::Toml => parse_toml(block)?,
         Syntax::Yaml => parse_yaml(block)?,
     };
     Ok((metadata, &rest[body_start..]))
+}
+
+/// Rejects a block that is too large or nested too deeply to be worth parsing. Brackets inside
+/// quoted strings are counted too: the count is an upper bound, which is what a limit needs.
+fn check_bounds(block: &str) -> Result<(), String> {
+    if block.len() > MAX_FRONT_MATTER_BYTES {
+        return Err(format!(
+            "front matter is {} bytes, more than the limit of {MAX_FRONT_MATTER_BYTES}: keep it to the document's metadata",
+            block.len()
+        ));
+    }
+    let mut depth = 0usize;
+    for byte in block.bytes() {
+        match byte {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_FRONT_MATTER_NESTING {
+                    return Err(format!(
+                        "front matter nests brackets more than {MAX_FRONT_MATTER_NESTING} levels deep"
+                    ));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 enum Syntax {
@@ -201,6 +240,38 @@ mod tests {
         let (metadata, body) = split_front_matter("Intro\n---\nMore").unwrap();
         assert_eq!(metadata, DocumentMetadata::default());
         assert_eq!(body, "Intro\n---\nMore");
+    }
+
+    #[test]
+    fn large_or_deeply_nested_front_matter_is_rejected_quickly() {
+        let started = std::time::Instant::now();
+        for (open, close) in [("[", "]"), ("{a: ", "}")] {
+            // About 200 KB, as in the report that took 52 s.
+            let nested = format!("{}{}", open.repeat(100_000), close.repeat(100_000));
+            for text in [
+                format!("---\ntitle: {nested}\n---\nBody"),
+                format!("+++\ntitle = {nested}\n+++\nBody"),
+            ] {
+                let error = split_front_matter(&text).unwrap_err();
+                assert!(error.contains("front matter"), "{error}");
+            }
+        }
+        let nested = format!("{}{}", "[".repeat(1_000), "]".repeat(1_000));
+        let error = split_front_matter(&format!("---\ntitle: {nested}\n---\n")).unwrap_err();
+        assert!(error.contains("nests brackets"), "{error}");
+        let padded = format!("---\ntitle: T\nnotes: \"{}\"\n---\n", "x".repeat(70_000));
+        let error = split_front_matter(&padded).unwrap_err();
+        assert!(error.contains("bytes"), "{error}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "took {:?}",
+            started.elapsed()
+        );
+        let fine = "---\ntitle: T\ntags: [[a, b], {c: [d]}]\n---\nBody";
+        assert_eq!(
+            split_front_matter(fine).unwrap().0.title.as_deref(),
+            Some("T")
+        );
     }
 
     proptest! {

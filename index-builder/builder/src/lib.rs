@@ -10,10 +10,14 @@
 //! - [`embedding`]: embed every passage with the sentence encoder, through a cache;
 //! - [`build`]: write the tantivy index, the passage vectors and `manifest.json` into a staging
 //!   directory;
-//! - [`publish`]: swap the staged index in only when the build succeeded.
+//! - [`publish`]: swap the staged index in only when the build succeeded;
+//! - [`web_url`]: which addresses from the corpus may reach citizens (`http`/`https` only).
 //!
 //! The index format itself (schema, analyzers, manifest, reader) lives in `votecheck-index`, which
 //! the Lambda links without any of the parsers here.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod build;
 pub mod chunking;
@@ -24,6 +28,7 @@ pub mod error;
 pub mod formats;
 pub mod front_matter;
 pub mod publish;
+pub mod web_url;
 
 pub use build::{BuildOptions, BuildProgress, BuildReport, build_index};
 pub use embedding::{EmbeddingOptions, default_cache_dir};

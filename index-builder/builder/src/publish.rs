@@ -37,12 +37,14 @@ fn sibling(destination: &Path, suffix: &str) -> PathBuf {
     }
 }
 
-/// Checks that `destination` may be replaced: it does not exist, is empty, or holds an index.
+/// Checks that `destination` may be replaced: it does not exist, is empty, or holds an index,
+/// that is a `manifest.json` that parses as the manifest of a votecheck index (any file named
+/// `manifest.json` is not enough: web apps have one too).
 pub fn check_destination(destination: &Path) -> Result<(), BuildError> {
     if !destination.exists() {
         return Ok(());
     }
-    let is_index = destination.join(MANIFEST_FILE).is_file();
+    let is_index = holds_a_votecheck_manifest(destination);
     let is_empty_dir = std::fs::read_dir(destination)
         .map(|mut entries| entries.next().is_none())
         .unwrap_or(false);
@@ -51,6 +53,30 @@ pub fn check_destination(destination: &Path) -> Result<(), BuildError> {
     } else {
         Err(BuildError::OutputNotAnIndex(destination.to_path_buf()))
     }
+}
+
+/// The fields every votecheck manifest has had, whatever its schema version.
+#[derive(serde::Deserialize)]
+struct ManifestIdentity {
+    schema_version: u32,
+    builder: votecheck_index::manifest::BuilderInfo,
+    corpus_hash: String,
+}
+
+/// Whether `directory/manifest.json` is the manifest of a votecheck index.
+fn holds_a_votecheck_manifest(directory: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(directory.join(MANIFEST_FILE)) else {
+        return false;
+    };
+    serde_json::from_slice::<ManifestIdentity>(&bytes).is_ok_and(|identity| {
+        identity.schema_version > 0
+            && identity.builder.name == env!("CARGO_PKG_NAME")
+            && identity.corpus_hash.len() == 64
+            && identity
+                .corpus_hash
+                .bytes()
+                .all(|byte| byte.is_ascii_hexdigit())
+    })
 }
 
 impl StagingDirectory {
@@ -153,5 +179,54 @@ mod tests {
             Err(BuildError::OutputNotAnIndex(_))
         ));
         assert!(check_destination(&root.path().join("new")).is_ok());
+    }
+
+    #[test]
+    fn a_manifest_json_that_is_not_a_votecheck_manifest_does_not_make_an_index() {
+        let root = tempfile::tempdir().unwrap();
+        let web_app = root.path().join("app");
+        std::fs::create_dir(&web_app).unwrap();
+        std::fs::write(web_app.join("index.html"), "<html></html>").unwrap();
+        for manifest in [
+            r#"{"name": "My web app", "start_url": "/", "display": "standalone"}"#,
+            "not json",
+            r#"{"schema_version": 1, "builder": {"name": "other-tool", "version": "1"}, "corpus_hash": "00"}"#,
+        ] {
+            std::fs::write(web_app.join(MANIFEST_FILE), manifest).unwrap();
+            assert!(
+                matches!(
+                    check_destination(&web_app),
+                    Err(BuildError::OutputNotAnIndex(_))
+                ),
+                "{manifest}"
+            );
+        }
+        let corpus = root.path().join("corpus");
+        std::fs::create_dir(&corpus).unwrap();
+        std::fs::write(corpus.join("vote.md"), "# Voting\n\nPolls open at seven.\n").unwrap();
+        let index = root.path().join("index");
+        crate::build_index(
+            &corpus,
+            &index,
+            &crate::BuildOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(
+            check_destination(&index).is_ok(),
+            "a real index may be replaced"
+        );
+        let error = crate::build_index(
+            &corpus,
+            &web_app,
+            &crate::BuildOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(matches!(error, BuildError::OutputNotAnIndex(_)), "{error}");
+        assert!(
+            web_app.join("index.html").exists(),
+            "the web app is untouched"
+        );
     }
 }

@@ -20,6 +20,9 @@
 //! # Ok::<(), votecheck_index::IndexError>(())
 //! ```
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod analysis;
 pub mod error;
 pub mod language;

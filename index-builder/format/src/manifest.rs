@@ -112,7 +112,9 @@ pub fn read_documents(index_dir: &Path) -> Result<Vec<DocumentRecord>, IndexErro
 /// Name and version of the builder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BuilderInfo {
+    /// The builder's crate name (`votecheck-index-builder`).
     pub name: String,
+    /// Its version.
     pub version: String,
 }
 
@@ -150,15 +152,22 @@ pub enum LanguageOrigin {
 /// One indexed document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentRecord {
+    /// The document's source path.
     pub source: String,
+    /// Its title.
     pub title: String,
+    /// Its language (BCP 47).
     pub language: String,
+    /// Where the language came from.
     pub language_origin: LanguageOrigin,
+    /// `kind` from the front matter, lower case.
     pub kind: Option<String>,
     /// The jurisdiction the document applies to (its own or the corpus default).
     #[serde(default)]
     pub jurisdiction: Option<String>,
+    /// How many passages it gave.
     pub passages: u64,
+    /// Its size in bytes.
     pub bytes: u64,
 }
 

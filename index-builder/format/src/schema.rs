@@ -27,23 +27,41 @@ use crate::passage::{ClaimReview, Passage, PassageKind};
 pub struct IndexSchema {
     /// The tantivy schema itself.
     pub schema: Schema,
+    /// The `passage_id` field.
     pub passage_id: Field,
+    /// The `kind` field.
     pub kind: Field,
+    /// The `source` field.
     pub source: Field,
+    /// The `title` field.
     pub title: Field,
+    /// The `section` field.
     pub section: Field,
+    /// The `body` field.
     pub body: Field,
+    /// The `claim` field.
     pub claim: Field,
+    /// The `language` field.
     pub language: Field,
+    /// The `language_base` field.
     pub language_base: Field,
+    /// The `jurisdiction` field.
     pub jurisdiction: Field,
+    /// The `jurisdiction_key` field.
     pub jurisdiction_key: Field,
+    /// The `authority` field.
     pub authority: Field,
+    /// The `url` field.
     pub url: Field,
+    /// The `document_kind` field.
     pub document_kind: Field,
+    /// The `published` field.
     pub published: Field,
+    /// The `updated` field.
     pub updated: Field,
+    /// The `position` field.
     pub position: Field,
+    /// The `claim_review` field.
     pub claim_review: Field,
     /// Stemmed title + section field per stemmed language key.
     pub heading_stemmed: BTreeMap<&'static str, Field>,

@@ -35,10 +35,15 @@ pub struct DocumentDefaults {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Contact {
+    /// The election office's name.
     pub name: Option<String>,
+    /// Its phone number.
     pub phone: Option<String>,
+    /// Its website.
     pub website: Option<String>,
+    /// Its e-mail address.
     pub email: Option<String>,
+    /// Its opening hours.
     pub hours: Option<String>,
 }
 
@@ -46,8 +51,11 @@ pub struct Contact {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ReportChannel {
+    /// Phone number to report on.
     pub phone: Option<String>,
+    /// Web page to report on.
     pub website: Option<String>,
+    /// E-mail address to report to.
     pub email: Option<String>,
 }
 

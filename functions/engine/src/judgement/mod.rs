@@ -101,7 +101,9 @@ impl Judgement {
 /// The judgement of one message, with the model's probability for it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Verdict {
+    /// What the message is judged to be.
     pub judgement: Judgement,
+    /// The model's probability for that judgement (for a question: the question class's).
     pub probability: f32,
 }
 

@@ -77,10 +77,15 @@ pub const FALSE_POSITIVE_BUDGETS: &[(Judgement, f32, &[Judgement])] = &[
 /// One labelled message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelledMessage {
+    /// The message's id in its file (folds are drawn from it).
     pub id: String,
+    /// Its language (BCP 47).
     pub language: String,
+    /// The message as a citizen would send it.
     pub text: String,
+    /// Whether it arrives forwarded.
     pub forwarded: bool,
+    /// What it is.
     pub judgement: Judgement,
 }
 
@@ -194,15 +199,21 @@ pub fn fingerprint(files: &[(&str, &[u8])]) -> u64 {
 /// An embedded labelled message.
 #[derive(Debug, Clone)]
 pub struct Example {
+    /// The message's id.
     pub id: String,
+    /// Its sentence embedding.
     pub embedding: Vec<f32>,
+    /// Whether it arrives forwarded.
     pub forwarded: bool,
+    /// What it is.
     pub judgement: Judgement,
 }
 
 /// The result of [`fit`]: the model and, per example, its cross-validated probabilities.
 pub struct Fitted {
+    /// The model trained on every example, with its thresholds.
     pub model: JudgementModel,
+    /// Per example, the class probabilities of the fold that left it out.
     pub cross_validated: Vec<Vec<f32>>,
 }
 

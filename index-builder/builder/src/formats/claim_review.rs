@@ -13,7 +13,9 @@ use votecheck_index::language::normalize_tag;
 /// The fact-checks of a file, and warnings about items that were skipped.
 #[derive(Debug, Default)]
 pub struct ParsedClaimReviews {
+    /// The fact-checks found.
     pub items: Vec<ClaimReviewItem>,
+    /// Reviews skipped, and why.
     pub warnings: Vec<String>,
 }
 
@@ -253,6 +255,29 @@ mod tests {
         assert_eq!(parsed.items.len(), 1);
         assert_eq!(parsed.warnings.len(), 1);
         assert!(parsed.warnings[0].contains("#1"));
+    }
+
+    #[test]
+    fn deeply_nested_json_does_not_overflow_a_small_stack() {
+        let inputs = [
+            "[".repeat(100_000),
+            "{\"a\":".repeat(100_000),
+            format!(
+                "{}{{\"@type\":\"ClaimReview\"}}{}",
+                "[".repeat(120),
+                "]".repeat(120)
+            ),
+        ];
+        for input in inputs {
+            std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn(move || {
+                    let _ = parse(input.as_bytes());
+                })
+                .unwrap()
+                .join()
+                .unwrap();
+        }
     }
 
     proptest! {

@@ -4,12 +4,20 @@
 //! `id` becomes the citation's URL fragment); block elements make blocks. The title comes from
 //! `<title>`, else the first `<h1>`; the language from `<html lang>`; the source URL from
 //! `<link rel="canonical">`.
+//!
+//! The walk over the element tree recurses once per level, so a page nested deeper than
+//! [`MAX_NESTING`] elements is rejected (a hostile page of 10,000 nested `<span>`s would otherwise
+//! overflow the stack and abort the process, `votecheck serve` included).
 
 use scraper::{ElementRef, Html, Node, Selector};
 
 use super::blocks::{SectionBuilder, collapse_whitespace, link_suffix};
 use crate::document::{DocumentMetadata, ProseDocument};
 use votecheck_index::language::normalize_tag;
+
+/// How deep elements may be nested below the page's root; real pages stay far below (a few
+/// dozen levels).
+pub const MAX_NESTING: usize = 256;
 
 /// Elements whose content is never document text.
 const ALWAYS_SKIPPED: &[&str] = &[
@@ -69,7 +77,7 @@ pub fn parse(text: &str) -> Result<ProseDocument, String> {
     let source_url = select_first(&page, "link[rel=canonical]")
         .and_then(|link| link.attr("href"))
         .map(|href| href.trim().to_string())
-        .filter(|href| href.starts_with("http"));
+        .filter(|href| !href.is_empty());
     let main = select_first(&page, "main");
     let root = main.or_else(|| select_first(&page, "body"));
     let mut walker = Walker {
@@ -77,9 +85,16 @@ pub fn parse(text: &str) -> Result<ProseDocument, String> {
         buffer: String::new(),
         skip_chrome: main.is_none(),
         item_pending: false,
+        depth: 0,
+        too_deep: false,
     };
     if let Some(root) = root {
         walker.walk_children(root);
+    }
+    if walker.too_deep {
+        return Err(format!(
+            "elements are nested more than {MAX_NESTING} levels deep (a broken or hostile page)"
+        ));
     }
     walker.flush();
     Ok(ProseDocument {
@@ -103,6 +118,10 @@ struct Walker {
     buffer: String,
     skip_chrome: bool,
     item_pending: bool,
+    /// Elements entered and not yet left.
+    depth: usize,
+    /// Set when [`MAX_NESTING`] was reached; the walk then stops descending.
+    too_deep: bool,
 }
 
 impl Walker {
@@ -120,6 +139,11 @@ impl Walker {
     }
 
     fn walk_children(&mut self, element: ElementRef<'_>) {
+        if self.depth >= MAX_NESTING {
+            self.too_deep = true;
+            return;
+        }
+        self.depth += 1;
         for child in element.children() {
             match child.value() {
                 Node::Text(text) => self.buffer.push_str(text),
@@ -131,6 +155,7 @@ impl Walker {
                 _ => {}
             }
         }
+        self.depth -= 1;
     }
 
     fn walk_element(&mut self, element: ElementRef<'_>) {
@@ -282,6 +307,37 @@ mod tests {
     fn rejects_an_invalid_lang_attribute() {
         let error = parse("<html lang=\"not a language\"><body>x</body></html>").unwrap_err();
         assert!(error.contains("lang"), "{error}");
+    }
+
+    /// Runs `parse` on a thread with a small stack, as `votecheck serve` does (2 MiB, tokio's
+    /// blocking threads): a recursion per nesting level would abort the whole test process.
+    fn parse_on_a_small_stack(page: String) -> Result<ProseDocument, String> {
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || parse(&page))
+            .unwrap()
+            .join()
+            .unwrap()
+    }
+
+    #[test]
+    fn deeply_nested_elements_are_an_error_not_a_stack_overflow() {
+        for depth in [5_000, 10_000, 100_000] {
+            let page = format!(
+                "<html><body><p>Polls open at seven.</p>{}x{}</body></html>",
+                "<span>".repeat(depth),
+                "</span>".repeat(depth)
+            );
+            let error = parse_on_a_small_stack(page).unwrap_err();
+            assert!(error.contains("nested more than 256"), "{error}");
+        }
+        let nested_divs = format!(
+            "{}<p>deep text</p>{}",
+            "<div>".repeat(200),
+            "</div>".repeat(200)
+        );
+        let document = parse_on_a_small_stack(format!("<body>{nested_divs}</body>")).unwrap();
+        assert_eq!(document.sections[0].blocks, vec!["deep text"]);
     }
 
     proptest! {

@@ -178,6 +178,32 @@ mod tests {
         assert_eq!(document.sections[0].blocks, vec!["- first", "- second"]);
     }
 
+    #[test]
+    fn deeply_nested_markdown_is_read_on_a_small_stack() {
+        let inputs = [
+            ">".repeat(100_000),
+            "- ".repeat(50_000),
+            "[".repeat(100_000),
+            "*".repeat(100_000),
+            "<div>".repeat(50_000),
+            "![".repeat(50_000),
+            format!("{}x{}", "[a](".repeat(20_000), ")".repeat(20_000)),
+            (0..5_000)
+                .map(|depth| format!("{}- item\n", "  ".repeat(depth)))
+                .collect::<String>(),
+        ];
+        for input in inputs {
+            std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn(move || {
+                    let _ = parse(&input);
+                })
+                .unwrap()
+                .join()
+                .unwrap();
+        }
+    }
+
     proptest! {
         #[test]
         fn never_panics(text in any::<String>()) {

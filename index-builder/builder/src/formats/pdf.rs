@@ -1,17 +1,24 @@
 //! PDF documents (`.pdf`): the text layer, split into blocks at blank lines. A PDF without a
 //! text layer (a scan) is reported, not indexed. The PDF library is not trusted with hostile
-//! input: a panic inside it becomes an ordinary error for that file.
+//! input: a panic inside it becomes an ordinary error for that file, and the streams are measured
+//! before it inflates them (see [`super::pdf_streams`]).
 
 use super::blocks::SectionBuilder;
+use super::pdf_streams::{check_loaded_streams, check_raw_streams, decompression_budget};
 use super::text::paragraphs;
 use crate::document::ProseDocument;
 
 /// Extracts the text of a PDF file.
 pub fn parse(bytes: &[u8]) -> Result<ProseDocument, String> {
-    let extracted = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes));
+    parse_within(bytes, decompression_budget(bytes.len()))
+}
+
+/// [`parse`] with `budget` bytes for everything the file's streams decompress to.
+fn parse_within(bytes: &[u8], budget: usize) -> Result<ProseDocument, String> {
+    check_raw_streams(bytes, budget).map_err(|problem| format!("the PDF is refused: {problem}"))?;
+    let extracted = std::panic::catch_unwind(|| extract_text(bytes, budget));
     let text = match extracted {
-        Ok(Ok(text)) => text,
-        Ok(Err(error)) => return Err(format!("the PDF cannot be read: {error}")),
+        Ok(result) => result?,
         Err(_) => return Err("the PDF cannot be read: its structure is damaged".to_string()),
     };
     if text.trim().is_empty() {
@@ -30,24 +37,50 @@ pub fn parse(bytes: &[u8]) -> Result<ProseDocument, String> {
     })
 }
 
+/// What `pdf_extract::extract_text_from_mem` does, with the loaded streams measured before the
+/// text (and so the page contents) is extracted.
+fn extract_text(bytes: &[u8], budget: usize) -> Result<String, String> {
+    let unreadable = |error: &dyn std::fmt::Display| format!("the PDF cannot be read: {error}");
+    let mut document = lopdf::Document::load_mem(bytes).map_err(|error| unreadable(&error))?;
+    if document.is_encrypted() {
+        document.decrypt("").map_err(|error| unreadable(&error))?;
+    }
+    check_loaded_streams(&document, budget)
+        .map_err(|problem| format!("the PDF is refused: {problem}"))?;
+    let mut text = String::new();
+    let mut output = pdf_extract::PlainTextOutput::new(&mut text);
+    pdf_extract::output_doc(&document, &mut output).map_err(|error| unreadable(&error))?;
+    Ok(text)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
 
     /// A one-page PDF whose content stream is `content` (with a Helvetica font as F1).
     pub(crate) fn minimal_pdf(content: &str) -> Vec<u8> {
+        pdf_with_content_stream("", content.as_bytes())
+    }
+
+    /// A one-page PDF whose content stream has these bytes and these extra dictionary entries.
+    pub(crate) fn pdf_with_content_stream(dictionary: &str, content: &[u8]) -> Vec<u8> {
         let objects = [
             "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
             "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
-            format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len() + 1),
+            format!("<< /Length {} {dictionary} >>\nstream\n", content.len() + 1),
             "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_string(),
         ];
         let mut pdf = b"%PDF-1.4\n".to_vec();
         let mut offsets = Vec::new();
         for (index, object) in objects.iter().enumerate() {
             offsets.push(pdf.len());
-            pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", index + 1).as_bytes());
+            pdf.extend_from_slice(format!("{} 0 obj\n{object}", index + 1).as_bytes());
+            if index == 3 {
+                pdf.extend_from_slice(content);
+                pdf.extend_from_slice(b"\nendstream");
+            }
+            pdf.extend_from_slice(b"\nendobj\n");
         }
         let xref = pdf.len();
         pdf.extend_from_slice(
@@ -80,6 +113,46 @@ pub(crate) mod tests {
         let pdf = minimal_pdf("0 0 m 100 100 l S");
         let error = parse(&pdf).unwrap_err();
         assert!(error.contains("no text layer"), "{error}");
+    }
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    /// Text operators that show `line` again and again: `bytes` of page content.
+    fn repeated_text(bytes: usize) -> Vec<u8> {
+        let line = b"BT /F1 12 Tf 72 700 Td (Polls open at seven.) Tj ET\n";
+        line.iter().copied().cycle().take(bytes).collect()
+    }
+
+    #[test]
+    fn compressed_content_within_the_budget_is_read() {
+        let pdf = pdf_with_content_stream("/Filter /FlateDecode", &zlib(&repeated_text(200_000)));
+        let document = parse_within(&pdf, 1 << 20).unwrap();
+        assert!(document.sections[0].blocks[0].contains("Polls open at seven."));
+    }
+
+    #[test]
+    fn a_decompression_bomb_is_refused_before_it_is_inflated() {
+        // Flate, nested Flate, and LZW (which only the check after loading sees).
+        let content = repeated_text(4 << 20);
+        let mut lzw_encoder =
+            weezl::encode::Encoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
+        let bombs = [
+            pdf_with_content_stream("/Filter /FlateDecode", &zlib(&content)),
+            pdf_with_content_stream(
+                "/Filter [/FlateDecode /FlateDecode]",
+                &zlib(&zlib(&content)),
+            ),
+            pdf_with_content_stream("/Filter /LZWDecode", &lzw_encoder.encode(&content).unwrap()),
+        ];
+        for pdf in bombs {
+            let error = parse_within(&pdf, 1 << 20).unwrap_err();
+            assert!(error.contains("more than 1 MiB"), "{error}");
+        }
     }
 
     #[test]
