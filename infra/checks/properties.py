@@ -100,7 +100,7 @@ def code_facts(repository, problems):
     problems.check(dimension, "functions/webhook/src/metrics.rs", "no FUNCTION_DIMENSION constant")
     emitted = set()
     for relative in ("functions/graph/src/error.rs", "functions/webhook/src/handler.rs", "functions/webhook/src/metrics.rs"):
-        emitted |= set(re.findall(r'"(graph_[a-z_]+)"', source_text(repository, relative)))
+        emitted |= set(re.findall(r'"(graph_[a-z_]+|deadline_reached)"', source_text(repository, relative)))
     return {
         "table": load(os.path.join(repository, "functions/store/table-definition.json")),
         "namespace": namespace.group(1) if namespace else None,
@@ -451,6 +451,8 @@ def check_alarm_metrics(where, single, in_math, facts, problems):
     problems.check(("AWS/Lambda", "Throttles") in single, where, "an alarm on the function's Throttles")
     problems.check((namespace, "graph_token_expired") in single, where, f"an alarm on {namespace}/graph_token_expired")
     problems.check((namespace, "graph_server_error") in in_math | single, where, "an alarm on Graph API failures")
+    problems.check((namespace, "graph_deadline") in in_math | single, where, "an alarm on replies the deadline stopped (graph_deadline)")
+    problems.check((namespace, "deadline_reached") in in_math | single, where, "an alarm on messages left to redelivery for lack of time (deadline_reached)")
     for metric_namespace, metric in single | in_math:
         if metric_namespace != "AWS/Lambda":
             problems.check(metric_namespace == namespace, where, f"metric namespace {metric_namespace}, the code uses {namespace}")

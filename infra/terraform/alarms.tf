@@ -6,8 +6,9 @@
 
 locals {
   alarm_actions = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
-  # Replies that could not be sent after the client's retries; graph_outside_window (the 24-hour
-  # window closed: expected) and graph_token_expired (its own alarm) are left out.
+  # Replies that could not be sent after the client's retries or in the time left;
+  # graph_outside_window (the 24-hour window closed: expected) and graph_token_expired (its own
+  # alarm) are left out.
   graph_failure_metrics = {
     server     = "graph_server_error"
     network    = "graph_network"
@@ -15,6 +16,10 @@ locals {
     limited    = "graph_rate_limited"
     client     = "graph_client_error"
     unexpected = "graph_unexpected_response"
+    # The invocation's deadline cut a Graph API call, or left a message to WhatsApp's redelivery
+    # (docs/deploy.md, "Time budget").
+    deadline = "graph_deadline"
+    no_time  = "deadline_reached"
   }
 }
 
