@@ -103,6 +103,22 @@ impl DynamoStore {
         Ok(output.item)
     }
 
+    /// Reads one item, treating an item past its expiry as absent (TTL deletion is lazy).
+    async fn get_live(
+        &self,
+        operation: &'static str,
+        key: Item,
+        now: i64,
+    ) -> Result<Option<Item>, StoreError> {
+        let Some(item) = self.get(operation, key).await? else {
+            return Ok(None);
+        };
+        if self.reader(&item, operation).expired(now)? {
+            return Ok(None);
+        }
+        Ok(Some(item))
+    }
+
     async fn put(&self, operation: &'static str, item: Item) -> Result<(), StoreError> {
         self.client
             .put_item()
@@ -371,23 +387,14 @@ impl Store for DynamoStore {
         now: i64,
     ) -> Result<Option<QueryRecord>, StoreError> {
         let operation = "query";
+        let sort_key = format!("{QUERY_PREFIX}{query_id}");
         let Some(item) = self
-            .get(
-                operation,
-                key(
-                    citizen_partition(citizen),
-                    format!("{QUERY_PREFIX}{query_id}"),
-                ),
-            )
+            .get_live(operation, key(citizen_partition(citizen), sort_key), now)
             .await?
         else {
             return Ok(None);
         };
-        let reader = self.reader(&item, operation);
-        if reader.expired(now)? {
-            return Ok(None);
-        }
-        reader.query_record().map(Some)
+        self.reader(&item, operation).query_record().map(Some)
     }
 
     async fn preferences(
@@ -396,20 +403,14 @@ impl Store for DynamoStore {
         now: i64,
     ) -> Result<Option<Preferences>, StoreError> {
         let operation = "preferences";
+        let sort_key = PREFERENCES_SORT_KEY.to_owned();
         let Some(item) = self
-            .get(
-                operation,
-                key(citizen_partition(citizen), PREFERENCES_SORT_KEY.to_owned()),
-            )
+            .get_live(operation, key(citizen_partition(citizen), sort_key), now)
             .await?
         else {
             return Ok(None);
         };
-        let reader = self.reader(&item, operation);
-        if reader.expired(now)? {
-            return Ok(None);
-        }
-        reader.preferences().map(Some)
+        self.reader(&item, operation).preferences().map(Some)
     }
 
     async fn save_preferences(
@@ -581,19 +582,14 @@ impl Store for DynamoStore {
         now: i64,
     ) -> Result<Option<IdentityLink>, StoreError> {
         let operation = "identity";
+        let sort_key = IDENTITY_SORT_KEY.to_owned();
         let Some(item) = self
-            .get(
-                operation,
-                key(citizen_partition(id), IDENTITY_SORT_KEY.to_owned()),
-            )
+            .get_live(operation, key(citizen_partition(id), sort_key), now)
             .await?
         else {
             return Ok(None);
         };
         let reader = self.reader(&item, operation);
-        if reader.expired(now)? {
-            return Ok(None);
-        }
         Ok(Some(IdentityLink {
             citizen: reader.citizen("citizen")?,
             expires_at: reader.optional_number(EXPIRES_AT)?,
