@@ -54,6 +54,7 @@ pub mod config;
 pub mod dynamo;
 pub mod error;
 pub mod message_key;
+pub mod outage;
 pub mod records;
 pub mod redact;
 pub mod report;

@@ -320,119 +320,11 @@ impl ReplySender for DeadlineSender {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A store that never answers (a black-holed DynamoDB) and counts the calls it was given.
-    #[derive(Default)]
-    struct BlackHole {
-        calls: std::sync::atomic::AtomicUsize,
-    }
-
-    #[async_trait]
-    impl Store for BlackHole {
-        async fn claim_message(&self, _: &str, _: i64) -> Result<Claim, StoreError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-        async fn release_message(&self, _: &str) -> Result<(), StoreError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-        async fn record_query(&self, _: &QueryRecord) -> Result<(), StoreError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-        async fn query(
-            &self,
-            _: &CitizenKey,
-            _: &str,
-            _: i64,
-        ) -> Result<Option<QueryRecord>, StoreError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-        async fn preferences(
-            &self,
-            _: &CitizenKey,
-            _: i64,
-        ) -> Result<Option<Preferences>, StoreError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-        async fn save_preferences(
-            &self,
-            _: &CitizenKey,
-            _: &Preferences,
-        ) -> Result<(), StoreError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-        async fn move_citizen(&self, _: &CitizenKey, _: &CitizenKey) -> Result<(), StoreError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-        async fn record_feedback(&self, _: &Feedback) -> Result<(), StoreError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-        async fn count_message(&self, _: &CitizenKey, _: i64, _: i64) -> Result<u64, StoreError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-        async fn delete_citizen(&self, _: &CitizenKey) -> Result<u64, StoreError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-        async fn record_delivery_failure(&self, _: &DeliveryFailure) -> Result<(), StoreError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-        async fn link_identity(
-            &self,
-            _: &CitizenKey,
-            _: &CitizenKey,
-            _: Option<i64>,
-        ) -> Result<(), StoreError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-        async fn identity(
-            &self,
-            _: &CitizenKey,
-            _: i64,
-        ) -> Result<Option<IdentityLink>, StoreError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-        async fn unlink_identity(&self, _: &CitizenKey) -> Result<(), StoreError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-        async fn queries_between(
-            &self,
-            _: i64,
-            _: i64,
-            _: i64,
-        ) -> Result<Vec<QueryRecord>, StoreError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-        async fn feedback_between(
-            &self,
-            _: i64,
-            _: i64,
-            _: i64,
-        ) -> Result<Vec<Feedback>, StoreError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::pending().await
-        }
-        fn describe(&self) -> String {
-            "black hole".to_string()
-        }
-    }
+    use votecheck_store::outage::{Outage, OutageStore};
 
     #[tokio::test]
     async fn a_store_that_never_answers_costs_one_short_call_per_request() {
-        let inner = Arc::new(BlackHole::default());
+        let inner = Arc::new(OutageStore::new(Outage::NeverAnswers));
         let started = Instant::now();
         let store = DeadlineStore::new(
             inner.clone(),
@@ -445,7 +337,7 @@ mod tests {
         assert!(store.count_message(&citizen, 1, 600).await.is_err());
         assert!(store.release_message("wamid.A").await.is_err());
         assert!(store.found_unavailable());
-        assert_eq!(inner.calls.load(Ordering::SeqCst), 1, "one call, then none");
+        assert_eq!(inner.calls(), 1, "one call, then none");
         // Four calls of 300 ms each would be 1.2 s; one is 0.3 s. Bound generously.
         assert!(
             started.elapsed() < Duration::from_secs(20),
@@ -456,7 +348,7 @@ mod tests {
 
     #[tokio::test]
     async fn no_store_call_outlives_the_deadline() {
-        let inner = Arc::new(BlackHole::default());
+        let inner = Arc::new(OutageStore::new(Outage::NeverAnswers));
         let started = Instant::now();
         let store = DeadlineStore::new(
             inner.clone(),
@@ -469,6 +361,6 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
-        assert_eq!(inner.calls.load(Ordering::SeqCst), 1);
+        assert_eq!(inner.calls(), 1);
     }
 }

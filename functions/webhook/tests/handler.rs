@@ -4,13 +4,10 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use async_trait::async_trait;
 use votecheck_engine::Engine;
 use votecheck_index_builder::{BuildOptions, build_index};
-use votecheck_store::{
-    CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, MessageKey, Preferences,
-    QueryRecord, SqliteStore, Store, StoreConfig, StoreError,
-};
+use votecheck_store::outage::{Outage, OutageStore};
+use votecheck_store::{CitizenKey, Claim, MessageKey, SqliteStore, Store, StoreConfig};
 use votecheck_webhook::{
     CapturingSender, Handler, MessageOutcome, Method, OutgoingContent, Secrets, WebhookRequest,
 };
@@ -69,6 +66,21 @@ fn setup() -> Setup {
         sender,
         _dir: dir,
     }
+}
+
+impl Setup {
+    /// Handles a text message from `from` and returns what became of it.
+    async fn text(&self, id: &str, from: &str, text: &str) -> Vec<MessageOutcome> {
+        let body = signed(&text_webhook(id, from, text, false));
+        self.handler.handle_with_outcomes(&body).await.1
+    }
+}
+
+/// The outcomes of one message that got a reply of this kind.
+fn answered(outcome: &str) -> Vec<MessageOutcome> {
+    vec![MessageOutcome::Answered {
+        outcome: outcome.into(),
+    }]
 }
 
 fn signed(body: &[u8]) -> WebhookRequest {
@@ -166,12 +178,7 @@ async fn a_question_is_answered_as_a_contextual_reply_with_feedback_and_recorded
     let body = fixture("message_text.json");
     let (response, outcomes) = setup.handler.handle_with_outcomes(&signed(&body)).await;
     assert_eq!(response.status, 200);
-    assert_eq!(
-        outcomes,
-        vec![MessageOutcome::Answered {
-            outcome: "answer".into()
-        }]
-    );
+    assert_eq!(outcomes, answered("answer"));
     let sent = setup.sender.sent();
     assert_eq!(sent.len(), 1);
     let key = MessageKey::derive(b"test salt", "wamid.TEST.TEXT.0001");
@@ -282,12 +289,7 @@ async fn a_forwarded_rumour_gets_the_fact_check_and_is_marked() {
         true,
     );
     let (_, outcomes) = setup.handler.handle_with_outcomes(&signed(&body)).await;
-    assert_eq!(
-        outcomes,
-        vec![MessageOutcome::Answered {
-            outcome: "fact_check".into()
-        }]
-    );
+    assert_eq!(outcomes, answered("fact_check"));
     let records = setup
         .store
         .queries_between(NOW - 10, NOW + 10, NOW)
@@ -336,42 +338,15 @@ async fn opt_out_opt_in_and_delete_my_data() {
         .handle(&ask("wamid.O1", "where do I vote?"))
         .await;
     setup.handler.handle(&ask("wamid.O2", "STOP")).await;
-    let (_, outcomes) = setup
-        .handler
-        .handle_with_outcomes(&ask("wamid.O3", "how do I vote by mail?"))
-        .await;
+    let outcomes = setup.text("wamid.O3", from, "how do I vote by mail?").await;
     assert_eq!(outcomes, vec![MessageOutcome::OptedOut]);
-    let (_, outcomes) = setup
-        .handler
-        .handle_with_outcomes(&ask("wamid.O4", "START"))
-        .await;
-    assert_eq!(
-        outcomes,
-        vec![MessageOutcome::Answered {
-            outcome: "opt_out".into()
-        }]
-    );
-    let (_, outcomes) = setup
-        .handler
-        .handle_with_outcomes(&ask("wamid.O5", "how do I vote by mail?"))
-        .await;
-    assert_eq!(
-        outcomes,
-        vec![MessageOutcome::Answered {
-            outcome: "answer".into()
-        }]
-    );
+    let outcomes = setup.text("wamid.O4", from, "START").await;
+    assert_eq!(outcomes, answered("opt_out"));
+    let outcomes = setup.text("wamid.O5", from, "how do I vote by mail?").await;
+    assert_eq!(outcomes, answered("answer"));
 
-    let (_, outcomes) = setup
-        .handler
-        .handle_with_outcomes(&ask("wamid.O6", "delete my data"))
-        .await;
-    assert_eq!(
-        outcomes,
-        vec![MessageOutcome::Answered {
-            outcome: "opt_out".into()
-        }]
-    );
+    let outcomes = setup.text("wamid.O6", from, "delete my data").await;
+    assert_eq!(outcomes, answered("opt_out"));
     let confirmation = setup
         .sender
         .sent()
@@ -418,12 +393,7 @@ async fn feedback_buttons_and_menu_rows_are_handled() {
         ),
     );
     let (_, outcomes) = setup.handler.handle_with_outcomes(&signed(&feedback)).await;
-    assert_eq!(
-        outcomes,
-        vec![MessageOutcome::Answered {
-            outcome: "feedback".into()
-        }]
-    );
+    assert_eq!(outcomes, answered("feedback"));
     let stored = setup
         .store
         .feedback_between(NOW - 10, NOW + 10, NOW)
@@ -440,12 +410,7 @@ async fn feedback_buttons_and_menu_rows_are_handled() {
         r#"{"type":"list_reply","list_reply":{"id":"topic:mail","title":"Vote by mail"}}"#,
     );
     let (_, outcomes) = setup.handler.handle_with_outcomes(&signed(&menu)).await;
-    assert_eq!(
-        outcomes,
-        vec![MessageOutcome::Answered {
-            outcome: "answer".into()
-        }]
-    );
+    assert_eq!(outcomes, answered("answer"));
     let hello = signed(&text_webhook("wamid.F4", from, "hola", false));
     setup.handler.handle(&hello).await;
     assert!(matches!(
@@ -454,93 +419,12 @@ async fn feedback_buttons_and_menu_rows_are_handled() {
     ));
 }
 
-/// A store whose every call fails, as an unreachable DynamoDB would.
-struct UnreachableStore;
-
-fn unavailable() -> StoreError {
-    StoreError::Unavailable {
-        operation: "test",
-        table: "votecheck".to_string(),
-        message: "unreachable".to_string(),
-    }
-}
-
-#[async_trait]
-impl Store for UnreachableStore {
-    async fn claim_message(&self, _: &str, _: i64) -> Result<Claim, StoreError> {
-        Err(unavailable())
-    }
-    async fn release_message(&self, _: &str) -> Result<(), StoreError> {
-        Err(unavailable())
-    }
-    async fn record_query(&self, _: &QueryRecord) -> Result<(), StoreError> {
-        Err(unavailable())
-    }
-    async fn query(
-        &self,
-        _: &CitizenKey,
-        _: &str,
-        _: i64,
-    ) -> Result<Option<QueryRecord>, StoreError> {
-        Err(unavailable())
-    }
-    async fn preferences(&self, _: &CitizenKey, _: i64) -> Result<Option<Preferences>, StoreError> {
-        Err(unavailable())
-    }
-    async fn save_preferences(&self, _: &CitizenKey, _: &Preferences) -> Result<(), StoreError> {
-        Err(unavailable())
-    }
-    async fn move_citizen(&self, _: &CitizenKey, _: &CitizenKey) -> Result<(), StoreError> {
-        Err(unavailable())
-    }
-    async fn record_feedback(&self, _: &Feedback) -> Result<(), StoreError> {
-        Err(unavailable())
-    }
-    async fn count_message(&self, _: &CitizenKey, _: i64, _: i64) -> Result<u64, StoreError> {
-        Err(unavailable())
-    }
-    async fn delete_citizen(&self, _: &CitizenKey) -> Result<u64, StoreError> {
-        Err(unavailable())
-    }
-    async fn link_identity(
-        &self,
-        _: &CitizenKey,
-        _: &CitizenKey,
-        _: Option<i64>,
-    ) -> Result<(), StoreError> {
-        Err(unavailable())
-    }
-    async fn identity(&self, _: &CitizenKey, _: i64) -> Result<Option<IdentityLink>, StoreError> {
-        Err(unavailable())
-    }
-    async fn unlink_identity(&self, _: &CitizenKey) -> Result<(), StoreError> {
-        Err(unavailable())
-    }
-    async fn record_delivery_failure(&self, _: &DeliveryFailure) -> Result<(), StoreError> {
-        Err(unavailable())
-    }
-    async fn queries_between(
-        &self,
-        _: i64,
-        _: i64,
-        _: i64,
-    ) -> Result<Vec<QueryRecord>, StoreError> {
-        Err(unavailable())
-    }
-    async fn feedback_between(&self, _: i64, _: i64, _: i64) -> Result<Vec<Feedback>, StoreError> {
-        Err(unavailable())
-    }
-    fn describe(&self) -> String {
-        "unreachable".to_string()
-    }
-}
-
 #[tokio::test]
 async fn delete_my_data_with_the_store_down_says_nothing_was_deleted() {
     let sender = Arc::new(CapturingSender::default());
     let handler = Handler::new(
         engine(),
-        Arc::new(UnreachableStore),
+        Arc::new(OutageStore::new(Outage::Refuses)),
         sender.clone(),
         secrets(),
         StoreConfig::default(),
@@ -593,7 +477,7 @@ async fn the_citizen_still_gets_an_answer_when_the_store_is_unreachable() {
     let sender = Arc::new(CapturingSender::default());
     let handler = Handler::new(
         engine(),
-        Arc::new(UnreachableStore),
+        Arc::new(OutageStore::new(Outage::Refuses)),
         sender.clone(),
         secrets(),
         StoreConfig::default(),

@@ -1,0 +1,155 @@
+//! [`OutageStore`]: a store that is down, for testing how callers degrade. Every call either
+//! fails at once as an unreachable DynamoDB does ([`Outage::Refuses`]) or never returns, as a
+//! black-holed endpoint does ([`Outage::NeverAnswers`]); it counts the calls it was given.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! use votecheck_store::Store;
+//! use votecheck_store::outage::{Outage, OutageStore};
+//!
+//! let store = OutageStore::new(Outage::Refuses);
+//! assert!(store.claim_message("wamid.A", 1).await.is_err());
+//! assert_eq!(store.calls(), 1);
+//! # }
+//! ```
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+
+use crate::{
+    CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, Preferences, QueryRecord, Store,
+    StoreError,
+};
+
+/// How an [`OutageStore`] is down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// Every call fails at once with [`StoreError::Unavailable`].
+    Refuses,
+    /// No call ever returns.
+    NeverAnswers,
+}
+
+/// A store whose every call meets the same [`Outage`].
+#[derive(Debug)]
+pub struct OutageStore {
+    outage: Outage,
+    calls: AtomicUsize,
+}
+
+impl OutageStore {
+    /// A store that is down in the given way.
+    pub fn new(outage: Outage) -> Self {
+        OutageStore {
+            outage,
+            calls: AtomicUsize::new(0),
+        }
+    }
+
+    /// How many calls were made to it.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    async fn fail<T>(&self, operation: &'static str) -> Result<T, StoreError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        match self.outage {
+            Outage::Refuses => Err(StoreError::Unavailable {
+                operation,
+                table: self.describe(),
+                message: "connection refused".to_string(),
+            }),
+            Outage::NeverAnswers => std::future::pending().await,
+        }
+    }
+}
+
+#[async_trait]
+impl Store for OutageStore {
+    async fn claim_message(&self, _: &str, _: i64) -> Result<Claim, StoreError> {
+        self.fail("claim_message").await
+    }
+
+    async fn release_message(&self, _: &str) -> Result<(), StoreError> {
+        self.fail("release_message").await
+    }
+
+    async fn record_query(&self, _: &QueryRecord) -> Result<(), StoreError> {
+        self.fail("record_query").await
+    }
+
+    async fn query(
+        &self,
+        _: &CitizenKey,
+        _: &str,
+        _: i64,
+    ) -> Result<Option<QueryRecord>, StoreError> {
+        self.fail("query").await
+    }
+
+    async fn preferences(&self, _: &CitizenKey, _: i64) -> Result<Option<Preferences>, StoreError> {
+        self.fail("preferences").await
+    }
+
+    async fn save_preferences(&self, _: &CitizenKey, _: &Preferences) -> Result<(), StoreError> {
+        self.fail("save_preferences").await
+    }
+
+    async fn move_citizen(&self, _: &CitizenKey, _: &CitizenKey) -> Result<(), StoreError> {
+        self.fail("move_citizen").await
+    }
+
+    async fn record_feedback(&self, _: &Feedback) -> Result<(), StoreError> {
+        self.fail("record_feedback").await
+    }
+
+    async fn count_message(&self, _: &CitizenKey, _: i64, _: i64) -> Result<u64, StoreError> {
+        self.fail("count_message").await
+    }
+
+    async fn delete_citizen(&self, _: &CitizenKey) -> Result<u64, StoreError> {
+        self.fail("delete_citizen").await
+    }
+
+    async fn link_identity(
+        &self,
+        _: &CitizenKey,
+        _: &CitizenKey,
+        _: Option<i64>,
+    ) -> Result<(), StoreError> {
+        self.fail("link_identity").await
+    }
+
+    async fn identity(&self, _: &CitizenKey, _: i64) -> Result<Option<IdentityLink>, StoreError> {
+        self.fail("identity").await
+    }
+
+    async fn unlink_identity(&self, _: &CitizenKey) -> Result<(), StoreError> {
+        self.fail("unlink_identity").await
+    }
+
+    async fn record_delivery_failure(&self, _: &DeliveryFailure) -> Result<(), StoreError> {
+        self.fail("record_delivery_failure").await
+    }
+
+    async fn queries_between(
+        &self,
+        _: i64,
+        _: i64,
+        _: i64,
+    ) -> Result<Vec<QueryRecord>, StoreError> {
+        self.fail("queries_between").await
+    }
+
+    async fn feedback_between(&self, _: i64, _: i64, _: i64) -> Result<Vec<Feedback>, StoreError> {
+        self.fail("feedback_between").await
+    }
+
+    fn describe(&self) -> String {
+        match self.outage {
+            Outage::Refuses => "a store that refuses every call".to_string(),
+            Outage::NeverAnswers => "a store that never answers".to_string(),
+        }
+    }
+}
