@@ -1,46 +1,13 @@
 //! The engine over the sample corpus: outcomes, languages, citations, neutrality, replies, and
 //! bad input that must never panic.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
+mod common;
 
 use proptest::prelude::*;
 use votecheck_engine::reply::MAX_REPLY_CHARS;
 use votecheck_engine::{ConversationContext, Engine, Interactive, Outcome};
-use votecheck_index_builder::{BuildOptions, build_index};
 
-/// Build options that embed the passages with the real model (semantic retrieval on).
-fn hybrid() -> BuildOptions {
-    BuildOptions::embedding_with(votecheck_encoder::testing::required_model_path())
-}
-
-/// The sample corpus, built once per test process.
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
-    &ENGINE
-        .get_or_init(|| {
-            let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/corpus");
-            let dir = tempfile::tempdir().unwrap();
-            let out = dir.path().join("index");
-            build_index(&corpus, &out, &hybrid(), &mut |_| {}).unwrap();
-            let engine = Engine::open(&out).unwrap();
-            (dir, engine)
-        })
-        .1
-}
-
-/// An engine over a corpus a test wrote (the index lives as long as the directory returned).
-fn engine_over(corpus: &std::path::Path) -> (tempfile::TempDir, Engine) {
-    let out = tempfile::tempdir().unwrap();
-    let index = out.path().join("index");
-    build_index(corpus, &index, &hybrid(), &mut |_| {}).unwrap();
-    let engine = Engine::open(&index).unwrap();
-    (out, engine)
-}
-
-fn ask(question: &str) -> votecheck_engine::Answer {
-    engine().answer(question, &ConversationContext::default())
-}
+use common::{ask, engine, engine_over, sample_corpus};
 
 #[test]
 fn answers_english_questions_with_citations() {
@@ -456,8 +423,7 @@ fn an_unsure_detector_does_not_overrule_the_function_words() {
 
 #[test]
 fn an_index_built_with_another_model_is_refused_like_a_schema_mismatch() {
-    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/corpus");
-    let (dir, _) = engine_over(&corpus);
+    let (dir, _) = engine_over(&sample_corpus());
     let index = dir.path().join("index");
     let manifest_path = index.join("manifest.json");
     let manifest = std::fs::read_to_string(&manifest_path).unwrap();

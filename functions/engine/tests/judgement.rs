@@ -4,31 +4,11 @@
 //! parties are answered; a question with a partisan one attached is answered and the partisan part
 //! declined; a rumour nobody checked is said to be unchecked, with the reporting channel.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
+mod common;
 
-use votecheck_engine::{ConversationContext, Engine, Outcome};
-use votecheck_index_builder::{BuildOptions, build_index};
+use votecheck_engine::{ConversationContext, Outcome};
 
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
-    &ENGINE
-        .get_or_init(|| {
-            let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/corpus");
-            let dir = tempfile::tempdir().unwrap();
-            let out = dir.path().join("index");
-            let options =
-                BuildOptions::embedding_with(votecheck_encoder::testing::required_model_path());
-            build_index(&corpus, &out, &options, &mut |_| {}).unwrap();
-            let engine = Engine::open(&out).unwrap();
-            (dir, engine)
-        })
-        .1
-}
-
-fn ask(question: &str) -> votecheck_engine::Answer {
-    engine().answer(question, &ConversationContext::default())
-}
+use common::{ask, engine};
 
 #[test]
 fn the_engine_uses_the_bundled_judgement_with_its_encoder() {
