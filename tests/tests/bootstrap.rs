@@ -111,6 +111,14 @@ fn signed_post(body: &[u8]) -> Value {
 }
 
 /// A Function URL event for the subscription handshake.
+/// A signed webhook carrying the question most tests ask, under the given message id.
+fn polling_hours_question(message_id: &str) -> Value {
+    signed_post(&text_webhook(
+        message_id,
+        "When do the polling stations open?",
+    ))
+}
+
 fn get_event(query: &str) -> Value {
     let mut parameters = serde_json::Map::new();
     for pair in query.split('&') {
@@ -263,6 +271,13 @@ impl Function {
                 )
             }
         }
+    }
+
+    /// Invokes the function with `event` and checks that the webhook got a 200.
+    fn invoke_ok(&mut self, event: Value) -> Value {
+        let response = self.invoke(event);
+        assert_eq!(status_code(&response), 200, "{response}\n{}", self.log());
+        response
     }
 
     /// Stops moto_server: DynamoDB is unreachable from now on.
@@ -462,11 +477,7 @@ fn a_base64_encoded_body_is_decoded_before_the_signature_check() {
 fn a_graph_server_error_is_retried_and_the_reply_delivered() {
     let mut function = Function::start();
     function.graph.fail_next_sends(1, Failure::ServerError);
-    let response = function.invoke(signed_post(&text_webhook(
-        "wamid.TEST.TEXT.0201",
-        "When do the polling stations open?",
-    )));
-    assert_eq!(status_code(&response), 200, "{response}");
+    function.invoke_ok(polling_hours_question("wamid.TEST.TEXT.0201"));
     let sends = function.graph.sends();
     assert_eq!(sends.len(), 2, "{}", describe(&function.graph.requests()));
     assert_eq!(sends[0].answered, 500);
@@ -485,11 +496,7 @@ fn a_graph_server_error_is_retried_and_the_reply_delivered() {
 fn outside_the_24_hour_window_the_send_is_not_retried_and_the_webhook_gets_200() {
     let mut function = Function::start();
     function.graph.fail_next_sends(1, Failure::OutsideWindow);
-    let response = function.invoke(signed_post(&text_webhook(
-        "wamid.TEST.TEXT.0301",
-        "When do the polling stations open?",
-    )));
-    assert_eq!(status_code(&response), 200, "{response}");
+    function.invoke_ok(polling_hours_question("wamid.TEST.TEXT.0301"));
     std::thread::sleep(Duration::from_millis(500));
     let sends = function.graph.sends();
     assert_eq!(sends.len(), 1, "{}", describe(&function.graph.requests()));
@@ -581,11 +588,7 @@ fn contextual_replies(sends: &[votecheck_end_to_end::graph_server::RecordedReque
 fn a_rate_limited_graph_answer_is_retried() {
     let mut function = Function::start();
     function.graph.fail_next_sends(1, Failure::RateLimited);
-    let response = function.invoke(signed_post(&text_webhook(
-        "wamid.TEST.TEXT.0501",
-        "When do the polling stations open?",
-    )));
-    assert_eq!(status_code(&response), 200, "{response}");
+    function.invoke_ok(polling_hours_question("wamid.TEST.TEXT.0501"));
     let sends = function.graph.sends();
     let answered: Vec<u16> = sends.iter().map(|send| send.answered).collect();
     assert_eq!(
@@ -604,11 +607,7 @@ fn a_rate_limited_graph_answer_is_retried() {
 fn an_expired_token_is_logged_for_the_alarm_and_not_retried() {
     let mut function = Function::start();
     function.graph.fail_next_sends(1, Failure::TokenExpired);
-    let response = function.invoke(signed_post(&text_webhook(
-        "wamid.TEST.TEXT.0601",
-        "When do the polling stations open?",
-    )));
-    assert_eq!(status_code(&response), 200, "{response}");
+    function.invoke_ok(polling_hours_question("wamid.TEST.TEXT.0601"));
     let failed = function
         .graph
         .sends()
@@ -637,10 +636,7 @@ fn a_slow_graph_answer_is_not_sent_twice() {
     function
         .graph
         .fail_next_sends(1, Failure::Delay(Duration::from_secs(5)));
-    let event = signed_post(&text_webhook(
-        "wamid.TEST.TEXT.0701",
-        "When do the polling stations open?",
-    ));
+    let event = polling_hours_question("wamid.TEST.TEXT.0701");
     let response = function.invoke(event.clone());
     assert_eq!(status_code(&response), 200, "{response}");
     // A redelivery (as WhatsApp makes after a lost answer) must not send it again either.
@@ -661,10 +657,7 @@ fn after_graph_server_errors_the_redelivery_is_answered_once() {
     let mut function = Function::start();
     // Every attempt of the first delivery fails: no reply went out.
     function.graph.fail_next_sends(3, Failure::ServerError);
-    let event = signed_post(&text_webhook(
-        "wamid.TEST.TEXT.0901",
-        "When do the polling stations open?",
-    ));
+    let event = polling_hours_question("wamid.TEST.TEXT.0901");
     let first = function.invoke(event.clone());
     assert_eq!(
         status_code(&first),
@@ -713,10 +706,7 @@ fn with_dynamodb_refused_a_redelivery_gets_no_second_reply() {
     // No claim can be recorded: the process remembers what it answered.
     let closed = format!("http://127.0.0.1:{}", free_port());
     let mut function = Function::start_with_dynamodb(Some(closed));
-    let event = signed_post(&text_webhook(
-        "wamid.TEST.TEXT.1001",
-        "When do the polling stations open?",
-    ));
+    let event = polling_hours_question("wamid.TEST.TEXT.1001");
     for delivery in 1..=3 {
         let response = function.invoke(event.clone());
         assert_eq!(
@@ -739,10 +729,7 @@ fn with_dynamodb_refused_and_graph_failing_the_redelivery_is_answered() {
     let closed = format!("http://127.0.0.1:{}", free_port());
     let mut function = Function::start_with_dynamodb(Some(closed));
     function.graph.fail_next_sends(3, Failure::ServerError);
-    let event = signed_post(&text_webhook(
-        "wamid.TEST.TEXT.1101",
-        "When do the polling stations open?",
-    ));
+    let event = polling_hours_question("wamid.TEST.TEXT.1101");
     let first = function.invoke(event.clone());
     assert_eq!(status_code(&first), 503, "{first}\n{}", function.log());
     for delivery in 2..=3 {
@@ -874,10 +861,7 @@ fn two_instances_given_the_same_delivery_at_once_reply_once() {
     let mut first = Function::start();
     let endpoint = first.moto.as_ref().expect("moto_server").endpoint.clone();
     let mut second = Function::start_with_dynamodb(Some(endpoint));
-    let event = signed_post(&text_webhook(
-        "wamid.TEST.TEXT.0801",
-        "When do the polling stations open?",
-    ));
+    let event = polling_hours_question("wamid.TEST.TEXT.0801");
     std::thread::scope(|scope| {
         let a = scope.spawn(|| first.invoke(event.clone()));
         let b = scope.spawn(|| second.invoke(event.clone()));

@@ -4,7 +4,7 @@
 //! and metrics — plus building from a corpus, rebuilding on change with `--watch`, a taken port,
 //! clean shutdown on Ctrl-C, and real replies through a (local) Graph API when a token is set.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -27,24 +27,41 @@ fn http() -> reqwest::Client {
 
 /// Starts a server over the sample corpus with known secrets, in a fresh directory.
 fn start_sample_server(directory: &Path, extra_env: &[(&str, &str)]) -> LocalServer {
-    let index = directory.join("index");
-    let store = directory.join("store.sqlite3");
     let mut env = vec![
         ("WHATSAPP_APP_SECRET", APP_SECRET),
         ("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN),
     ];
     env.extend_from_slice(extra_env);
-    LocalServer::start(
-        &[
-            "--corpus",
-            sample_corpus().to_str().unwrap(),
-            "--out",
-            index.to_str().unwrap(),
-            "--store",
-            store.to_str().unwrap(),
-        ],
-        &env,
-    )
+    start_server(directory, &sample_corpus(), &[], &env)
+}
+
+/// Starts a server over `corpus`, with its index and store in `directory`.
+fn start_server(
+    directory: &Path,
+    corpus: &Path,
+    extra_args: &[&str],
+    env: &[(&str, &str)],
+) -> LocalServer {
+    let index = directory.join("index");
+    let store = directory.join("store.sqlite3");
+    let mut args = vec![
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--out",
+        index.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra_args);
+    LocalServer::start(&args, env)
+}
+
+/// A corpus of one Markdown file, `polls.md`, in `directory/corpus`.
+fn one_file_corpus(directory: &Path, markdown: &str) -> PathBuf {
+    let corpus = directory.join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    std::fs::write(corpus.join("polls.md"), markdown).unwrap();
+    corpus
 }
 
 async fn get(client: &reqwest::Client, server: &LocalServer, path: &str) -> reqwest::Response {
@@ -481,18 +498,7 @@ fn serve_rebuilds_the_index_when_the_corpus_changes() {
     let directory = tempfile::tempdir().unwrap();
     let corpus = directory.path().join("corpus");
     copy_tree(&sample_corpus(), &corpus);
-    let server = LocalServer::start(
-        &[
-            "--corpus",
-            corpus.to_str().unwrap(),
-            "--out",
-            directory.path().join("index").to_str().unwrap(),
-            "--store",
-            directory.path().join("store.sqlite3").to_str().unwrap(),
-            "--watch",
-        ],
-        &[],
-    );
+    let server = start_server(directory.path(), &corpus, &["--watch"], &[]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let client = http();
     let version = |runtime: &tokio::runtime::Runtime| -> String {
@@ -536,25 +542,11 @@ fn serve_rebuilds_the_index_when_the_corpus_changes() {
 #[test]
 fn a_hostile_file_copied_into_a_watched_corpus_is_reported_and_the_server_keeps_serving() {
     let directory = tempfile::tempdir().unwrap();
-    let corpus = directory.path().join("corpus");
-    std::fs::create_dir(&corpus).unwrap();
-    std::fs::write(
-        corpus.join("polls.md"),
+    let corpus = one_file_corpus(
+        directory.path(),
         "---\nlanguage: en\n---\n# Polling hours\n\nPolls open at seven in the morning and close at eight in the evening.\n",
-    )
-    .unwrap();
-    let server = LocalServer::start(
-        &[
-            "--corpus",
-            corpus.to_str().unwrap(),
-            "--out",
-            directory.path().join("index").to_str().unwrap(),
-            "--store",
-            directory.path().join("store.sqlite3").to_str().unwrap(),
-            "--watch",
-        ],
-        &[],
     );
+    let server = start_server(directory.path(), &corpus, &["--watch"], &[]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let client = http();
     // 5,000 nested elements aborted the whole server when its watcher rebuilt the index.
@@ -590,24 +582,14 @@ fn a_hostile_file_copied_into_a_watched_corpus_is_reported_and_the_server_keeps_
 #[test]
 fn the_console_answers_only_its_own_host_names_and_says_nosniff() {
     let directory = tempfile::tempdir().unwrap();
-    let corpus = directory.path().join("corpus");
-    std::fs::create_dir(&corpus).unwrap();
-    std::fs::write(
-        corpus.join("polls.md"),
+    let corpus = one_file_corpus(
+        directory.path(),
         "---\nlanguage: en\n---\n# Polling hours\n\nPolls open at seven in the morning.\n",
-    )
-    .unwrap();
-    let server = LocalServer::start(
-        &[
-            "--corpus",
-            corpus.to_str().unwrap(),
-            "--out",
-            directory.path().join("index").to_str().unwrap(),
-            "--store",
-            directory.path().join("store.sqlite3").to_str().unwrap(),
-            "--allow-host",
-            "console.example.test",
-        ],
+    );
+    let server = start_server(
+        directory.path(),
+        &corpus,
+        &["--allow-host", "console.example.test"],
         &[
             ("WHATSAPP_APP_SECRET", APP_SECRET),
             ("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN),
