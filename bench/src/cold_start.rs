@@ -1,7 +1,9 @@
 //! `cold-start`: the release `bootstrap` against a hello-world `lambda_runtime` function
 //! (`hello-lambda`, same profile), each started as a process against a local Lambda Runtime API
 //! `runs` times, interleaved; the time from process start to the first answered event (a webhook
-//! verification request, which needs no network), the binary sizes and peak resident memory.
+//! verification request, which needs no network), the binary sizes and peak resident memory;
+//! and the bootstrap's own split of its start-up, read from its `index opened` and `ready` log
+//! lines ([`StartupSplit`]).
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +30,98 @@ pub struct ColdStartFigures {
     pub hello_bytes: u64,
     pub bootstrap_peak_rss_mib: f64,
     pub hello_peak_rss_mib: f64,
+    /// Medians of the bootstrap's own timings over the runs.
+    pub split: StartupSplit,
+}
+
+/// Where the bootstrap's cold start goes, in ms (medians over the runs). Opening the index, the
+/// encoder and the engine's data, then the first encode, run on a blocking thread while the
+/// secrets and clients are set up on the main one (`clients`); `init` is both, as the
+/// bootstrap measures it; `runtime` is the rest of the time to the first answered event
+/// (starting the process, asking the Runtime API for the event, answering it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StartupSplit {
+    pub index: f64,
+    pub encoder_load: f64,
+    pub engine_data: f64,
+    pub first_encode: f64,
+    pub clients: f64,
+    pub init: f64,
+    pub runtime: f64,
+}
+
+impl StartupSplit {
+    /// The fields of the log's `index opened` and `ready` lines, in the order of
+    /// [`StartupSplit::from_values`].
+    const FIELDS: [&'static str; 6] = [
+        "index_ms",
+        "encoder_load_ms",
+        "engine_data_ms",
+        "first_encode_ms",
+        "clients_ms",
+        "init_ms",
+    ];
+
+    /// The timings one bootstrap logged (JSON lines), each `None` when absent.
+    fn logged(log: &str) -> [Option<f64>; 6] {
+        let mut values = [None; 6];
+        for line in log.lines() {
+            let Ok(record) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            for (value, field) in values.iter_mut().zip(Self::FIELDS) {
+                if let Some(number) = record
+                    .pointer(&format!("/fields/{field}"))
+                    .and_then(|v| v.as_f64())
+                {
+                    *value = Some(number);
+                }
+            }
+        }
+        values
+    }
+
+    /// Medians of each field over runs, with the total times of the same runs.
+    fn from_runs(runs: &[[Option<f64>; 6]], totals: &[f64]) -> StartupSplit {
+        let field = |index: usize| {
+            let mut values: Vec<f64> = runs.iter().filter_map(|run| run[index]).collect();
+            if values.is_empty() {
+                f64::NAN
+            } else {
+                median(&mut values)
+            }
+        };
+        let mut runtime: Vec<f64> = runs
+            .iter()
+            .zip(totals)
+            .filter_map(|(run, total)| run[5].map(|init| total - init))
+            .collect();
+        StartupSplit {
+            index: field(0),
+            encoder_load: field(1),
+            engine_data: field(2),
+            first_encode: field(3),
+            clients: field(4),
+            init: field(5),
+            runtime: if runtime.is_empty() {
+                f64::NAN
+            } else {
+                median(&mut runtime)
+            },
+        }
+    }
+
+    pub fn to_json(self) -> serde_json::Value {
+        json!({
+            "index_ms": self.index,
+            "encoder_load_ms": self.encoder_load,
+            "engine_data_ms": self.engine_data,
+            "first_encode_ms": self.first_encode,
+            "clients_ms": self.clients,
+            "init_ms": self.init,
+            "runtime_ms": self.runtime,
+        })
+    }
 }
 
 impl ColdStartFigures {
@@ -46,6 +140,7 @@ impl ColdStartFigures {
             "hello_world_bytes": self.hello_bytes,
             "bootstrap_peak_rss_after_first_event_mib": self.bootstrap_peak_rss_mib,
             "hello_world_peak_rss_after_first_event_mib": self.hello_peak_rss_mib,
+            "bootstrap_split": self.split.to_json(),
         })
     }
 
@@ -69,6 +164,18 @@ impl ColdStartFigures {
         println!(
             "| peak RSS after the first event | {:.1} MiB | {:.1} MiB | |",
             self.bootstrap_peak_rss_mib, self.hello_peak_rss_mib
+        );
+        let split = &self.split;
+        println!();
+        println!(
+            "bootstrap start-up, medians (ms): index {:.1}, encoder load {:.1}, engine data {:.1}, first encode {:.1} (one thread); clients {:.1} (another); init {:.1}; process, Runtime API and the event {:.1}",
+            split.index,
+            split.encoder_load,
+            split.engine_data,
+            split.first_encode,
+            split.clients,
+            split.init,
+            split.runtime
         );
     }
 }
@@ -158,7 +265,7 @@ pub fn start_function(
 }
 
 /// Starts `binary` against a fresh Runtime API, times the first answered event, returns (ms,
-/// peak RSS MiB).
+/// peak RSS MiB, what it logged).
 ///
 /// Each start gets its own Runtime API: a function killed right after answering may already
 /// have asked for its next event, and a shared API could hand the next start's event to that
@@ -167,7 +274,7 @@ fn one_cold_start(
     binary: &Path,
     env: &[(String, String)],
     event: &serde_json::Value,
-) -> anyhow::Result<(f64, Option<f64>)> {
+) -> anyhow::Result<(f64, Option<f64>, String)> {
     let api = &RuntimeApi::start();
     let log = tempfile::NamedTempFile::new()?;
     let started = std::time::Instant::now();
@@ -177,13 +284,13 @@ fn one_cold_start(
     let peak = process_peak_rss_mib(child.id());
     let _ = child.kill();
     let _ = child.wait();
+    let printed = std::fs::read_to_string(log.path()).unwrap_or_default();
     anyhow::ensure!(
         matches!(outcome, Invocation::Response(_)),
-        "{} did not answer: {outcome:?}; it printed: {}",
+        "{} did not answer: {outcome:?}; it printed: {printed}",
         binary.display(),
-        std::fs::read_to_string(log.path()).unwrap_or_default()
     );
-    Ok((elapsed, peak))
+    Ok((elapsed, peak, printed))
 }
 
 pub fn file_bytes(path: &Path) -> u64 {
@@ -212,18 +319,22 @@ pub fn measure(
     let mut hello_ms = Vec::new();
     let mut bootstrap_peak: f64 = 0.0;
     let mut hello_peak: f64 = 0.0;
+    let mut logged = Vec::new();
     for _ in 0..runs {
         // Interleaved, so that both see the same machine state.
-        let (elapsed, peak) = one_cold_start(bootstrap, &lambda_env, &event)?;
+        let (elapsed, peak, log) = one_cold_start(bootstrap, &lambda_env, &event)?;
         bootstrap_ms.push(elapsed);
         bootstrap_peak = bootstrap_peak.max(peak.unwrap_or(0.0));
-        let (elapsed, peak) = one_cold_start(hello, &lambda_env, &event)?;
+        logged.push(StartupSplit::logged(&log));
+        let (elapsed, peak, _) = one_cold_start(hello, &lambda_env, &event)?;
         hello_ms.push(elapsed);
         hello_peak = hello_peak.max(peak.unwrap_or(0.0));
     }
+    let split = StartupSplit::from_runs(&logged, &bootstrap_ms);
     Ok(ColdStartFigures {
         corpus: corpus.to_path_buf(),
         runs,
+        split,
         bootstrap_median_ms: median(&mut bootstrap_ms),
         hello_median_ms: median(&mut hello_ms),
         bootstrap_bytes: file_bytes(bootstrap),
@@ -231,4 +342,34 @@ pub fn measure(
         bootstrap_peak_rss_mib: bootstrap_peak,
         hello_peak_rss_mib: hello_peak,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_split_is_read_from_the_bootstraps_log_lines() {
+        let log = r#"{"timestamp":"t","level":"INFO","fields":{"message":"index opened","index_ms":1.5,"encoder_load_ms":0.25,"engine_data_ms":3.0,"first_encode_ms":40.0,"clients_ms":2.0},"target":"bootstrap"}
+not json
+{"timestamp":"t","level":"INFO","fields":{"message":"ready","init_ms":45.0},"target":"bootstrap"}"#;
+        let values = StartupSplit::logged(log);
+        assert_eq!(
+            values,
+            [
+                Some(1.5),
+                Some(0.25),
+                Some(3.0),
+                Some(40.0),
+                Some(2.0),
+                Some(45.0)
+            ]
+        );
+        let split = StartupSplit::from_runs(&[values, [None; 6]], &[60.0, 70.0]);
+        assert_eq!(split.first_encode, 40.0);
+        assert_eq!(
+            split.runtime, 15.0,
+            "total less init, over the runs that logged init"
+        );
+    }
 }

@@ -3,7 +3,7 @@
 //! fact-checks, retrieve passages (in the citizen's language, else in the deployment's default
 //! language), abstain when nothing is confident enough, and render the reply.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use votecheck_encoder::{Encoder, Role};
 use votecheck_index::language::{detect_among, primary_subtag};
@@ -114,6 +114,17 @@ pub struct Engine {
     general_jurisdictions: Vec<String>,
 }
 
+/// How long the parts of opening an engine took ([`Engine::open_timed`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenTimes {
+    /// Opening the tantivy index and reading its manifest and passage vectors.
+    pub index: Duration,
+    /// Mapping the encoder's model file and checking it is the index's model.
+    pub encoder: Duration,
+    /// Decoding the engine's compiled data (intents, lexicon, messages, judgement).
+    pub engine_data: Duration,
+}
+
 impl Engine {
     /// Opens the index in `dir` and loads the engine's data; an index with passage vectors needs
     /// the model that made them, found by [`votecheck_encoder::locate_model`].
@@ -127,12 +138,31 @@ impl Engine {
         dir: &std::path::Path,
         model: &std::path::Path,
     ) -> Result<Self, EngineError> {
+        Self::open_timed(dir, model).map(|(engine, _)| engine)
+    }
+
+    /// As [`Engine::open_with_model`], and how long each part took (the cold start's split).
+    pub fn open_timed(
+        dir: &std::path::Path,
+        model: &std::path::Path,
+    ) -> Result<(Self, OpenTimes), EngineError> {
+        let started = Instant::now();
         let index = PassageIndex::open(dir)?;
+        let index_time = started.elapsed();
+        let started = Instant::now();
         let encoder = match &index.manifest().embedding {
             Some(info) => Some(open_encoder(model, &info.model_id)?),
             None => None,
         };
-        Self::with_encoder(index, encoder)
+        let encoder_time = started.elapsed();
+        let started = Instant::now();
+        let engine = Self::with_encoder(index, encoder)?;
+        let times = OpenTimes {
+            index: index_time,
+            encoder: encoder_time,
+            engine_data: started.elapsed(),
+        };
+        Ok((engine, times))
     }
 
     /// An engine over an opened lexical-only index (an index with vectors needs

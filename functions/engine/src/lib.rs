@@ -48,7 +48,7 @@ pub mod retrieval;
 pub mod text;
 
 pub use answer::{Answer, Citation, FactCheckMatch, Intent, Interactive, Outcome, Reply};
-pub use engine::{ConversationContext, Engine, PassageRef, Trace};
+pub use engine::{ConversationContext, Engine, OpenTimes, PassageRef, Trace};
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]

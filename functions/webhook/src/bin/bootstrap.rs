@@ -67,13 +67,12 @@ async fn build_handler() -> anyhow::Result<Handler> {
     // the secrets and the clients mostly wait. Do both at once to shorten the cold start.
     let (index_dir, model) = (config.index_dir.clone(), config.model.clone());
     let opening = tokio::task::spawn_blocking(move || {
+        let (engine, times) = Engine::open_timed(&index_dir, &model)?;
+        // The encoder's first run (its weights paged in, its buffers allocated) is made here, in
+        // the init phase, rather than on a citizen's first question.
         let started = Instant::now();
-        let engine = Engine::open_with_model(&index_dir, &model)?;
-        let opened = started.elapsed();
-        // The encoder's weights are decoded and its first run made here, in the init phase,
-        // rather than on a citizen's first question.
         engine.warm_up()?;
-        Ok::<_, votecheck_engine::EngineError>((engine, opened, started.elapsed() - opened))
+        Ok::<_, votecheck_engine::EngineError>((engine, times, started.elapsed()))
     });
     let clients_started = Instant::now();
     let secrets = load_secrets(&config.secrets).await?;
@@ -89,7 +88,7 @@ async fn build_handler() -> anyhow::Result<Handler> {
     )
     .map_err(|problem| anyhow::anyhow!("configuring the Graph API client: {problem}"))?;
     let clients_ms = clients_started.elapsed().as_secs_f64() * 1000.0;
-    let (engine, engine_time, warm_up_time) = opening
+    let (engine, times, first_encode) = opening
         .await
         .map_err(|problem| anyhow::anyhow!("opening the index: {problem}"))?
         .map_err(|problem| {
@@ -100,8 +99,10 @@ async fn build_handler() -> anyhow::Result<Handler> {
         })?;
     info!(
         corpus_version = engine.index().manifest().corpus_version(),
-        engine_ms = engine_time.as_secs_f64() * 1000.0,
-        encoder_warm_up_ms = warm_up_time.as_secs_f64() * 1000.0,
+        index_ms = milliseconds(times.index),
+        encoder_load_ms = milliseconds(times.encoder),
+        engine_data_ms = milliseconds(times.engine_data),
+        first_encode_ms = milliseconds(first_encode),
         clients_ms,
         "index opened"
     );
@@ -112,6 +113,10 @@ async fn build_handler() -> anyhow::Result<Handler> {
         secrets.handler,
         store_config,
     ))
+}
+
+fn milliseconds(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
 }
 
 /// When this invocation's work must be over: the deadline Lambda gives it (the function's
