@@ -8,6 +8,7 @@
 //! cargo run --release -p votecheck-bench -- webhook [--corpus DIR --cases FILE] [--connections 32 --threads 2 --duration 15]
 //! cargo run --release -p votecheck-bench -- footprint [--corpus DIR --cases FILE]
 //! cargo run --release -p votecheck-bench -- encoder [--corpus DIR]
+//! cargo run --release -p votecheck-bench -- cpu-share [--corpus DIR --cases FILE] [--network-ms 300]
 //! ```
 //!
 //! - [`summary`] (`all`): every benchmark below in one run, then ONE table with each figure
@@ -20,6 +21,8 @@
 //! - [`webhook_load`]: signed webhook requests per second against `votecheck serve`, with `wrk`.
 //! - [`footprint`]: `bootstrap` size, deployment zip size, peak memory while answering.
 //! - [`encoder`]: the sentence encoder on one core against the pinned package's own engine.
+//! - [`cpu_share`]: answer latency at the CPU share of 512, 1,024 and 1,769 MB functions (cgroup
+//!   quotas), and the cost per 1,000 messages at each.
 //!
 //! The corpus defaults to `../shared/corpus` when it exists, else `samples/corpus`; the eval
 //! file to the one in `samples/eval/` that matches the corpus. Binaries under test are built
@@ -28,6 +31,7 @@
 mod answer;
 mod cold_start;
 mod common;
+mod cpu_share;
 mod encoder;
 mod footprint;
 mod index_build;
@@ -146,6 +150,27 @@ enum Command {
         #[arg(long)]
         corpus: Option<PathBuf>,
     },
+    /// Answer latency at the CPU share of 512, 1,024 and 1,769 MB Lambda functions, and cost.
+    CpuShare {
+        /// Corpus (default: ../shared/corpus when present, else samples/corpus).
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+        /// Eval cases whose questions are asked (default: the eval file that matches the corpus).
+        #[arg(long)]
+        cases: Option<PathBuf>,
+        /// Time a webhook waits on the network per message, whatever the CPU (cost model).
+        #[arg(long, default_value_t = 300.0)]
+        network_ms: f64,
+        /// Dollars per GB-second of function time (cost model).
+        #[arg(long, default_value_t = 0.000_016_666_7)]
+        gb_second_price: f64,
+        /// Dollars per million requests (cost model).
+        #[arg(long, default_value_t = 0.20)]
+        million_requests_price: f64,
+    },
+    /// (Internal) one share's measurement, run by `cpu-share` inside its cgroup.
+    #[command(hide = true)]
+    CpuShareWorker { index: PathBuf, cases: PathBuf },
     /// (Internal) the encoder measurement, run by `encoder` in a child process.
     #[command(hide = true)]
     EncoderWorker { texts: PathBuf },
@@ -248,6 +273,31 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::EncoderWorker { texts } => encoder::worker(&texts),
+        Command::CpuShare {
+            corpus,
+            cases,
+            network_ms,
+            gb_second_price,
+            million_requests_price,
+        } => {
+            let corpus = corpus.unwrap_or_else(default_corpus);
+            let cases = cases.unwrap_or_else(|| default_cases(&corpus));
+            println!("machine: {machine}");
+            println!("corpus:  {}", corpus.display());
+            println!("cases:   {}", cases.display());
+            let model = cpu_share::CostModel {
+                network_ms,
+                gb_second_price,
+                million_requests_price,
+            };
+            let figures = cpu_share::measure(&corpus, &cases, model)?;
+            figures.print();
+            let report = report_directory()?.join("cpu-share.json");
+            write_json(&report, &figures.to_json())?;
+            println!("written to {}", report.display());
+            Ok(())
+        }
+        Command::CpuShareWorker { index, cases } => cpu_share::worker(&index, &cases),
         Command::Footprint { corpus, cases } => {
             let corpus = corpus.unwrap_or_else(default_corpus);
             let cases = cases.unwrap_or_else(|| default_cases(&corpus));
