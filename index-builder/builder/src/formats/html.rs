@@ -85,6 +85,7 @@ pub fn parse(text: &str) -> Result<ProseDocument, String> {
         buffer: String::new(),
         skip_chrome: main.is_none(),
         item_pending: false,
+        flushes: 0,
         depth: 0,
         too_deep: false,
     };
@@ -118,6 +119,8 @@ struct Walker {
     buffer: String,
     skip_chrome: bool,
     item_pending: bool,
+    /// How many times the buffer was emptied (a block or heading inside a link empties it).
+    flushes: usize,
     /// Elements entered and not yet left.
     depth: usize,
     /// Set when [`MAX_NESTING`] was reached; the walk then stops descending.
@@ -136,6 +139,7 @@ impl Walker {
             self.item_pending = false;
         }
         self.buffer.clear();
+        self.flushes += 1;
     }
 
     fn walk_children(&mut self, element: ElementRef<'_>) {
@@ -185,9 +189,12 @@ impl Walker {
         match name {
             "br" => self.buffer.push(' '),
             "a" => {
-                let start = self.buffer.len();
+                let (start, flushes) = (self.buffer.len(), self.flushes);
                 self.walk_children(element);
                 if let Some(href) = value.attr("href") {
+                    // A block inside the link emptied the buffer: the link's text left in it is
+                    // what came after the block.
+                    let start = if self.flushes == flushes { start } else { 0 };
                     let link_text = self.buffer[start..].to_string();
                     if let Some(suffix) = link_suffix(&link_text, href) {
                         self.buffer.push_str(&suffix);
@@ -318,6 +325,28 @@ mod tests {
             .unwrap()
             .join()
             .unwrap()
+    }
+
+    #[test]
+    fn a_link_that_holds_a_block_keeps_its_text_and_does_not_panic() {
+        // Found by the `html` fuzz target: the block inside the link flushed the text gathered
+        // before it, and the link's text was then sliced from where the link had started.
+        let page = r#"<html><body><div>Everything about registering to vote is in the <a href="https://example.org/register">long guide<h2>Registering</h2>form</a> here.</div></body></html>"#;
+        let document = parse(page).unwrap();
+        let text: Vec<String> = document
+            .sections
+            .iter()
+            .flat_map(|section| section.blocks.iter().cloned())
+            .collect();
+        let joined = text.join("\n");
+        assert!(joined.contains("in the long guide"), "{joined}");
+        assert!(joined.contains("form"), "{joined}");
+        assert!(document.sections.iter().any(|section| {
+            section
+                .headings
+                .iter()
+                .any(|heading| heading.text == "Registering")
+        }));
     }
 
     #[test]
