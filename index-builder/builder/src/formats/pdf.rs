@@ -163,4 +163,18 @@ pub(crate) mod tests {
         assert!(parse(b"%PDF-1.4 garbage").is_err());
         assert!(parse(b"").is_err());
     }
+
+    #[test]
+    fn a_reference_to_a_missing_object_is_an_error_not_a_crash() {
+        // Found by the `pdf` fuzz target: one byte of the sample notice changed ('/' to '\'')
+        // leaves a reference to object 5 that does not exist, on which the PDF library panics.
+        let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../samples/corpus/en/notices/ballot-drop-box-hours.pdf");
+        let mut pdf = std::fs::read(sample).unwrap();
+        assert!(parse(&pdf).is_ok());
+        assert_eq!(pdf[990], b'/');
+        pdf[990] = b'\'';
+        let error = parse(&pdf).unwrap_err();
+        assert!(error.contains("damaged"), "{error}");
+    }
 }
