@@ -194,7 +194,7 @@ pub fn build_lambda_binaries() -> anyhow::Result<(PathBuf, PathBuf)> {
 pub fn lambda_environment(index_dir: &Path, dynamodb: &str, graph: &str) -> Vec<(String, String)> {
     [
         ("AWS_LAMBDA_FUNCTION_NAME", "votecheck"),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1769"),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
         ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
         ("AWS_LAMBDA_LOG_GROUP_NAME", "bench"),
@@ -213,10 +213,18 @@ pub fn lambda_environment(index_dir: &Path, dynamodb: &str, graph: &str) -> Vec<
     ]
     .iter()
     .map(|(key, value)| (key.to_string(), value.to_string()))
-    .chain(std::iter::once((
-        "VOTECHECK_INDEX_DIR".to_string(),
-        index_dir.display().to_string(),
-    )))
+    .chain([
+        (
+            "VOTECHECK_INDEX_DIR".to_string(),
+            index_dir.display().to_string(),
+        ),
+        // The index has passage vectors; the release bootstrap would look for its model next to
+        // itself, as packaged, which a build directory does not have.
+        (
+            "VOTECHECK_MODEL".to_string(),
+            votecheck_encoder::locate_model().display().to_string(),
+        ),
+    ])
     .collect()
 }
 
