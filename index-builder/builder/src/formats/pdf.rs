@@ -47,10 +47,39 @@ fn extract_text(bytes: &[u8], budget: usize) -> Result<String, String> {
     }
     check_loaded_streams(&document, budget)
         .map_err(|problem| format!("the PDF is refused: {problem}"))?;
+    check_page_tree(&document).map_err(|problem| format!("the PDF is refused: {problem}"))?;
     let mut text = String::new();
     let mut output = pdf_extract::PlainTextOutput::new(&mut text);
     pdf_extract::output_doc(&document, &mut output).map_err(|error| unreadable(&error))?;
     Ok(text)
+}
+
+/// How many ancestors a page may have; real page trees are a few levels deep.
+const MAX_PAGE_TREE_DEPTH: usize = 64;
+
+/// Refuses a page tree in which a page is its own ancestor: the text extractor looks up inherited
+/// attributes (resources, media box) through `/Parent` recursively and would overflow the stack.
+fn check_page_tree(document: &lopdf::Document) -> Result<(), String> {
+    for page in document.get_pages().into_values() {
+        let mut seen = std::collections::HashSet::new();
+        let mut current = page;
+        while let Ok(dictionary) = document.get_dictionary(current) {
+            if !seen.insert(current) || seen.len() > MAX_PAGE_TREE_DEPTH {
+                return Err(format!(
+                    "its page tree loops or is more than {MAX_PAGE_TREE_DEPTH} levels deep (page object {} {})",
+                    page.0, page.1
+                ));
+            }
+            match dictionary
+                .get(b"Parent")
+                .and_then(|parent| parent.as_reference())
+            {
+                Ok(parent) => current = parent,
+                Err(_) => break,
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -176,5 +205,17 @@ pub(crate) mod tests {
         pdf[990] = b'\'';
         let error = parse(&pdf).unwrap_err();
         assert!(error.contains("damaged"), "{error}");
+    }
+
+    #[test]
+    fn a_page_that_is_its_own_parent_is_refused_not_a_stack_overflow() {
+        // Found by the `pdf` fuzz target (the process died of a stack overflow): a page whose
+        // `/Parent` is itself and whose resources must therefore be inherited.
+        let pdf = minimal_pdf("BT /F1 18 Tf (x) Tj ET");
+        let text = String::from_utf8_lossy(&pdf)
+            .replace("/Parent 2 0 R", "/Parent 3 0 R")
+            .replace("/Resources", "/Resourcez");
+        let error = parse(text.as_bytes()).unwrap_err();
+        assert!(error.contains("page tree loops"), "{error}");
     }
 }
