@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde_json::json;
 use votecheck_end_to_end::lambda_runtime_api::{Invocation, RuntimeApi};
-use votecheck_index_builder::{BuildOptions, build_index};
 
-use crate::common::{build_release, corpus_label, median, process_peak_rss_mib};
+use crate::common::{
+    build_hybrid_index, build_release, corpus_label, median, process_peak_rss_mib,
+};
 
 /// The app secret the benchmarks sign webhooks with.
 pub const APP_SECRET: &str = "bench-secret";
@@ -313,14 +314,7 @@ pub fn measure(
     hello: &Path,
 ) -> anyhow::Result<ColdStartFigures> {
     let work = tempfile::tempdir()?;
-    let index_dir = work.path().join("index");
-    build_index(
-        corpus,
-        &index_dir,
-        &BuildOptions::embedding_with(votecheck_encoder::locate_model()),
-        &mut |_| {},
-    )
-    .with_context(|| format!("building {}", corpus.display()))?;
+    let index_dir = build_hybrid_index(corpus, work.path())?;
     let lambda_env = lambda_environment(&index_dir, "http://127.0.0.1:9", "http://127.0.0.1:9");
     let event = handshake_event();
     let mut bootstrap_ms = Vec::new();

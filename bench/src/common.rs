@@ -228,3 +228,17 @@ pub fn write_json(path: &Path, value: &serde_json::Value) -> anyhow::Result<()> 
     std::fs::write(path, serde_json::to_string_pretty(value)? + "\n")
         .with_context(|| format!("writing {}", path.display()))
 }
+
+/// Builds the index of `corpus` with passage vectors into `directory/index` and returns its path
+/// (the embedding cache makes every build after the first quick).
+pub fn build_hybrid_index(corpus: &Path, directory: &Path) -> anyhow::Result<PathBuf> {
+    let index_dir = directory.join("index");
+    votecheck_index_builder::build_index(
+        corpus,
+        &index_dir,
+        &votecheck_index_builder::BuildOptions::embedding_with(votecheck_encoder::locate_model()),
+        &mut |_| {},
+    )
+    .with_context(|| format!("building {}", corpus.display()))?;
+    Ok(index_dir)
+}

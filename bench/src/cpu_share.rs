@@ -21,9 +21,8 @@ use anyhow::Context;
 use serde_json::json;
 use votecheck_engine::Engine;
 use votecheck_engine::eval::parse_cases;
-use votecheck_index_builder::{BuildOptions, build_index};
 
-use crate::common::corpus_label;
+use crate::common::{build_hybrid_index, corpus_label};
 
 /// The memory sizes measured, in MB.
 pub const MEMORY_SIZES_MB: [u32; 3] = [512, 1024, 1769];
@@ -184,14 +183,7 @@ pub fn measure(corpus: &Path, cases: &Path, model: CostModel) -> anyhow::Result<
         return Ok(figures);
     }
     let work = tempfile::tempdir()?;
-    let index_dir = work.path().join("index");
-    build_index(
-        corpus,
-        &index_dir,
-        &BuildOptions::embedding_with(votecheck_encoder::locate_model()),
-        &mut |_| {},
-    )
-    .with_context(|| format!("building {}", corpus.display()))?;
+    let index_dir = build_hybrid_index(corpus, work.path())?;
     for memory_mb in MEMORY_SIZES_MB {
         let share = (f64::from(memory_mb) / FULL_VCPU_MB).min(1.0);
         let group = QuotaGroup::create(&format!("votecheck-bench-{memory_mb}"), share)?;

@@ -25,11 +25,11 @@ use serde_json::json;
 use votecheck_end_to_end::webhooks::TextMessage;
 use votecheck_engine::Outcome;
 use votecheck_engine::eval::parse_cases;
-use votecheck_index_builder::{BuildOptions, build_index};
 
 use crate::cold_start::APP_SECRET;
 use crate::common::{
-    corpus_label, ensure_tool, load_average, process_cpu_seconds, process_peak_rss_mib,
+    build_hybrid_index, corpus_label, ensure_tool, load_average, process_cpu_seconds,
+    process_peak_rss_mib,
 };
 
 /// How the load is generated.
@@ -513,14 +513,7 @@ pub fn measure(
 ) -> anyhow::Result<WebhookFigures> {
     ensure_tool("wrk", "wrk")?;
     let work = tempfile::tempdir()?;
-    let index_dir = work.path().join("index");
-    build_index(
-        corpus,
-        &index_dir,
-        &BuildOptions::embedding_with(votecheck_encoder::locate_model()),
-        &mut |_| {},
-    )
-    .with_context(|| format!("building {}", corpus.display()))?;
+    let index_dir = build_hybrid_index(corpus, work.path())?;
     let questions = load_questions(cases_path)?;
     let requests_file = work.path().join("requests.tsv");
     write_requests(
