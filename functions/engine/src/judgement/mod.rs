@@ -2,9 +2,11 @@
 //! question, a rumour, a request for a partisan opinion, a question with a partisan one attached,
 //! something the official documents cannot answer, small talk or a greeting?
 //!
-//! [`JudgementModel`] is a multinomial logistic regression over the question's sentence
-//! embedding (the same multilingual-e5 vector retrieval uses, so judging costs one small
-//! matrix-vector product) and whether WhatsApp marked the message as forwarded. It is trained on
+//! [`JudgementModel`] is a small ensemble of neural networks (each one hidden layer of rectified
+//! linear units and a softmax over the judgements; their probabilities are averaged) over the
+//! question's sentence embedding (the same multilingual-e5 vector retrieval uses, so judging
+//! costs a few small matrix-vector products) and whether WhatsApp marked the message as
+//! forwarded. It is trained on
 //! labelled messages of ours ([`training`]; `bash scripts/train-judgement.sh`) and compiled in
 //! as `data/compiled/judgement.postcard`, like the engine's other data. Each class has a
 //! probability threshold chosen on cross-validated predictions for a stated false-positive budget
@@ -120,13 +122,51 @@ pub struct JudgementModel {
     pub feature_mean: Vec<f32>,
     /// Multiplies each centred feature (one over the training standard deviation).
     pub feature_scale: Vec<f32>,
-    /// Per judgement (in [`Judgement::ALL`] order): the feature weights, then the bias.
-    pub weights: Vec<Vec<f32>>,
+    /// The networks whose probabilities are averaged.
+    pub members: Vec<Network>,
     /// Per judgement: the probability from which the engine acts on it
     /// ([`Judgement::Question`]'s is unused).
     pub thresholds: Vec<f32>,
     /// What cross-validation measured at those thresholds, for people (printed by training).
     pub cross_validation: String,
+}
+
+/// One member of the ensemble: a hidden layer of rectified linear units over the features, then
+/// one logit per judgement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Network {
+    /// Per hidden unit: the feature weights, then the bias.
+    pub hidden: Vec<Vec<f32>>,
+    /// Per judgement (in [`Judgement::ALL`] order): the hidden units' weights, then the bias.
+    pub output: Vec<Vec<f32>>,
+}
+
+impl Network {
+    /// The hidden units' activations for standardized features.
+    fn activations(&self, features: &[f32]) -> Vec<f32> {
+        logits(&self.hidden, features)
+            .into_iter()
+            .map(|value| value.max(0.0))
+            .collect()
+    }
+
+    /// The probability of each judgement for standardized features.
+    fn probabilities(&self, features: &[f32]) -> Vec<f32> {
+        softmax(&logits(&self.output, &self.activations(features)))
+    }
+
+    fn check(&self, features: usize) -> Result<(), String> {
+        let units = self.hidden.len();
+        if units == 0 || self.hidden.iter().any(|row| row.len() != features + 1) {
+            return Err(format!("a hidden layer does not read {features} features"));
+        }
+        if self.output.len() != Judgement::ALL.len()
+            || self.output.iter().any(|row| row.len() != units + 1)
+        {
+            return Err("an output layer does not match the judgements".into());
+        }
+        Ok(())
+    }
 }
 
 impl JudgementModel {
@@ -163,11 +203,14 @@ impl JudgementModel {
         if self.feature_mean.len() != features || self.feature_scale.len() != features {
             return Err(format!("feature statistics are not {features} long"));
         }
-        if self.weights.len() != Judgement::ALL.len()
-            || self.weights.iter().any(|row| row.len() != features + 1)
-            || self.thresholds.len() != Judgement::ALL.len()
-        {
-            return Err("weights or thresholds do not match the judgements".into());
+        if self.members.is_empty() {
+            return Err("the model has no network".into());
+        }
+        for member in &self.members {
+            member.check(features)?;
+        }
+        if self.thresholds.len() != Judgement::ALL.len() {
+            return Err("thresholds do not match the judgements".into());
         }
         Ok(())
     }
@@ -186,7 +229,11 @@ impl JudgementModel {
             &self.feature_mean,
             &self.feature_scale,
         );
-        softmax(&logits(&self.weights, &features))
+        average(
+            self.members
+                .iter()
+                .map(|member| member.probabilities(&features)),
+        )
     }
 
     /// The judgement the engine acts on: the first of [`Judgement::PRECEDENCE`] whose
@@ -240,6 +287,22 @@ fn logits(weights: &[Vec<f32>], features: &[f32]) -> Vec<f32> {
         .collect()
 }
 
+/// The mean of probability vectors (all of [`Judgement::ALL`]'s length).
+fn average(probabilities: impl Iterator<Item = Vec<f32>>) -> Vec<f32> {
+    let mut total = vec![0.0f32; Judgement::ALL.len()];
+    let mut count = 0usize;
+    for member in probabilities {
+        for (slot, value) in total.iter_mut().zip(member) {
+            *slot += value;
+        }
+        count += 1;
+    }
+    total
+        .iter()
+        .map(|value| value / count.max(1) as f32)
+        .collect()
+}
+
 fn softmax(logits: &[f32]) -> Vec<f32> {
     let max = logits.iter().copied().fold(f32::MIN, f32::max);
     let exps: Vec<f32> = logits.iter().map(|logit| (logit - max).exp()).collect();
@@ -263,7 +326,7 @@ mod tests {
     #[test]
     fn a_damaged_model_is_an_error_naming_the_file() {
         let mut model = JudgementModel::bundled().unwrap();
-        model.weights.pop();
+        model.members[0].output.pop();
         let error = JudgementModel::decode(&model.encode()).unwrap_err();
         assert!(error.to_string().contains(JUDGEMENT_PATH), "{error}");
         let error = JudgementModel::decode(b"\xff\xff").unwrap_err();
