@@ -135,9 +135,9 @@ if [ "$build" = given ]; then
     built_by="given: $given_bootstrap"
 elif [ "$build" = native ]; then
     echo "package: building bootstrap (release, $arch)" >&2
-    (cd "$repository" && cargo build --release --locked -p votecheck-webhook --bin bootstrap >&2)
+    (cd "$repository" && cargo build --release --locked -p votecheck-webhook-lambda --bin bootstrap >&2)
     bootstrap="$repository/target/release/bootstrap"
-    built_by="cargo build --release --locked -p votecheck-webhook --bin bootstrap"
+    built_by="cargo build --release --locked -p votecheck-webhook-lambda --bin bootstrap"
 else
     venv="$repository/.venv-lambda"
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv" >&2
@@ -152,9 +152,9 @@ else
     lambda_arch_flag="--arm64"
     [ "$arch" = x86_64 ] && lambda_arch_flag="--x86-64"
     (cd "$repository" && PATH="$venv/bin:$PATH" cargo lambda build --release --locked "$lambda_arch_flag" \
-        -p votecheck-webhook --bin bootstrap >&2)
+        -p votecheck-webhook-lambda --bin bootstrap >&2)
     bootstrap="$repository/target/lambda/bootstrap/bootstrap"
-    built_by="cargo lambda build --release --locked $lambda_arch_flag -p votecheck-webhook --bin bootstrap (cargo-lambda $CARGO_LAMBDA_VERSION, ziglang $ZIGLANG_VERSION)"
+    built_by="cargo lambda build --release --locked $lambda_arch_flag -p votecheck-webhook-lambda --bin bootstrap (cargo-lambda $CARGO_LAMBDA_VERSION, ziglang $ZIGLANG_VERSION)"
 fi
 cp "$bootstrap" "$staging/bootstrap"
 if [ -n "$strip_symbols" ]; then

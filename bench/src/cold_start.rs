@@ -184,7 +184,7 @@ impl ColdStartFigures {
 /// Builds the two release binaries the cold-start benchmark compares and returns their paths.
 pub fn build_lambda_binaries() -> anyhow::Result<(PathBuf, PathBuf)> {
     let directory = build_release(&[
-        ("votecheck-webhook", "bootstrap"),
+        ("votecheck-webhook-lambda", "bootstrap"),
         ("votecheck-bench", "hello-lambda"),
     ])?;
     Ok((directory.join("bootstrap"), directory.join("hello-lambda")))

@@ -313,7 +313,7 @@ fn main() -> anyhow::Result<()> {
 /// Builds every binary a full run needs and returns their directory.
 fn all_binaries() -> anyhow::Result<PathBuf> {
     common::build_release(&[
-        ("votecheck-webhook", "bootstrap"),
+        ("votecheck-webhook-lambda", "bootstrap"),
         ("votecheck-bench", "hello-lambda"),
         ("votecheck", "votecheck"),
         ("votecheck-index-builder", "index-builder"),

@@ -14,7 +14,7 @@ Checked for each template:
 - the function: runtime provided.al2023, handler `bootstrap`, the Architecture parameter
   (x86_64 or arm64), a timeout, reserved concurrency set by default, JSON logs at INFO (the EMF
   metric lines count as INFO) into the template's own log group;
-- its environment: only variables that functions/webhook/src/config.rs reads, VOTECHECK_SSM_PREFIX
+- its environment: only variables that functions/webhook-lambda/src/config.rs reads (with the store's and Graph API's config.rs), VOTECHECK_SSM_PREFIX
   set, none of the four secrets and no value that looks like a secret;
 - the log group: a retention, and the customer-managed key when chosen;
 - the table: exactly the keys, index, capacity mode and TTL of
@@ -24,7 +24,7 @@ Checked for each template:
 - the role: exactly the table actions the store uses on the table's ARN, ssm:GetParameters on the
   four secrets under the prefix only, KMS only through DynamoDB or SSM, no wildcard actions;
 - the alarms: Errors, Throttles, Graph API failures and token expiry, on metric names that the
-  code emits (namespace from functions/webhook/src/metrics.rs);
+  code emits (namespace from functions/webhook-lambda/src/metrics.rs);
 - the KMS key rotates; the outputs give the webhook URL and the verify-token instructions.
 """
 
@@ -35,7 +35,15 @@ import re
 import sys
 
 SECRET_VARIABLES = {"WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "VOTECHECK_ID_SALT"}
-# The variables the function reads (functions/webhook/src/config.rs) that a deployment may set.
+# Where the function's configuration is read: its own variables, and the store's and the Graph
+# API client's, which read theirs themselves.
+CONFIG_FILES = (
+    "functions/webhook-lambda/src/config.rs",
+    "functions/store/src/config.rs",
+    "functions/graph/src/config.rs",
+)
+METRICS_FILE = "functions/webhook-lambda/src/metrics.rs"
+# The variables the function reads (CONFIG_FILES) that a deployment may set.
 ALLOWED_VARIABLES = {
     "VOTECHECK_INDEX_DIR",
     "VOTECHECK_TABLE_NAME",
@@ -87,19 +95,22 @@ def source_text(repository, relative):
 
 def code_facts(repository, problems):
     """What the templates must agree with, read from the code."""
-    config = source_text(repository, "functions/webhook/src/config.rs")
+    # The function's own variables, and those of the store and the Graph API client, which read
+    # their settings themselves (the same code serves `votecheck serve`).
+    config = "\n".join(source_text(repository, relative) for relative in CONFIG_FILES)
+    where = " + ".join(CONFIG_FILES)
     for name in sorted(ALLOWED_VARIABLES | SECRET_VARIABLES):
         if name != "RUST_LOG":
-            problems.check(f'"{name}"' in config, "functions/webhook/src/config.rs", f"no longer reads {name}: update the checks")
+            problems.check(f'"{name}"' in config, where, f"no longer reads {name}: update the checks")
     for name in SECRET_PARAMETERS:
-        problems.check(f'"{name}"' in config, "functions/webhook/src/config.rs", f"no SSM secret named {name}: update the checks")
-    metrics = source_text(repository, "functions/webhook/src/metrics.rs")
+        problems.check(f'"{name}"' in config, where, f"no SSM secret named {name}: update the checks")
+    metrics = source_text(repository, METRICS_FILE)
     namespace = re.search(r'pub const NAMESPACE: &str = "([^"]+)"', metrics)
-    problems.check(namespace, "functions/webhook/src/metrics.rs", "no NAMESPACE constant")
+    problems.check(namespace, METRICS_FILE, "no NAMESPACE constant")
     dimension = re.search(r'pub const FUNCTION_DIMENSION: &str = "([^"]+)"', metrics)
-    problems.check(dimension, "functions/webhook/src/metrics.rs", "no FUNCTION_DIMENSION constant")
+    problems.check(dimension, METRICS_FILE, "no FUNCTION_DIMENSION constant")
     emitted = set()
-    for relative in ("functions/graph/src/error.rs", "functions/webhook/src/handler.rs", "functions/webhook/src/metrics.rs"):
+    for relative in ("functions/graph/src/error.rs", "functions/webhook/src/handler.rs", METRICS_FILE):
         emitted |= set(re.findall(r'"(graph_[a-z_]+|deadline_reached)"', source_text(repository, relative)))
     return {
         "table": load(os.path.join(repository, "functions/store/table-definition.json")),

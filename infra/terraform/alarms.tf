@@ -1,6 +1,6 @@
 # Alarms of the votecheck module: function errors and throttles (AWS/Lambda), and the function's
 # own EMF metrics (namespace votecheck, dimension `function` = the function's name, so two
-# deployments in one account and region keep apart: functions/webhook/src/metrics.rs) for replies
+# deployments in one account and region keep apart: functions/webhook-lambda/src/metrics.rs) for replies
 # failing at the Graph API and for an expired WhatsApp access token. They notify
 # `alarm_topic_arn` when it is set.
 

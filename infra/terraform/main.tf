@@ -251,7 +251,7 @@ resource "aws_lambda_function" "webhook" {
     }
   }
 
-  # Exactly the variables of functions/webhook/src/config.rs; no secret is ever set here.
+  # Exactly the variables of functions/webhook-lambda/src/config.rs (with the store's and the Graph API's); no secret is ever set here.
   environment {
     variables = {
       VOTECHECK_TABLE_NAME     = aws_dynamodb_table.conversations.name

@@ -196,7 +196,7 @@ async fn the_console_api_answers_through_the_real_handler() {
     );
     let buttons = replies
         .iter()
-        .find(|reply| reply["content"]["kind"] == "buttons")
+        .find(|reply| reply["content"]["type"] == "buttons")
         .expect("feedback buttons follow the answer");
     let yes = &buttons["content"]["buttons"][0];
     // The button carries the message's key (64 hex digits), never its id.
@@ -267,7 +267,7 @@ async fn the_console_api_answers_through_the_real_handler() {
     let menu = ask(&client, &server, json!({ "citizen": citizen, "text": "?" })).await;
     assert_eq!(menu["answer"]["outcome"], "menu", "{menu:#}");
     let list = &menu["replies"][0]["content"];
-    assert_eq!(list["kind"], "list");
+    assert_eq!(list["type"], "list");
     let row = &list["rows"][0];
     let chosen = ask(
         &client,

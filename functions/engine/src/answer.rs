@@ -158,25 +158,11 @@ pub struct FactCheckMatch {
     pub claim_form: crate::claim_form::ClaimForm,
 }
 
-/// A row of the topic menu (a WhatsApp list row).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MenuRow {
-    /// Row id sent back when the citizen taps it (`topic:<id>`).
-    pub id: String,
-    /// At most 24 characters.
-    pub title: String,
-    /// At most 72 characters.
-    pub description: Option<String>,
-}
+/// A row of the topic menu (a WhatsApp list row; its id is a [`votecheck_outbound::ButtonId::Topic`]).
+pub type MenuRow = votecheck_outbound::ListRow;
 
-/// A reply button (WhatsApp allows 3, titles of at most 20 characters).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReplyButton {
-    /// Id sent back when the citizen taps it.
-    pub id: String,
-    /// At most 20 characters.
-    pub title: String,
-}
+/// A reply button (its id is a [`votecheck_outbound::ButtonId`]).
+pub type ReplyButton = votecheck_outbound::Button;
 
 /// Interactive elements that accompany the reply text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -196,6 +182,28 @@ pub enum Interactive {
         /// At most three.
         buttons: Vec<ReplyButton>,
     },
+}
+
+impl Interactive {
+    /// The message that carries these buttons or this list under `body`.
+    pub fn with_body(&self, body: String) -> votecheck_outbound::OutboundContent {
+        match self {
+            Interactive::List {
+                button,
+                section_title,
+                rows,
+            } => votecheck_outbound::OutboundContent::List {
+                body,
+                button: button.clone(),
+                section_title: section_title.clone(),
+                rows: rows.clone(),
+            },
+            Interactive::Buttons { buttons } => votecheck_outbound::OutboundContent::Buttons {
+                body,
+                buttons: buttons.clone(),
+            },
+        }
+    }
 }
 
 /// The reply as the citizen sees it.

@@ -4,14 +4,15 @@
 //! never cut inside a word or a link.
 
 use votecheck_index::DeploymentSettings;
+use votecheck_outbound::{ButtonId, limits};
 
 use crate::answer::{Citation, FactCheckMatch, Interactive, MenuRow, Reply, ReplyButton};
 use crate::catalogue::Catalogue;
 use crate::claim_form::ClaimForm;
 use crate::text::shorten;
 
-/// WhatsApp's limit for a text message body.
-pub const MAX_REPLY_CHARS: usize = 4096;
+/// The longest reply the engine writes (WhatsApp's text body limit).
+pub const MAX_REPLY_CHARS: usize = limits::MAX_TEXT_BODY;
 
 /// Longest quote of the best passage.
 pub const MAX_QUOTE_CHARS: usize = 700;
@@ -21,20 +22,6 @@ pub const MAX_SECOND_QUOTE_CHARS: usize = 400;
 
 /// Longest claim shown in a fact-check reply.
 pub const MAX_CLAIM_CHARS: usize = 300;
-
-/// WhatsApp limits for interactive messages.
-pub const MAX_LIST_ROWS: usize = 10;
-/// WhatsApp's limit on a list row title, in characters.
-pub const MAX_ROW_TITLE_CHARS: usize = 24;
-/// WhatsApp's limit on a list row description, in characters.
-pub const MAX_ROW_DESCRIPTION_CHARS: usize = 72;
-/// WhatsApp's limit on a reply button title, in characters.
-pub const MAX_BUTTON_TITLE_CHARS: usize = 20;
-
-/// Button ids of the feedback buttons.
-pub const FEEDBACK_YES: &str = "feedback:yes";
-/// Id of the "not helpful" feedback button.
-pub const FEEDBACK_NO: &str = "feedback:no";
 
 /// Renders replies in one language.
 pub struct Renderer<'a> {
@@ -80,12 +67,12 @@ impl Renderer<'_> {
         Interactive::Buttons {
             buttons: vec![
                 ReplyButton {
-                    id: FEEDBACK_YES.to_string(),
-                    title: shorten(self.message("feedback_yes"), MAX_BUTTON_TITLE_CHARS),
+                    id: ButtonId::feedback(true).to_string(),
+                    title: shorten(self.message("feedback_yes"), limits::MAX_BUTTON_TITLE),
                 },
                 ReplyButton {
-                    id: FEEDBACK_NO.to_string(),
-                    title: shorten(self.message("feedback_no"), MAX_BUTTON_TITLE_CHARS),
+                    id: ButtonId::feedback(false).to_string(),
+                    title: shorten(self.message("feedback_no"), limits::MAX_BUTTON_TITLE),
                 },
             ],
         }
@@ -247,19 +234,19 @@ impl Renderer<'_> {
             .settings
             .topics
             .iter()
-            .take(MAX_LIST_ROWS)
+            .take(limits::MAX_LIST_ROWS)
             .map(|topic| MenuRow {
-                id: format!("topic:{}", topic.id),
-                title: shorten(&topic.title, MAX_ROW_TITLE_CHARS),
+                id: ButtonId::Topic(topic.id.clone()).to_string(),
+                title: shorten(&topic.title, limits::MAX_ROW_TITLE),
                 description: topic
                     .description
                     .as_deref()
-                    .map(|description| shorten(description, MAX_ROW_DESCRIPTION_CHARS)),
+                    .map(|description| shorten(description, limits::MAX_ROW_DESCRIPTION)),
             })
             .collect();
         Some(Interactive::List {
-            button: shorten(self.message("menu_button"), MAX_BUTTON_TITLE_CHARS),
-            section_title: shorten(self.message("menu_section"), MAX_ROW_TITLE_CHARS),
+            button: shorten(self.message("menu_button"), limits::MAX_LIST_BUTTON),
+            section_title: shorten(self.message("menu_section"), limits::MAX_SECTION_TITLE),
             rows,
         })
     }

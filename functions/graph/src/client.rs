@@ -24,7 +24,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::classify_error_response;
-use crate::message::{self, Button, ListRow, Recipient};
+use votecheck_outbound::OutboundContent;
+
+use crate::message::{self, Recipient};
 use crate::{GraphConfig, GraphError};
 
 /// A message accepted by the Cloud API.
@@ -164,6 +166,18 @@ impl GraphClient {
         &self.config
     }
 
+    /// Sends one message (text, reply buttons, list or template), as a contextual reply to
+    /// `reply_to` when given. A message over WhatsApp's limits is refused before any request.
+    pub async fn send_content(
+        &self,
+        to: &Recipient,
+        content: &OutboundContent,
+        reply_to: Option<&str>,
+    ) -> Result<SentMessage, GraphError> {
+        let request = message::content_body(to, content, reply_to)?;
+        self.send(&request).await
+    }
+
     /// Sends a text message, as a contextual reply to `reply_to` when given.
     pub async fn send_text(
         &self,
@@ -171,47 +185,8 @@ impl GraphClient {
         body: &str,
         reply_to: Option<&str>,
     ) -> Result<SentMessage, GraphError> {
-        let request = message::text_body(to, body, reply_to)?;
-        self.send(&request).await
-    }
-
-    /// Sends an interactive message with 1–3 reply buttons given as `(id, title)`.
-    pub async fn send_buttons(
-        &self,
-        to: &Recipient,
-        body: &str,
-        buttons: &[(&str, &str)],
-        reply_to: Option<&str>,
-    ) -> Result<SentMessage, GraphError> {
-        let buttons: Vec<Button> = buttons
-            .iter()
-            .map(|&(id, title)| Button { id, title })
-            .collect();
-        let request = message::buttons_body(to, body, &buttons, reply_to)?;
-        self.send(&request).await
-    }
-
-    /// Sends an interactive list message: one section of 1–10 rows given as
-    /// `(id, title, description)`, opened by a button labelled `button_label`.
-    pub async fn send_list(
-        &self,
-        to: &Recipient,
-        body: &str,
-        button_label: &str,
-        section_title: &str,
-        rows: &[(&str, &str, Option<&str>)],
-        reply_to: Option<&str>,
-    ) -> Result<SentMessage, GraphError> {
-        let rows: Vec<ListRow> = rows
-            .iter()
-            .map(|&(id, title, description)| ListRow {
-                id,
-                title,
-                description,
-            })
-            .collect();
-        let request = message::list_body(to, body, button_label, section_title, &rows, reply_to)?;
-        self.send(&request).await
+        let content = OutboundContent::Text { body: body.into() };
+        self.send_content(to, &content, reply_to).await
     }
 
     /// Marks an inbound message read, with a typing indicator when asked.

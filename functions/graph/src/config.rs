@@ -1,6 +1,11 @@
 //! [`GraphConfig`]: where the Graph API lives, which business phone number sends, the access
 //! token, and the timeout / retry budget.
 //!
+//! [`GraphConfig::from_lookup`] reads it from the environment variables every deployment uses
+//! (the Lambda functions and `votecheck serve`): `WHATSAPP_PHONE_NUMBER_ID`,
+//! `VOTECHECK_GRAPH_BASE_URL`, `VOTECHECK_GRAPH_VERSION` and, where it is not loaded from a
+//! secret store, `WHATSAPP_ACCESS_TOKEN`.
+//!
 //! The access token is the one secret here: the hand-written `Debug` implementation prints
 //! `access_token: "<redacted>"` so a config can be logged safely.
 //!
@@ -64,6 +69,53 @@ impl GraphConfig {
             backoff_base: DEFAULT_BACKOFF_BASE,
             backoff_max: DEFAULT_BACKOFF_MAX,
         }
+    }
+
+    /// Reads the configuration from environment variables through `lookup` (the process
+    /// environment in production): `WHATSAPP_PHONE_NUMBER_ID` (required),
+    /// `VOTECHECK_GRAPH_BASE_URL` (default [`DEFAULT_BASE_URL`], checked by [`check_base_url`]),
+    /// `VOTECHECK_GRAPH_VERSION` (default [`DEFAULT_VERSION`]) and `WHATSAPP_ACCESS_TOKEN`
+    /// (empty when unset: a Lambda function loads it from SSM and sets it with
+    /// [`GraphConfig::with_access_token`]; a client refuses an empty token). Every problem is
+    /// named, with the variable.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Vec<String>> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+        };
+        let mut problems = Vec::new();
+        let phone_number_id = get("WHATSAPP_PHONE_NUMBER_ID").unwrap_or_else(|| {
+            problems.push(
+                "WHATSAPP_PHONE_NUMBER_ID is not set: the WhatsApp phone number id that sends replies"
+                    .to_owned(),
+            );
+            String::new()
+        });
+        let mut config = GraphConfig::new(
+            phone_number_id,
+            get("WHATSAPP_ACCESS_TOKEN").unwrap_or_default(),
+        );
+        if let Some(base_url) = get("VOTECHECK_GRAPH_BASE_URL") {
+            config.base_url = base_url;
+        }
+        if let Err(problem) = check_base_url(&config.base_url) {
+            problems.push(format!("VOTECHECK_GRAPH_BASE_URL {problem}"));
+        }
+        if let Some(version) = get("VOTECHECK_GRAPH_VERSION") {
+            config.version = version;
+        }
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Replaces the access token (loaded from a secret store after the rest of the settings).
+    pub fn with_access_token(mut self, access_token: impl Into<String>) -> Self {
+        self.access_token = access_token.into();
+        self
     }
 
     /// Replaces the base URL (a local test server, a proxy).
@@ -191,6 +243,45 @@ mod tests {
         ] {
             assert!(check_base_url(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn reads_the_environment_with_the_defaults_written_once() {
+        let lookup = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| value.to_string())
+            }
+        };
+        let config =
+            GraphConfig::from_lookup(lookup(&[("WHATSAPP_PHONE_NUMBER_ID", "123")])).unwrap();
+        assert_eq!(
+            (config.base_url.as_str(), config.version.as_str()),
+            (DEFAULT_BASE_URL, DEFAULT_VERSION)
+        );
+        assert_eq!(config.access_token, "");
+        let config = GraphConfig::from_lookup(lookup(&[
+            ("WHATSAPP_PHONE_NUMBER_ID", "123"),
+            ("WHATSAPP_ACCESS_TOKEN", "EAAG"),
+            ("VOTECHECK_GRAPH_BASE_URL", "http://127.0.0.1:9"),
+            ("VOTECHECK_GRAPH_VERSION", "v26.0"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.messages_url(),
+            "http://127.0.0.1:9/v26.0/123/messages"
+        );
+        assert_eq!(config.access_token, "EAAG");
+        let problems = GraphConfig::from_lookup(lookup(&[(
+            "VOTECHECK_GRAPH_BASE_URL",
+            "http://graph.facebook.com",
+        )]))
+        .unwrap_err()
+        .join("\n");
+        assert!(problems.contains("WHATSAPP_PHONE_NUMBER_ID"), "{problems}");
+        assert!(problems.contains("VOTECHECK_GRAPH_BASE_URL"), "{problems}");
     }
 
     #[test]

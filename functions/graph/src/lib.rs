@@ -4,9 +4,10 @@
 //!
 //! | call | Cloud API message |
 //! |---|---|
-//! | [`GraphClient::send_text`] | `type: text` (`preview_url` when the body has a link) |
-//! | [`GraphClient::send_buttons`] | `type: interactive`, `interactive.type: button` (1–3 reply buttons) |
-//! | [`GraphClient::send_list`] | `type: interactive`, `interactive.type: list` (1–10 rows) |
+//! | [`GraphClient::send_content`] with [`OutboundContent`]`::Text` ([`GraphClient::send_text`]) | `type: text` (`preview_url` when the body has a link) |
+//! | … `::Buttons` | `type: interactive`, `interactive.type: button` (1–3 reply buttons) |
+//! | … `::List` | `type: interactive`, `interactive.type: list` (1–10 rows) |
+//! | … `::Template` | `type: template` (name, language, body parameters) |
 //! | [`GraphClient::mark_read`] | `status: read`, optional `typing_indicator` |
 //!
 //! All of them `POST {base}/{version}/{phone_number_id}/messages` with
@@ -16,23 +17,27 @@
 //! [`GraphError::OutsideWindow`] and error 190 [`GraphError::TokenExpired`]; neither is retried.
 //! [`GraphError::metric_name`] names each failure for metrics.
 //!
-//! Messages that break the documented limits (button and row counts and lengths) are refused
-//! with [`GraphError::InvalidMessage`] before any request. Neither `Debug` output nor error
+//! Messages that break WhatsApp's limits (declared once in [`votecheck_outbound::limits`]:
+//! lengths, button and row counts, template names and parameters) are refused with
+//! [`GraphError::InvalidMessage`] before any request. Neither `Debug` output nor error
 //! messages contain the access token, the recipient or the message text.
 //!
-//! Modules: [`config`] ([`GraphConfig`]), [`message`] (request bodies and limits), [`client`]
+//! Modules: [`config`] ([`GraphConfig`]), [`message`] (request bodies), [`client`]
 //! ([`GraphClient`], retries), [`error`] ([`GraphError`]).
 //!
 //! ```no_run
-//! use votecheck_graph::{GraphClient, GraphConfig, GraphError, Recipient};
+//! use votecheck_graph::{GraphClient, GraphConfig, GraphError, OutboundContent, Recipient};
+//! use votecheck_outbound::Button;
 //!
 //! # async fn reply() -> Result<(), GraphError> {
 //! let client = GraphClient::new(GraphConfig::new("109000000000001", "EAAG..."))?;
 //! let citizen = Recipient::PhoneNumber("15550001111".into());
 //! client.mark_read("wamid.IN", true).await?;
-//! let sent = client
-//!     .send_buttons(&citizen, "Ask me about voting.", &[("menu_register", "Registering")], Some("wamid.IN"))
-//!     .await?;
+//! let menu = OutboundContent::Buttons {
+//!     body: "Ask me about voting.".into(),
+//!     buttons: vec![Button::new("topic:register", "Registering")],
+//! };
+//! let sent = client.send_content(&citizen, &menu, Some("wamid.IN")).await?;
 //! println!("sent {}", sent.message_id);
 //! # Ok(())
 //! # }
@@ -49,4 +54,5 @@ pub mod message;
 pub use client::{GraphClient, SentMessage};
 pub use config::GraphConfig;
 pub use error::GraphError;
-pub use message::{Button, ListRow, Recipient};
+pub use message::Recipient;
+pub use votecheck_outbound::OutboundContent;

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use support::{GraphServer, Reply};
-use votecheck_graph::{GraphClient, GraphConfig, GraphError, Recipient};
+use votecheck_graph::{GraphClient, GraphConfig, GraphError, OutboundContent, Recipient};
+use votecheck_outbound::{Button, ListRow, Template};
 
 const TOKEN: &str = "EAAGtest-token-0123456789";
 const PHONE_NUMBER_ID: &str = "109000000000001";
@@ -86,10 +87,15 @@ async fn configured_version_is_in_the_path_and_bsuid_is_addressed() {
 async fn buttons_have_the_documented_interactive_shape() {
     let server = GraphServer::start(vec![Reply::Sent("wamid.B")]).await;
     let sent = client(&server)
-        .send_buttons(
+        .send_content(
             &citizen(),
-            "What would you like to know?",
-            &[("register", "Registering"), ("where", "Where to vote")],
+            &OutboundContent::Buttons {
+                body: "What would you like to know?".into(),
+                buttons: vec![
+                    Button::new("register", "Registering"),
+                    Button::new("where", "Where to vote"),
+                ],
+            },
             Some("wamid.IN"),
         )
         .await
@@ -116,18 +122,69 @@ async fn buttons_have_the_documented_interactive_shape() {
 }
 
 #[tokio::test]
+async fn a_template_goes_out_with_its_language_and_parameters() {
+    let server = GraphServer::start(vec![Reply::Sent("wamid.T")]).await;
+    let template = OutboundContent::Template(Template {
+        name: "fact_check_update".into(),
+        language: "pt_BR".into(),
+        body_parameters: vec!["Falso".into(), "https://example.org/checagem".into()],
+    });
+    let sent = client(&server)
+        .send_content(&citizen(), &template, None)
+        .await
+        .unwrap();
+    assert_eq!(sent.message_id, "wamid.T");
+    let request = &server.requests()[0];
+    assert_eq!(request.path, "/v25.0/109000000000001/messages");
+    assert_eq!(request.body["type"], "template");
+    assert_eq!(
+        request.body["template"],
+        json!({
+            "name": "fact_check_update",
+            "language": { "policy": "deterministic", "code": "pt_BR" },
+            "components": [{ "type": "body", "parameters": [
+                { "type": "text", "text": "Falso" },
+                { "type": "text", "text": "https://example.org/checagem" },
+            ]}],
+        })
+    );
+    // A parameter WhatsApp would refuse never leaves.
+    let refused = OutboundContent::Template(Template {
+        name: "fact_check_update".into(),
+        language: "pt_BR".into(),
+        body_parameters: vec!["two\nlines".into()],
+    });
+    let error = client(&server)
+        .send_content(&citizen(), &refused, None)
+        .await
+        .unwrap_err();
+    assert_eq!(error.metric_name(), "graph_invalid_message");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
 async fn list_has_the_documented_interactive_shape() {
     let server = GraphServer::start(vec![Reply::Sent("wamid.L")]).await;
     client(&server)
-        .send_list(
+        .send_content(
             &citizen(),
-            "Pick a topic",
-            "Topics",
-            "Elections",
-            &[
-                ("dates", "Key dates", Some("Registration and voting days")),
-                ("id", "Voter ID", None),
-            ],
+            &OutboundContent::List {
+                body: "Pick a topic".into(),
+                button: "Topics".into(),
+                section_title: "Elections".into(),
+                rows: vec![
+                    ListRow {
+                        id: "dates".into(),
+                        title: "Key dates".into(),
+                        description: Some("Registration and voting days".into()),
+                    },
+                    ListRow {
+                        id: "id".into(),
+                        title: "Voter ID".into(),
+                        description: None,
+                    },
+                ],
+            },
             None,
         )
         .await
@@ -460,48 +517,49 @@ async fn malformed_success_is_not_retried() {
 async fn invalid_buttons_and_rows_send_nothing() {
     let server = GraphServer::start(vec![]).await;
     let client = client(&server);
-    let too_many = [("a", "A"), ("b", "B"), ("c", "C"), ("d", "D")];
-    let long_title = [("a", "This title is far too long")];
+    let buttons = |pairs: &[(&str, &str)]| OutboundContent::Buttons {
+        body: "body".into(),
+        buttons: pairs
+            .iter()
+            .map(|(id, title)| Button::new(*id, *title))
+            .collect(),
+    };
     let long_id = "i".repeat(257);
-    let long_id_button = [(long_id.as_str(), "OK")];
-    for buttons in [&too_many[..], &long_title[..], &long_id_button[..], &[][..]] {
+    let list = |label: &str, rows: Vec<ListRow>| OutboundContent::List {
+        body: "body".into(),
+        button: label.into(),
+        section_title: "Section".into(),
+        rows,
+    };
+    let row = |id: &str, title: &str, description: Option<&str>| ListRow {
+        id: id.into(),
+        title: title.into(),
+        description: description.map(str::to_string),
+    };
+    let eleven: Vec<ListRow> = (0..11)
+        .map(|i| row(&format!("row{i}"), "Row", None))
+        .collect();
+    let long_description = "d".repeat(73);
+    for content in [
+        buttons(&[("a", "A"), ("b", "B"), ("c", "C"), ("d", "D")]),
+        buttons(&[("a", "This title is far too long")]),
+        buttons(&[(long_id.as_str(), "OK")]),
+        buttons(&[]),
+        list("Menu", eleven.clone()),
+        list("Menu", vec![row("a", "A title longer than 24 chars", None)]),
+        list("Menu", vec![row("a", "A", Some(&long_description))]),
+        list("A label longer than 20", eleven[..2].to_vec()),
+    ] {
         let error = client
-            .send_buttons(&citizen(), "body", buttons, None)
+            .send_content(&citizen(), &content, None)
             .await
             .unwrap_err();
         assert!(
             matches!(error, GraphError::InvalidMessage { .. }),
             "{error:?}"
         );
-    }
-    let ids: Vec<String> = (0..11).map(|i| format!("row{i}")).collect();
-    let eleven: Vec<(&str, &str, Option<&str>)> =
-        ids.iter().map(|id| (id.as_str(), "Row", None)).collect();
-    let long_description = "d".repeat(73);
-    let bad_rows: [&[(&str, &str, Option<&str>)]; 3] = [
-        &eleven,
-        &[("a", "A title longer than 24 chars", None)],
-        &[("a", "A", Some(long_description.as_str()))],
-    ];
-    for rows in bad_rows {
-        let error = client
-            .send_list(&citizen(), "body", "Menu", "Section", rows, None)
-            .await
-            .unwrap_err();
         assert_eq!(error.metric_name(), "graph_invalid_message");
     }
-    let error = client
-        .send_list(
-            &citizen(),
-            "body",
-            "A label longer than 20",
-            "S",
-            &eleven[..2],
-            None,
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(error, GraphError::InvalidMessage { .. }));
     assert!(server.requests().is_empty());
 }
 

@@ -126,10 +126,20 @@ function showExchange(exchange, quoted) {
   }
 }
 
+// The text a message shows: its body, or for a template (whose text WhatsApp holds) its name,
+// language and parameters.
+function contentText(content) {
+  if (content.type === "template") {
+    const parameters = (content.body_parameters || []).join(" · ");
+    return `_template ${content.name} (${content.language})_` + (parameters ? `\n${parameters}` : "");
+  }
+  return content.body || "";
+}
+
 function addBotBubble(content, quoted) {
   const quote = quoted ? `<div class="quoted">${escapeHtml(quoted.dataset.text.slice(0, 80))}</div>` : "";
-  const bubble = addBubble("bot", quote + `<div class="body">${formatWhatsApp(content.body)}</div>`);
-  if (content.kind === "buttons") {
+  const bubble = addBubble("bot", quote + `<div class="body">${formatWhatsApp(contentText(content))}</div>`);
+  if (content.type === "buttons") {
     const choices = document.createElement("div");
     choices.className = "choices";
     for (const button of content.buttons) {
@@ -146,7 +156,7 @@ function addBotBubble(content, quoted) {
       choices.appendChild(element);
     }
     bubble.insertBefore(choices, bubble.querySelector(".time"));
-  } else if (content.kind === "list") {
+  } else if (content.type === "list") {
     const choices = document.createElement("div");
     choices.className = "choices";
     const open = document.createElement("button");
@@ -273,7 +283,7 @@ async function pollOutbox() {
       try {
         const badge = entry.dry_run ? '<span class="badge">DRY RUN</span>' : "";
         const failed = entry.error ? ` <em>failed: ${escapeHtml(String(entry.error))}</em>` : "";
-        item.innerHTML = `${badge}to ${escapeHtml(String(entry.to))}: ${formatWhatsApp(entry.content.body)}${failed}`;
+        item.innerHTML = `${badge}to ${escapeHtml(String(entry.to))}: ${formatWhatsApp(contentText(entry.content))}${failed}`;
       } catch (_) {
         // One entry the formatter cannot show must not stop the panel: show it as plain text.
         item.textContent = JSON.stringify(entry);

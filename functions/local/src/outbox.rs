@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use serde::Serialize;
-use votecheck_graph::Recipient;
-use votecheck_webhook::{GraphSender, OutgoingContent, OutgoingMessage, ReplySender, SendFailure};
+use votecheck_graph::{GraphError, Recipient};
+use votecheck_webhook::{GraphSender, OutboundContent, OutgoingMessage, ReplySender, SendFailure};
 
 /// Citizens the console simulates have WhatsApp ids starting with this; no real id does (real
 /// ids are digits or `CC.digits` business-scoped ids).
@@ -39,85 +39,8 @@ pub struct OutboxEntry {
     pub dry_run: bool,
     /// Why sending failed, when it did.
     pub error: Option<String>,
-    /// What was sent.
-    pub content: ContentView,
-}
-
-/// The content of a reply, flattened for the console's script.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ContentView {
-    /// A text message.
-    Text {
-        /// The text.
-        body: String,
-    },
-    /// A text with reply buttons.
-    Buttons {
-        /// The text.
-        body: String,
-        /// The buttons.
-        buttons: Vec<ChoiceView>,
-    },
-    /// A list message.
-    List {
-        /// The text.
-        body: String,
-        /// The button that opens the list.
-        button: String,
-        /// The title above the rows.
-        section_title: String,
-        /// The rows.
-        rows: Vec<ChoiceView>,
-    },
-}
-
-/// A button or list row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ChoiceView {
-    /// The button or row id.
-    pub id: String,
-    /// Its title.
-    pub title: String,
-    /// A row's description.
-    pub description: Option<String>,
-}
-
-impl From<&OutgoingContent> for ContentView {
-    fn from(content: &OutgoingContent) -> Self {
-        match content {
-            OutgoingContent::Text { body } => ContentView::Text { body: body.clone() },
-            OutgoingContent::Buttons { body, buttons } => ContentView::Buttons {
-                body: body.clone(),
-                buttons: buttons
-                    .iter()
-                    .map(|(id, title)| ChoiceView {
-                        id: id.clone(),
-                        title: title.clone(),
-                        description: None,
-                    })
-                    .collect(),
-            },
-            OutgoingContent::List {
-                body,
-                button,
-                section_title,
-                rows,
-            } => ContentView::List {
-                body: body.clone(),
-                button: button.clone(),
-                section_title: section_title.clone(),
-                rows: rows
-                    .iter()
-                    .map(|(id, title, description)| ChoiceView {
-                        id: id.clone(),
-                        title: title.clone(),
-                        description: description.clone(),
-                    })
-                    .collect(),
-            },
-        }
-    }
+    /// What was sent (serialised with its `type`: text, buttons, list, template).
+    pub content: OutboundContent,
 }
 
 /// The id of a recipient.
@@ -170,7 +93,7 @@ impl Outbox {
                 .map(|reply_to| reply_to.key.to_string()),
             dry_run,
             error,
-            content: ContentView::from(&message.content),
+            content: message.content.clone(),
         };
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() == KEPT_REPLIES {
@@ -284,6 +207,12 @@ impl LocalSender {
                 }
             }
             _ => {
+                // A dry run refuses what the Cloud API would refuse, and shows it.
+                if let Err(problem) = message.content.check() {
+                    let failure = SendFailure::from(GraphError::from(problem));
+                    self.outbox.push(message, true, Some(failure.to_string()));
+                    return Err(failure);
+                }
                 let seq = self.outbox.push(message, true, None);
                 Ok(format!("wamid.DRYRUN.{seq}"))
             }
@@ -302,7 +231,7 @@ mod tests {
                 message_id: "wamid.HBgLMzQ2MDAxMTEyMjIVAgASGBQzQUY3".to_string(),
                 key: votecheck_store::MessageKey::derive(b"salt", "wamid.1"),
             }),
-            content: OutgoingContent::Text {
+            content: OutboundContent::Text {
                 body: body.to_string(),
             },
         }
@@ -338,10 +267,32 @@ mod tests {
         assert!(later[0].console);
         assert_eq!(
             later[0].content,
-            ContentView::Text {
+            OutboundContent::Text {
                 body: "two".to_string()
             }
         );
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_refuses_what_whatsapp_would_refuse_and_shows_it() {
+        let outbox = std::sync::Arc::new(Outbox::default());
+        let sender = LocalSender::new(outbox.clone(), None);
+        let mut message = text_to("console-ab12", "ok");
+        message.content = OutboundContent::Buttons {
+            body: "Helpful?".to_string(),
+            buttons: vec![votecheck_outbound::Button::new(
+                "a",
+                "a title far over twenty",
+            )],
+        };
+        let failure = sender.send(&message).await.unwrap_err();
+        assert_eq!(failure.metric, "graph_invalid_message");
+        let shown = outbox.after(0);
+        assert!(
+            shown[0].error.as_deref().unwrap().contains("button title"),
+            "{shown:?}"
+        );
+        assert!(sender.send(&text_to("console-ab12", "ok")).await.is_ok());
     }
 
     #[test]

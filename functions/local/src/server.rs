@@ -32,9 +32,8 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use tracing::info;
 use votecheck_graph::{GraphClient, GraphConfig};
-use votecheck_store::{RateLimit, SqliteStore, Store, StoreConfig};
-use votecheck_webhook::config::parse_rate_limit;
-use votecheck_webhook::{GraphSender, Method, Secrets, WebhookRequest};
+use votecheck_store::{SqliteStore, Store, StoreConfig};
+use votecheck_webhook::{GraphSender, HandlerSettings, Method, Secrets, WebhookRequest};
 
 use crate::assets;
 use crate::console;
@@ -105,66 +104,25 @@ fn random_token() -> anyhow::Result<String> {
 }
 
 fn local_environment(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<LocalEnvironment> {
+    let refused = |problems: Vec<String>| anyhow::anyhow!("{}", problems.join("; "));
     let app_secret = get("WHATSAPP_APP_SECRET");
     let verify_token = get("WHATSAPP_VERIFY_TOKEN");
-    let rate_limit = match get("VOTECHECK_RATE_LIMIT") {
-        None => (20, 600),
-        Some(value) => parse_rate_limit(&value).with_context(|| {
-            format!(
-                "VOTECHECK_RATE_LIMIT must look like `20/600` (messages per seconds), not `{value}`"
-            )
-        })?,
-    };
-    let retention_days = match get("VOTECHECK_RETENTION_DAYS") {
-        None => 90,
-        Some(value) => value.parse().with_context(|| {
-            format!("VOTECHECK_RETENTION_DAYS must be a whole number of days, not `{value}`")
-        })?,
-    };
-    let time_budget = match get("VOTECHECK_WEBHOOK_BUDGET_SECONDS") {
-        None => votecheck_webhook::deadline::DEFAULT_TIME_BUDGET,
-        Some(value) => value
-            .parse::<u64>()
-            .ok()
-            .filter(|seconds| (3..=900).contains(seconds))
-            .map(std::time::Duration::from_secs)
-            .with_context(|| {
-                format!(
-                    "VOTECHECK_WEBHOOK_BUDGET_SECONDS must be a whole number of seconds from 3 to 900, not `{value}`"
-                )
-            })?,
-    };
+    // The Lambda's variables, read by the same code as the Lambda's: only the table is optional
+    // here (the local store is one SQLite file).
+    let store_config = StoreConfig::from_lookup(&get, Some("local")).map_err(refused)?;
+    let time_budget = HandlerSettings::from_lookup(&get)
+        .map_err(refused)?
+        .time_budget;
     let graph = match (
         get("WHATSAPP_ACCESS_TOKEN"),
         get("WHATSAPP_PHONE_NUMBER_ID"),
     ) {
-        (Some(token), Some(phone_number_id)) => {
-            let mut config = GraphConfig::new(phone_number_id, token);
-            if let Some(base_url) = get("VOTECHECK_GRAPH_BASE_URL") {
-                config = config.with_base_url(base_url);
-            }
-            if let Some(version) = get("VOTECHECK_GRAPH_VERSION") {
-                config = config.with_version(version);
-            }
-            Some(config)
-        }
+        (Some(_), Some(_)) => Some(GraphConfig::from_lookup(&get).map_err(refused)?),
         (Some(_), None) => anyhow::bail!(
             "WHATSAPP_ACCESS_TOKEN is set but WHATSAPP_PHONE_NUMBER_ID is not: set both to send real replies, or neither for a dry run"
         ),
         _ => None,
     };
-    let store_config = StoreConfig {
-        table_name: "local".to_string(),
-        retention_days,
-        rate_limit: RateLimit {
-            max_messages: rate_limit.0,
-            window_seconds: rate_limit.1,
-        },
-        ..StoreConfig::default()
-    };
-    store_config.validate().context(
-        "the store's settings (VOTECHECK_RETENTION_DAYS, VOTECHECK_RATE_LIMIT) are refused",
-    )?;
     Ok(LocalEnvironment {
         generated_app_secret: app_secret.is_none(),
         generated_verify_token: verify_token.is_none(),

@@ -42,6 +42,52 @@ pub const LAMBDA_DEADLINE_MARGIN: Duration = Duration::from_secs(3);
 /// handshake, takes well under it).
 pub const DEFAULT_STORE_CALL_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long a request and its store calls may take: the handler's settings, read by
+/// [`HandlerSettings::from_lookup`] wherever a handler is built from the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandlerSettings {
+    /// How long one webhook may take when the caller gives no deadline
+    /// (`VOTECHECK_WEBHOOK_BUDGET_SECONDS`, 3 to 900; default [`DEFAULT_TIME_BUDGET`]). The
+    /// Lambda function passes its invocation's deadline instead.
+    pub time_budget: Duration,
+    /// How long one store call may take within a webhook ([`DEFAULT_STORE_CALL_TIMEOUT`]).
+    pub store_call_timeout: Duration,
+}
+
+impl Default for HandlerSettings {
+    fn default() -> Self {
+        HandlerSettings {
+            time_budget: DEFAULT_TIME_BUDGET,
+            store_call_timeout: DEFAULT_STORE_CALL_TIMEOUT,
+        }
+    }
+}
+
+impl HandlerSettings {
+    /// Reads `VOTECHECK_WEBHOOK_BUDGET_SECONDS` through `lookup`, with the problem named.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Vec<String>> {
+        let mut settings = HandlerSettings::default();
+        if let Some(value) = lookup("VOTECHECK_WEBHOOK_BUDGET_SECONDS")
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+        {
+            match value
+                .parse::<u64>()
+                .ok()
+                .filter(|seconds| (3..=900).contains(seconds))
+            {
+                Some(seconds) => settings.time_budget = Duration::from_secs(seconds),
+                None => {
+                    return Err(vec![format!(
+                        "VOTECHECK_WEBHOOK_BUDGET_SECONDS must be a whole number of seconds from 3 to 900, not `{value}`"
+                    )]);
+                }
+            }
+        }
+        Ok(settings)
+    }
+}
+
 /// The store, for one request: each call ends by the deadline and by the store-call timeout, and
 /// after the first sign that the store is unavailable no further call is made.
 pub struct DeadlineStore {
@@ -321,6 +367,29 @@ impl ReplySender for DeadlineSender {
 mod tests {
     use super::*;
     use votecheck_store::outage::{Outage, OutageStore};
+
+    #[test]
+    fn the_time_budget_is_read_from_the_environment_within_its_bounds() {
+        let read = |value: Option<&str>| {
+            HandlerSettings::from_lookup(|name| {
+                (name == "VOTECHECK_WEBHOOK_BUDGET_SECONDS")
+                    .then(|| value.map(str::to_owned))
+                    .flatten()
+            })
+        };
+        assert_eq!(read(None).unwrap(), HandlerSettings::default());
+        assert_eq!(
+            read(Some("10")).unwrap().time_budget,
+            Duration::from_secs(10)
+        );
+        for bad in ["2", "901", "ten", "-5"] {
+            let problems = read(Some(bad)).unwrap_err().join("\n");
+            assert!(
+                problems.contains("VOTECHECK_WEBHOOK_BUDGET_SECONDS"),
+                "{bad}: {problems}"
+            );
+        }
+    }
 
     #[tokio::test]
     async fn a_store_that_never_answers_costs_one_short_call_per_request() {

@@ -26,9 +26,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tracing::{debug, error, info, warn};
-use votecheck_engine::reply::{FEEDBACK_NO, FEEDBACK_YES};
 use votecheck_engine::{Answer, ConversationContext, Engine, Intent, Interactive, Outcome};
 use votecheck_graph::Recipient;
+use votecheck_outbound::limits::MAX_INTERACTIVE_BODY;
+use votecheck_outbound::{Button, ButtonId, OutboundContent};
 use votecheck_store::{
     CitizenKey, Claim, DeliveryFailure, Feedback, MessageKey, Preferences, QueryRecord, Store,
     StoreConfig,
@@ -43,9 +44,7 @@ use crate::deadline::{
 };
 use crate::identity::{self, Identity};
 use crate::recent::RecentMessages;
-use crate::sender::{
-    OutgoingContent, OutgoingMessage, ReplySender, ReplyTo, SendFailure, SendFailureKind,
-};
+use crate::sender::{OutgoingMessage, ReplySender, ReplyTo, SendFailure, SendFailureKind};
 
 /// The least time a message needs before the deadline to be taken on: answering takes
 /// milliseconds, but the reply needs a Graph API attempt. A message reached later is left to
@@ -236,6 +235,12 @@ impl Handler {
     pub fn with_time_budget(mut self, budget: Duration) -> Self {
         self.time_budget = budget;
         self
+    }
+
+    /// Replaces the time budget and the store-call timeout at once.
+    pub fn with_settings(self, settings: crate::HandlerSettings) -> Self {
+        self.with_time_budget(settings.time_budget)
+            .with_store_call_timeout(settings.store_call_timeout)
     }
 
     /// Replaces how long one store call may take within a request (default
@@ -539,7 +544,7 @@ impl Handler {
 
         // 6. Feedback, media, or a question.
         match &message.content {
-            MessageContent::ButtonReply { id, .. } if id.starts_with("feedback:") => {
+            MessageContent::ButtonReply { id, .. } if ButtonId::is_feedback(id) => {
                 return self
                     .feedback(&reply_to, &identity.citizen, id, &recipient, &language, now)
                     .await;
@@ -586,14 +591,14 @@ impl Handler {
             } else {
                 text.clone()
             }),
-            MessageContent::ListReply { id, title } => Some(match id.strip_prefix("topic:") {
-                Some(topic) => self
+            MessageContent::ListReply { id, title } => Some(match ButtonId::parse(id) {
+                ButtonId::Topic(topic) => self
                     .engine
-                    .topic_question(topic)
+                    .topic_question(&topic)
                     .unwrap_or_else(|| title.clone()),
-                None => title.clone(),
+                _ => title.clone(),
             }),
-            MessageContent::ButtonReply { id, .. } if id.starts_with("feedback:") => None,
+            MessageContent::ButtonReply { id, .. } if ButtonId::is_feedback(id) => None,
             MessageContent::ButtonReply { title, .. } => Some(title.clone()),
             _ => None,
         }
@@ -731,13 +736,14 @@ impl Handler {
         language: &str,
         now: i64,
     ) -> MessageOutcome {
-        let helpful = button_id.starts_with(FEEDBACK_YES);
         // The button id carries the key of the answered message (see `outgoing_contents`);
         // anything else (an old button, a forged id) records nothing.
-        let query = button_id
-            .strip_prefix(if helpful { FEEDBACK_YES } else { FEEDBACK_NO })
-            .and_then(|rest| rest.strip_prefix(':'))
-            .and_then(MessageKey::parse);
+        let (helpful, query) = match ButtonId::parse(button_id) {
+            ButtonId::Feedback { helpful, query } => {
+                (helpful, query.as_deref().and_then(MessageKey::parse))
+            }
+            _ => (false, None),
+        };
         match query {
             Some(query) => {
                 let feedback = Feedback {
@@ -799,7 +805,7 @@ impl Handler {
     async fn notice(&self, to: &Recipient, reply_to: &ReplyTo, language: &str, key: &str) {
         let body = self.engine.renderer(language).plain(key, &[]).text;
         let _ = self
-            .send(to, Some(reply_to), OutgoingContent::Text { body })
+            .send(to, Some(reply_to), OutboundContent::Text { body })
             .await;
     }
 
@@ -808,7 +814,7 @@ impl Handler {
         &self,
         to: &Recipient,
         reply_to: Option<&ReplyTo>,
-        content: OutgoingContent,
+        content: OutboundContent,
     ) -> Result<(), SendFailure> {
         let message = OutgoingMessage {
             to: to.clone(),
@@ -867,10 +873,6 @@ fn outcome_of(answer: &Answer, sent: Result<(), (&'static str, bool)>) -> Messag
     }
 }
 
-/// WhatsApp's limit for the body of an interactive (buttons or list) message; plain text allows
-/// 4,096 characters.
-pub const MAX_INTERACTIVE_BODY_CHARS: usize = 1024;
-
 /// The WhatsApp messages for an answer: one message with buttons or a list when the answer has
 /// them and its text fits an interactive body; otherwise the text, then the buttons or list
 /// under a short `prompt` ("Was this answer helpful?"). Feedback button ids carry the query's key
@@ -879,39 +881,33 @@ pub fn outgoing_contents(
     answer: &Answer,
     query: &MessageKey,
     prompt: &str,
-) -> Vec<OutgoingContent> {
+) -> Vec<OutboundContent> {
     let text = answer.reply.text.clone();
     let interactive = |body: String| match &answer.reply.interactive {
-        Some(Interactive::Buttons { buttons }) if answer.outcome != Outcome::NoAnswer => {
-            Some(OutgoingContent::Buttons {
+        Some(Interactive::Buttons { .. }) if answer.outcome == Outcome::NoAnswer => None,
+        Some(interactive) => Some(match interactive.with_body(body) {
+            OutboundContent::Buttons { body, buttons } => OutboundContent::Buttons {
                 body,
                 buttons: buttons
-                    .iter()
-                    .map(|button| (format!("{}:{query}", button.id), button.title.clone()))
+                    .into_iter()
+                    .map(|button| Button {
+                        id: ButtonId::parse(&button.id)
+                            .for_query(query.to_string())
+                            .to_string(),
+                        title: button.title,
+                    })
                     .collect(),
-            })
-        }
-        Some(Interactive::List {
-            button,
-            section_title,
-            rows,
-        }) => Some(OutgoingContent::List {
-            body,
-            button: button.clone(),
-            section_title: section_title.clone(),
-            rows: rows
-                .iter()
-                .map(|row| (row.id.clone(), row.title.clone(), row.description.clone()))
-                .collect(),
+            },
+            other => other,
         }),
-        _ => None,
+        None => None,
     };
-    if text.chars().count() <= MAX_INTERACTIVE_BODY_CHARS
+    if text.chars().count() <= MAX_INTERACTIVE_BODY
         && let Some(single) = interactive(text.clone())
     {
         return vec![single];
     }
-    let mut contents = vec![OutgoingContent::Text { body: text }];
+    let mut contents = vec![OutboundContent::Text { body: text }];
     contents.extend(interactive(prompt.to_string()));
     contents
 }

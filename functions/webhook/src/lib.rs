@@ -11,25 +11,26 @@
 //! - [`sender`]: how replies leave (Graph API or dry run);
 //! - [`deadline`]: the store and sender of one request, bounded by its deadline;
 //! - [`recent`]: the message ids this process took on (dedupe when the store is unavailable);
-//! - [`config`], [`secrets`], [`metrics`]: what the Lambda `bootstrap` binary reads at cold start
-//!   and writes per invocation (EMF metrics).
+//! - [`identity`]: one citizen across phone number and business-scoped user id.
+//!
+//! The Lambda function that serves it (`votecheck-webhook-lambda`) is a separate package, so
+//! this library links neither the Lambda runtime nor the SSM client into `votecheck serve`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod config;
 pub mod deadline;
 pub mod handler;
 pub mod identity;
-pub mod metrics;
 pub mod recent;
-pub mod secrets;
 pub mod sender;
 
+pub use deadline::HandlerSettings;
 pub use handler::{
     AnswerObserver, Handler, MessageOutcome, Method, Secrets, WebhookRequest, WebhookResponse,
 };
 pub use sender::{
-    CapturingSender, GraphSender, OutgoingContent, OutgoingMessage, ReplySender, ReplyTo,
-    SendFailure, SendFailureKind,
+    CapturingSender, GraphSender, OutgoingMessage, ReplySender, ReplyTo, SendFailure,
+    SendFailureKind,
 };
+pub use votecheck_outbound::OutboundContent;

@@ -1,6 +1,8 @@
 //! Sending replies: the [`ReplySender`] trait the handler talks to, its Graph API implementation
 //! ([`GraphSender`]) and a dry-run one that captures what would have been sent
-//! ([`CapturingSender`], for the local preview and for tests).
+//! ([`CapturingSender`], for the local preview and for tests, which refuses what WhatsApp would
+//! refuse). What a reply contains is votecheck's one outbound-message type,
+//! [`votecheck_outbound::OutboundContent`].
 //!
 //! A [`SendFailure`] says, by its [`SendFailureKind`], whether the reply certainly did not reach
 //! WhatsApp and a later try may succeed (the handler then lets WhatsApp redeliver the message),
@@ -11,46 +13,8 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use votecheck_graph::{GraphClient, GraphError, Recipient};
+use votecheck_outbound::OutboundContent;
 use votecheck_store::MessageKey;
-
-/// What a reply contains.
-#[derive(Debug, Clone, PartialEq)]
-pub enum OutgoingContent {
-    /// A text message.
-    Text {
-        /// The text.
-        body: String,
-    },
-    /// A text with reply buttons: (id, title).
-    Buttons {
-        /// The text.
-        body: String,
-        /// The buttons, as (id, title).
-        buttons: Vec<(String, String)>,
-    },
-    /// A list message: the button that opens it, a section title, rows (id, title, description).
-    List {
-        /// The text.
-        body: String,
-        /// The button that opens the list.
-        button: String,
-        /// The title above the rows.
-        section_title: String,
-        /// The rows, as (id, title, description).
-        rows: Vec<(String, String, Option<String>)>,
-    },
-}
-
-impl OutgoingContent {
-    /// The text the citizen reads.
-    pub fn body(&self) -> &str {
-        match self {
-            OutgoingContent::Text { body }
-            | OutgoingContent::Buttons { body, .. }
-            | OutgoingContent::List { body, .. } => body,
-        }
-    }
-}
 
 /// The citizen's message a reply quotes.
 #[derive(Clone, PartialEq, Eq)]
@@ -79,7 +43,7 @@ pub struct OutgoingMessage {
     /// The citizen's message this replies to (shown as a quote in WhatsApp).
     pub reply_to: Option<ReplyTo>,
     /// What the reply contains.
-    pub content: OutgoingContent,
+    pub content: OutboundContent,
 }
 
 /// What a failed send means for the message it answered.
@@ -209,34 +173,9 @@ async fn send_through(
         .reply_to
         .as_ref()
         .map(|reply_to| reply_to.message_id.as_str());
-    let sent = match &message.content {
-        OutgoingContent::Text { body } => client.send_text(&message.to, body, reply_to).await?,
-        OutgoingContent::Buttons { body, buttons } => {
-            let buttons: Vec<(&str, &str)> = buttons
-                .iter()
-                .map(|(id, title)| (id.as_str(), title.as_str()))
-                .collect();
-            client
-                .send_buttons(&message.to, body, &buttons, reply_to)
-                .await?
-        }
-        OutgoingContent::List {
-            body,
-            button,
-            section_title,
-            rows,
-        } => {
-            let rows: Vec<(&str, &str, Option<&str>)> = rows
-                .iter()
-                .map(|(id, title, description)| {
-                    (id.as_str(), title.as_str(), description.as_deref())
-                })
-                .collect();
-            client
-                .send_list(&message.to, body, button, section_title, &rows, reply_to)
-                .await?
-        }
-    };
+    let sent = client
+        .send_content(&message.to, &message.content, reply_to)
+        .await?;
     Ok(sent.message_id)
 }
 
@@ -275,6 +214,8 @@ impl ReplySender for CapturingSender {
     }
 
     async fn send(&self, message: &OutgoingMessage) -> Result<String, SendFailure> {
+        // What the Cloud API would refuse is refused here too, so a dry run shows it.
+        message.content.check().map_err(GraphError::from)?;
         let mut sent = self.sent.lock().map_err(|_| SendFailure {
             metric: "dry_run",
             reason: "the capture lock is poisoned".to_string(),

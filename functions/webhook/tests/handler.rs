@@ -9,7 +9,7 @@ use votecheck_index_builder::{BuildOptions, build_index};
 use votecheck_store::outage::{Outage, OutageStore};
 use votecheck_store::{CitizenKey, Claim, MessageKey, SqliteStore, Store, StoreConfig};
 use votecheck_webhook::{
-    CapturingSender, Handler, MessageOutcome, Method, OutgoingContent, Secrets, WebhookRequest,
+    CapturingSender, Handler, MessageOutcome, Method, OutboundContent, Secrets, WebhookRequest,
 };
 use votecheck_whatsapp::signature_header;
 
@@ -188,16 +188,21 @@ async fn a_question_is_answered_as_a_contextual_reply_with_feedback_and_recorded
         "quoted in WhatsApp"
     );
     assert_eq!(reply_to.key, key);
-    let OutgoingContent::Buttons { body, buttons } = &sent[0].content else {
+    let OutboundContent::Buttons { body, buttons } = &sent[0].content else {
         panic!("an answer offers feedback buttons: {:?}", sent[0].content);
     };
     assert!(
         body.contains("> ") && body.contains("https://"),
         "quotes and cites: {body}"
     );
-    assert!(buttons.len() <= 3 && buttons.iter().all(|(_, title)| title.chars().count() <= 20));
+    assert!(
+        buttons.len() <= 3
+            && buttons
+                .iter()
+                .all(|button| button.title.chars().count() <= 20)
+    );
     assert_eq!(
-        buttons[0].0,
+        buttons[0].id,
         format!("feedback:yes:{key}"),
         "the key, never the id"
     );
@@ -354,6 +359,7 @@ async fn opt_out_opt_in_and_delete_my_data() {
         .unwrap()
         .content
         .body()
+        .unwrap()
         .to_string();
     assert!(
         confirmation.chars().any(|c| c.is_ascii_digit() && c != '0'),
@@ -415,7 +421,7 @@ async fn feedback_buttons_and_menu_rows_are_handled() {
     setup.handler.handle(&hello).await;
     assert!(matches!(
         setup.sender.sent().last().unwrap().content,
-        OutgoingContent::List { .. }
+        OutboundContent::List { .. }
     ));
 }
 
@@ -433,7 +439,7 @@ async fn delete_my_data_with_the_store_down_says_nothing_was_deleted() {
     handler.handle(&signed(&body)).await;
     let replies = sender.sent();
     assert_eq!(replies.len(), 1);
-    let reply = replies[0].content.body();
+    let reply = replies[0].content.body().unwrap();
     assert!(
         !reply.contains("{count}") && !reply.contains("deleted everything"),
         "{reply}"
@@ -464,6 +470,7 @@ async fn delete_my_data_says_how_many_records_went_in_english() {
         .unwrap()
         .content
         .body()
+        .unwrap()
         .to_string();
     // The question, the preferences and the citizen's own identity link.
     assert_eq!(

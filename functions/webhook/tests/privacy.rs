@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use votecheck_webhook::OutgoingContent;
+use votecheck_webhook::OutboundContent;
 
 const NUMBER: &str = "34600111222";
 const USER: &str = "US.1000000000000000002";
@@ -18,7 +18,7 @@ fn feedback_button(setup: &Setup) -> String {
         .sent()
         .iter()
         .find_map(|message| match &message.content {
-            OutgoingContent::Buttons { buttons, .. } => Some(buttons[0].0.clone()),
+            OutboundContent::Buttons { buttons, .. } => Some(buttons[0].id.clone()),
             _ => None,
         })
         .expect("an answer with feedback buttons")
@@ -70,9 +70,9 @@ async fn no_stored_record_or_shown_reply_holds_the_senders_number() {
                 assert!(reply_to.message_id.starts_with("wamid."));
             }
             let mut shown = format!("{message:?}");
-            if let OutgoingContent::Buttons { buttons, .. } = &message.content {
-                for (id, _) in buttons {
-                    shown.push_str(id);
+            if let OutboundContent::Buttons { buttons, .. } = &message.content {
+                for button in buttons {
+                    shown.push_str(&button.id);
                 }
             }
             assert_no_number(&shown, NUMBER, "a reply");

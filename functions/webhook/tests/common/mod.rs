@@ -152,7 +152,7 @@ impl Setup {
         self.sender
             .sent()
             .last()
-            .map(|message| message.content.body().to_string())
+            .and_then(|message| message.content.body().map(str::to_string))
             .unwrap_or_default()
     }
 

@@ -1,5 +1,7 @@
 //! The Lambda's configuration, read from environment variables and validated at start-up with a
-//! clear message per missing or invalid value. The names are part of the interface (README and
+//! clear message per missing or invalid value. The store's and the Graph API's settings are read
+//! by their own types ([`StoreConfig::from_lookup`], [`GraphConfig::from_lookup`]), which
+//! `votecheck serve` uses too, so each default is written once. The names are part of the interface (README and
 //! `docs/deploy.md`):
 //!
 //! | variable | default | meaning |
@@ -21,7 +23,8 @@
 
 use std::path::{Path, PathBuf};
 
-use votecheck_store::{RateLimit, StoreConfig};
+use votecheck_graph::GraphConfig;
+use votecheck_store::StoreConfig;
 
 /// The names of the secrets under `VOTECHECK_SSM_PREFIX`.
 pub const SSM_ACCESS_TOKEN: &str = "whatsapp-access-token";
@@ -45,28 +48,19 @@ pub enum SecretSource {
 }
 
 /// The Lambda's configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct LambdaConfig {
     /// `VOTECHECK_INDEX_DIR`.
     pub index_dir: PathBuf,
     /// `VOTECHECK_MODEL`.
     pub model: PathBuf,
-    /// `VOTECHECK_TABLE_NAME`.
-    pub table_name: String,
-    /// `WHATSAPP_PHONE_NUMBER_ID`.
-    pub phone_number_id: String,
-    /// `VOTECHECK_GRAPH_BASE_URL`.
-    pub graph_base_url: String,
-    /// `VOTECHECK_GRAPH_VERSION`.
-    pub graph_version: String,
+    /// The store: `VOTECHECK_TABLE_NAME`, `VOTECHECK_RETENTION_DAYS`, `VOTECHECK_RATE_LIMIT`.
+    pub store: StoreConfig,
+    /// The Graph API: `WHATSAPP_PHONE_NUMBER_ID`, `VOTECHECK_GRAPH_BASE_URL`,
+    /// `VOTECHECK_GRAPH_VERSION`; the access token is set once the secrets are loaded.
+    pub graph: GraphConfig,
     /// Where the secrets come from (`VOTECHECK_SSM_PREFIX`).
     pub secrets: SecretSource,
-    /// `VOTECHECK_RETENTION_DAYS`.
-    pub retention_days: u32,
-    /// `VOTECHECK_RATE_LIMIT`: messages per window.
-    pub rate_limit_messages: u64,
-    /// `VOTECHECK_RATE_LIMIT`: the window, in seconds.
-    pub rate_limit_window_seconds: i64,
 }
 
 impl LambdaConfig {
@@ -78,35 +72,21 @@ impl LambdaConfig {
                 .map(|value| value.trim().to_string())
                 .filter(|value| !value.is_empty())
         };
-        let mut required = |name: &str, what: &str| {
-            get(name).unwrap_or_else(|| {
-                problems.push(format!("{name} is not set: {what}"));
-                String::new()
-            })
-        };
-        let table_name = required(
-            "VOTECHECK_TABLE_NAME",
-            "the DynamoDB table that stores conversations",
-        );
-        let phone_number_id = required(
-            "WHATSAPP_PHONE_NUMBER_ID",
-            "the WhatsApp phone number id that sends replies",
-        );
+        let store = StoreConfig::from_lookup(&lookup, None).unwrap_or_else(|found| {
+            problems.extend(found);
+            StoreConfig::default()
+        });
+        let graph = GraphConfig::from_lookup(&lookup).unwrap_or_else(|found| {
+            problems.extend(found);
+            GraphConfig::new("", "")
+        });
         let index_dir = get("VOTECHECK_INDEX_DIR")
             .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                std::env::current_exe()
-                    .ok()
-                    .and_then(|exe| exe.parent().map(|dir| dir.join("index")))
-                    .unwrap_or_else(|| PathBuf::from("index"))
-            });
+            .unwrap_or_else(|| next_to_the_executable().join("index"));
         let model = get("VOTECHECK_MODEL")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
-                std::env::current_exe()
-                    .ok()
-                    .and_then(|exe| exe.parent().map(Path::to_path_buf))
-                    .unwrap_or_default()
+                next_to_the_executable()
                     .join("model")
                     .join(votecheck_encoder::MODEL_FILE_NAME)
             });
@@ -119,12 +99,6 @@ impl LambdaConfig {
                 "CANDLE_NUM_THREADS must be a positive whole number of threads, not `{threads}`"
             ));
         }
-        let graph_base_url = get("VOTECHECK_GRAPH_BASE_URL")
-            .unwrap_or_else(|| "https://graph.facebook.com".to_string());
-        if let Err(problem) = votecheck_graph::config::check_base_url(&graph_base_url) {
-            problems.push(format!("VOTECHECK_GRAPH_BASE_URL {problem}"));
-        }
-        let graph_version = get("VOTECHECK_GRAPH_VERSION").unwrap_or_else(|| "v25.0".to_string());
         let secrets = match get("VOTECHECK_SSM_PREFIX") {
             Some(prefix) => SecretSource::Ssm {
                 prefix: prefix.trim_end_matches('/').to_string(),
@@ -143,52 +117,13 @@ impl LambdaConfig {
                 SecretSource::Environment
             }
         };
-        let retention_days = match get("VOTECHECK_RETENTION_DAYS") {
-            None => 90,
-            Some(value) => value.parse().unwrap_or_else(|_| {
-                problems.push(format!(
-                    "VOTECHECK_RETENTION_DAYS must be a whole number of days, not `{value}`"
-                ));
-                90
-            }),
-        };
-        let (rate_limit_messages, rate_limit_window_seconds) = match get("VOTECHECK_RATE_LIMIT") {
-            None => (20, 600),
-            Some(value) => match parse_rate_limit(&value) {
-                Some(limit) => limit,
-                None => {
-                    problems.push(format!("VOTECHECK_RATE_LIMIT must look like `20/600` (messages per seconds, at least 1 of each), not `{value}`"));
-                    (20, 600)
-                }
-            },
-        };
-        // The store checks its own settings too (table name, retention, rate limit): a value it
-        // would refuse must stop the start, not silence the bot at the first message.
-        let store_config = store_config(
-            &table_name,
-            retention_days,
-            rate_limit_messages,
-            rate_limit_window_seconds,
-        );
-        if !table_name.is_empty()
-            && let Err(problem) = store_config.validate()
-        {
-            problems.push(format!(
-                "the store's settings (VOTECHECK_TABLE_NAME, VOTECHECK_RETENTION_DAYS, VOTECHECK_RATE_LIMIT) are refused: {problem}"
-            ));
-        }
         if problems.is_empty() {
             Ok(LambdaConfig {
                 index_dir,
                 model,
-                table_name,
-                phone_number_id,
-                graph_base_url,
-                graph_version,
+                store,
+                graph,
                 secrets,
-                retention_days,
-                rate_limit_messages,
-                rate_limit_window_seconds,
             })
         } else {
             Err(problems)
@@ -196,41 +131,12 @@ impl LambdaConfig {
     }
 }
 
-impl LambdaConfig {
-    /// The store's configuration: the table, the retention and the rate limit.
-    pub fn store_config(&self) -> StoreConfig {
-        store_config(
-            &self.table_name,
-            self.retention_days,
-            self.rate_limit_messages,
-            self.rate_limit_window_seconds,
-        )
-    }
-}
-
-fn store_config(
-    table_name: &str,
-    retention_days: u32,
-    rate_limit_messages: u64,
-    rate_limit_window_seconds: i64,
-) -> StoreConfig {
-    StoreConfig {
-        table_name: table_name.to_string(),
-        retention_days,
-        rate_limit: RateLimit {
-            window_seconds: rate_limit_window_seconds,
-            max_messages: rate_limit_messages,
-        },
-        ..StoreConfig::default()
-    }
-}
-
-/// Parses `VOTECHECK_RATE_LIMIT`: `messages/seconds`, such as `20/600`, both at least 1 (`0/600`
-/// would drop every message).
-pub fn parse_rate_limit(value: &str) -> Option<(u64, i64)> {
-    let (count, window) = value.split_once('/')?;
-    let (count, window) = (count.trim().parse().ok()?, window.trim().parse().ok()?);
-    (count > 0 && window > 0).then_some((count, window))
+/// The directory of the running executable (the function's package), or the working directory.
+fn next_to_the_executable() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -254,19 +160,22 @@ mod tests {
             ("VOTECHECK_SSM_PREFIX", "/votecheck/prod/"),
         ])
         .unwrap();
-        assert_eq!(config.graph_base_url, "https://graph.facebook.com");
-        assert_eq!(config.graph_version, "v25.0");
+        assert_eq!(
+            config.graph.base_url,
+            votecheck_graph::config::DEFAULT_BASE_URL
+        );
+        assert_eq!(
+            config.graph.version,
+            votecheck_graph::config::DEFAULT_VERSION
+        );
+        assert_eq!(config.graph.phone_number_id, "123");
         assert_eq!(
             config.secrets,
             SecretSource::Ssm {
                 prefix: "/votecheck/prod".into()
             }
         );
-        assert_eq!(
-            (config.rate_limit_messages, config.rate_limit_window_seconds),
-            (20, 600)
-        );
-        assert_eq!(config.retention_days, 90);
+        assert_eq!(config.store, StoreConfig::for_table("votecheck"));
     }
 
     #[test]
@@ -314,8 +223,8 @@ mod tests {
             assert!(problems.contains(name), "{name}={value}: {problems}");
         }
         let config = with("VOTECHECK_RATE_LIMIT", "1/1").unwrap();
-        config.store_config().validate().unwrap();
-        assert_eq!(config.store_config().rate_limit.max_messages, 1);
+        config.store.validate().unwrap();
+        assert_eq!(config.store.rate_limit.max_messages, 1);
     }
 
     #[test]

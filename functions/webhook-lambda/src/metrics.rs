@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::handler::MessageOutcome;
+use votecheck_webhook::MessageOutcome;
 
 /// The metrics namespace.
 pub const NAMESPACE: &str = "votecheck";

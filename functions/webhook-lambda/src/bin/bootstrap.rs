@@ -1,8 +1,9 @@
 //! `bootstrap`: the WhatsApp webhook as an AWS Lambda function behind a Function URL.
 //!
-//! At cold start it reads and validates the configuration (`votecheck_webhook::config`), loads
-//! the secrets (SSM or environment), opens the bundled index read-only, and builds the DynamoDB
-//! and Graph API clients once; then every invocation goes to the same [`Handler::handle`] the
+//! At cold start it reads and validates the configuration (`votecheck_webhook_lambda::config`),
+//! loads the AWS SDK configuration once (shared by the SSM and DynamoDB clients), loads the
+//! secrets (SSM or environment), opens the bundled index read-only, and builds the DynamoDB and
+//! Graph API clients once; then every invocation goes to the same [`Handler::handle`] the
 //! local server uses. Logs are JSON lines without personal data; metrics are EMF lines.
 
 use std::sync::Arc;
@@ -15,13 +16,14 @@ use aws_lambda_events::http::{HeaderMap, HeaderValue};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use tracing::{error, info};
 use votecheck_engine::Engine;
-use votecheck_graph::{GraphClient, GraphConfig};
-use votecheck_store::{ClientSettings, DynamoStore, dynamo_client};
-use votecheck_webhook::config::LambdaConfig;
+use votecheck_graph::GraphClient;
+use votecheck_store::dynamo::client::sdk_config;
+use votecheck_store::{ClientSettings, DynamoStore};
 use votecheck_webhook::deadline::LAMBDA_DEADLINE_MARGIN;
-use votecheck_webhook::metrics::emf_line;
-use votecheck_webhook::secrets::load_secrets;
 use votecheck_webhook::{GraphSender, Handler, Method, WebhookRequest};
+use votecheck_webhook_lambda::config::LambdaConfig;
+use votecheck_webhook_lambda::metrics::emf_line;
+use votecheck_webhook_lambda::secrets::load_secrets;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -75,18 +77,13 @@ async fn build_handler() -> anyhow::Result<Handler> {
         Ok::<_, votecheck_engine::EngineError>((engine, times, started.elapsed()))
     });
     let clients_started = Instant::now();
-    let secrets = load_secrets(&config.secrets).await?;
-    let store_config = config.store_config();
-    let store = DynamoStore::new(
-        dynamo_client(&ClientSettings::default()).await,
-        store_config.clone(),
-    );
-    let graph = GraphClient::new(
-        GraphConfig::new(config.phone_number_id.clone(), secrets.access_token)
-            .with_base_url(config.graph_base_url.clone())
-            .with_version(config.graph_version.clone()),
-    )
-    .map_err(|problem| anyhow::anyhow!("configuring the Graph API client: {problem}"))?;
+    // One AWS SDK configuration per cold start (credentials, region, the timeouts and retries of
+    // `ClientSettings`), shared by every AWS client of the function.
+    let sdk = sdk_config(&ClientSettings::default()).await;
+    let secrets = load_secrets(&config.secrets, &sdk).await?;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.store.clone());
+    let graph = GraphClient::new(config.graph.clone().with_access_token(secrets.access_token))
+        .map_err(|problem| anyhow::anyhow!("configuring the Graph API client: {problem}"))?;
     let clients_ms = clients_started.elapsed().as_secs_f64() * 1000.0;
     let (engine, times, first_encode) = opening
         .await
@@ -111,7 +108,7 @@ async fn build_handler() -> anyhow::Result<Handler> {
         Arc::new(store),
         Arc::new(GraphSender::new(graph)),
         secrets.handler,
-        store_config,
+        config.store.clone(),
     ))
 }
 

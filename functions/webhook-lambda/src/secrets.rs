@@ -1,6 +1,6 @@
 //! Loading the secrets once at cold start: from SSM Parameter Store (SecureString, decrypted, one
-//! `GetParameters` call for the four names under the deployment's prefix, with the DynamoDB
-//! client's timeouts and retries) or, for local use and tests, from plain environment variables.
+//! `GetParameters` call for the four names under the deployment's prefix, through the AWS SDK
+//! configuration the DynamoDB client shares, with its timeouts and retries) or, for local use and tests, from plain environment variables.
 //! Secrets are never logged.
 
 use anyhow::{Context, bail};
@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use crate::config::{
     SSM_ACCESS_TOKEN, SSM_APP_SECRET, SSM_ID_SALT, SSM_VERIFY_TOKEN, SecretSource,
 };
-use crate::handler::Secrets;
+use votecheck_webhook::Secrets;
 
 /// The secrets plus the Graph API access token.
 pub struct LoadedSecrets {
@@ -18,8 +18,13 @@ pub struct LoadedSecrets {
     pub access_token: String,
 }
 
-/// Loads the secrets from where the configuration says.
-pub async fn load_secrets(source: &SecretSource) -> anyhow::Result<LoadedSecrets> {
+/// Loads the secrets from where the configuration says; SSM is reached through `sdk`, the AWS
+/// SDK configuration loaded once per cold start
+/// ([`votecheck_store::dynamo::client::sdk_config`]).
+pub async fn load_secrets(
+    source: &SecretSource,
+    sdk: &aws_config::SdkConfig,
+) -> anyhow::Result<LoadedSecrets> {
     match source {
         SecretSource::Environment => {
             let get =
@@ -34,12 +39,14 @@ pub async fn load_secrets(source: &SecretSource) -> anyhow::Result<LoadedSecrets
             })
         }
         SecretSource::Ssm { prefix } => {
-            // The same connect (1 s), attempt (2 s) and operation (5 s) timeouts and bounded
-            // retries as DynamoDB: an SSM endpoint that never answers fails the cold start
-            // within seconds, with the error below, instead of holding it for minutes.
-            let settings = votecheck_store::ClientSettings::default();
-            let sdk = votecheck_store::dynamo::client::sdk_config(&settings).await;
-            let client = aws_sdk_ssm::Client::new(&sdk);
+            // The same connect, attempt and operation timeouts and bounded retries as DynamoDB:
+            // an SSM endpoint that never answers fails the cold start within seconds, with the
+            // error below, instead of holding it for minutes.
+            let client = aws_sdk_ssm::Client::new(sdk);
+            let operation_timeout = sdk
+                .timeout_config()
+                .and_then(|timeouts| timeouts.operation_timeout())
+                .unwrap_or_default();
             let names: Vec<String> = [
                 SSM_ACCESS_TOKEN,
                 SSM_APP_SECRET,
@@ -64,7 +71,7 @@ pub async fn load_secrets(source: &SecretSource) -> anyhow::Result<LoadedSecrets
                 .with_context(|| {
                     format!(
                         "reading the secrets under {prefix} from SSM Parameter Store failed or took longer than {} s (check that the function can reach SSM: the endpoint, a VPC endpoint or NAT, and its role's ssm:GetParameters on {prefix}/*)",
-                        settings.operation_timeout.as_secs()
+                        operation_timeout.as_secs()
                     )
                 })?;
             let value = |name: &str| -> anyhow::Result<String> {

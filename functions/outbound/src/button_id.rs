@@ -1,0 +1,153 @@
+//! The ids of the buttons and list rows votecheck sends. WhatsApp hands an id back in the
+//! webhook when the citizen taps it, so each format is written here once, for the side that
+//! makes it (the engine's reply, the handler) and the side that reads it (the handler).
+//!
+//! | id | made by | means |
+//! |---|---|---|
+//! | `feedback:yes:<query>`, `feedback:no:<query>` | the answer's buttons | the answer to the query with this key helped, or did not |
+//! | `topic:<topic>` | the topic menu's rows | ask the topic's question |
+//!
+//! The engine writes the feedback buttons without a query (`feedback:yes`); the handler adds
+//! the key of the message it answers before sending ([`ButtonId::for_query`]).
+//!
+//! ```
+//! use votecheck_outbound::ButtonId;
+//!
+//! let sent = ButtonId::feedback(true).for_query("3f2a").to_string();
+//! assert_eq!(sent, "feedback:yes:3f2a");
+//! assert_eq!(
+//!     ButtonId::parse(&sent),
+//!     ButtonId::Feedback { helpful: true, query: Some("3f2a".into()) }
+//! );
+//! assert_eq!(ButtonId::parse("topic:mail"), ButtonId::Topic("mail".into()));
+//! assert_eq!(ButtonId::parse("Yes"), ButtonId::Other("Yes".into()));
+//! ```
+
+use std::fmt;
+
+/// The prefix of feedback buttons.
+pub const FEEDBACK_PREFIX: &str = "feedback:";
+/// The prefix of the topic menu's rows.
+pub const TOPIC_PREFIX: &str = "topic:";
+
+/// What a tapped button or chosen row means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ButtonId {
+    /// "Was this helpful?": yes or no, about the query with this key. Any id in the feedback
+    /// namespace is feedback; one whose answer or key cannot be read (an old button, a forged
+    /// id) has `helpful: false` or `query: None`, and records nothing.
+    Feedback {
+        /// Whether the citizen found the answer helpful.
+        helpful: bool,
+        /// The key of the answered message, as text.
+        query: Option<String>,
+    },
+    /// A topic of the menu.
+    Topic(String),
+    /// An id votecheck did not make (a template's quick-reply payload, say).
+    Other(String),
+}
+
+impl ButtonId {
+    /// A feedback button as the engine writes it, before the handler adds the query.
+    pub fn feedback(helpful: bool) -> Self {
+        ButtonId::Feedback {
+            helpful,
+            query: None,
+        }
+    }
+
+    /// This id for the message with `query` as key (feedback buttons only; others unchanged).
+    pub fn for_query(self, query: impl Into<String>) -> Self {
+        match self {
+            ButtonId::Feedback { helpful, .. } => ButtonId::Feedback {
+                helpful,
+                query: Some(query.into()),
+            },
+            other => other,
+        }
+    }
+
+    /// Reads an id from a webhook.
+    pub fn parse(id: &str) -> Self {
+        if let Some(rest) = id.strip_prefix(FEEDBACK_PREFIX) {
+            let (answer, query) = match rest.split_once(':') {
+                Some((answer, query)) => (answer, Some(query)),
+                None => (rest, None),
+            };
+            let helpful = answer == "yes";
+            let known = helpful || answer == "no";
+            return ButtonId::Feedback {
+                helpful,
+                query: query
+                    .filter(|query| known && !query.is_empty())
+                    .map(str::to_owned),
+            };
+        }
+        if let Some(topic) = id.strip_prefix(TOPIC_PREFIX) {
+            return ButtonId::Topic(topic.to_owned());
+        }
+        ButtonId::Other(id.to_owned())
+    }
+
+    /// Whether the id is a feedback tap.
+    pub fn is_feedback(id: &str) -> bool {
+        id.starts_with(FEEDBACK_PREFIX)
+    }
+}
+
+impl fmt::Display for ButtonId {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ButtonId::Feedback { helpful, query } => {
+                let answer = if *helpful { "yes" } else { "no" };
+                write!(formatter, "{FEEDBACK_PREFIX}{answer}")?;
+                if let Some(query) = query {
+                    write!(formatter, ":{query}")?;
+                }
+                Ok(())
+            }
+            ButtonId::Topic(topic) => write!(formatter, "{TOPIC_PREFIX}{topic}"),
+            ButtonId::Other(id) => formatter.write_str(id),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_id_reads_back_as_written() {
+        for id in [
+            ButtonId::feedback(true),
+            ButtonId::feedback(false),
+            ButtonId::feedback(false).for_query("0123abcd"),
+            ButtonId::Topic("register".into()),
+            ButtonId::Other("STOP".into()),
+        ] {
+            assert_eq!(ButtonId::parse(&id.to_string()), id, "{id}");
+        }
+    }
+
+    #[test]
+    fn a_forged_feedback_id_is_feedback_about_nothing() {
+        for forged in [
+            "feedback:",
+            "feedback:maybe:0123",
+            "feedback:yes:",
+            "feedback:",
+        ] {
+            match ButtonId::parse(forged) {
+                ButtonId::Feedback { query, .. } => assert_eq!(query, None, "{forged}"),
+                other => panic!("{forged} read as {other:?}"),
+            }
+            assert!(ButtonId::is_feedback(forged));
+        }
+        assert!(!ButtonId::is_feedback("topic:feedback:yes"));
+        assert_eq!(
+            ButtonId::Topic("a".into()).for_query("q"),
+            ButtonId::Topic("a".into())
+        );
+    }
+}
