@@ -61,6 +61,7 @@ pub mod report;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod store;
+pub mod subscription;
 pub mod table;
 pub mod time;
 
@@ -75,4 +76,5 @@ pub use redact::redact;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use store::Store;
+pub use subscription::{AudienceMember, AudiencePage, AudienceQuery, Subscription, Topic};
 pub use table::{TableDefinition, table_definition};

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 
+use crate::subscription::{AudiencePage, AudienceQuery, Subscription, Topic};
 use crate::{
     CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, Preferences, QueryRecord, Store,
     StoreError,
@@ -127,6 +128,32 @@ impl Store for OutageStore {
 
     async fn unlink_identity(&self, _: &CitizenKey) -> Result<(), StoreError> {
         self.fail("unlink_identity").await
+    }
+
+    async fn subscribe(&self, _: &Subscription) -> Result<(), StoreError> {
+        self.fail("subscribe").await
+    }
+
+    async fn unsubscribe(&self, _: &CitizenKey, _: Topic) -> Result<bool, StoreError> {
+        self.fail("unsubscribe").await
+    }
+
+    async fn unsubscribe_all(&self, _: &CitizenKey) -> Result<u64, StoreError> {
+        self.fail("unsubscribe_all").await
+    }
+
+    async fn subscriptions(&self, _: &CitizenKey, _: i64) -> Result<Vec<Subscription>, StoreError> {
+        self.fail("subscriptions").await
+    }
+
+    async fn audience_page(
+        &self,
+        _: &AudienceQuery,
+        _: Option<&str>,
+        _: u32,
+        _: i64,
+    ) -> Result<AudiencePage, StoreError> {
+        self.fail("audience_page").await
     }
 
     async fn record_delivery_failure(&self, _: &DeliveryFailure) -> Result<(), StoreError> {

@@ -28,6 +28,10 @@ use crate::store::{
     merge_moved_preferences, preferences_expire_at, validate_delivery_failure, validate_feedback,
     validate_message_id, validate_query_record, validate_window,
 };
+use crate::subscription::{
+    AudienceMember, AudiencePage, AudienceQuery, Subscription, Topic, validate_audience_query,
+    validate_subscription,
+};
 use crate::time::window_start;
 use crate::{
     CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, Preferences, QueryRecord, Store,
@@ -90,6 +94,16 @@ CREATE TABLE IF NOT EXISTS identities (
     expires_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS identities_by_citizen ON identities (citizen);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    citizen TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    language TEXT NOT NULL,
+    jurisdiction TEXT,
+    at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (citizen, topic)
+);
+CREATE INDEX IF NOT EXISTS subscriptions_by_audience ON subscriptions (topic, language, citizen);
 CREATE TABLE IF NOT EXISTS delivery_failures (
     citizen TEXT NOT NULL,
     message_id TEXT NOT NULL,
@@ -189,6 +203,7 @@ impl SqliteStore {
                 "feedback",
                 "rate_counters",
                 "delivery_failures",
+                "subscriptions",
             ] {
                 deleted += transaction.execute(
                     &format!("DELETE FROM {table} WHERE expires_at <= ?1"),
@@ -438,7 +453,13 @@ impl Store for SqliteStore {
             keys.push(citizen.clone());
             let mut deleted = 0;
             for key in &keys {
-                for table in ["queries", "feedback", "preferences", "delivery_failures"] {
+                for table in [
+                    "queries",
+                    "feedback",
+                    "preferences",
+                    "delivery_failures",
+                    "subscriptions",
+                ] {
                     deleted += transaction.execute(
                         &format!("DELETE FROM {table} WHERE citizen = ?1"),
                         params![key],
@@ -574,6 +595,150 @@ impl Store for SqliteStore {
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(feedback)
+        })
+        .await
+    }
+
+    async fn subscribe(&self, subscription: &Subscription) -> Result<(), StoreError> {
+        validate_subscription(subscription)?;
+        let subscription = subscription.clone();
+        self.run("subscribe", move |connection| {
+            connection.execute(
+                "INSERT OR REPLACE INTO subscriptions
+                 (citizen, topic, language, jurisdiction, at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    subscription.citizen.as_str(),
+                    subscription.topic.as_str(),
+                    subscription.language,
+                    subscription.jurisdiction,
+                    subscription.at,
+                    subscription.expires_at
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn unsubscribe(&self, citizen: &CitizenKey, topic: Topic) -> Result<bool, StoreError> {
+        let citizen = citizen.as_str().to_owned();
+        self.run("unsubscribe", move |connection| {
+            let deleted = connection.execute(
+                "DELETE FROM subscriptions WHERE citizen = ?1 AND topic = ?2",
+                params![citizen, topic.as_str()],
+            )?;
+            Ok(deleted > 0)
+        })
+        .await
+    }
+
+    async fn unsubscribe_all(&self, citizen: &CitizenKey) -> Result<u64, StoreError> {
+        let citizen = citizen.as_str().to_owned();
+        self.run("unsubscribe_all", move |connection| {
+            let deleted = connection.execute(
+                "DELETE FROM subscriptions WHERE citizen = ?1",
+                params![citizen],
+            )?;
+            Ok(deleted as u64)
+        })
+        .await
+    }
+
+    async fn subscriptions(
+        &self,
+        citizen: &CitizenKey,
+        now: i64,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let key = citizen.clone();
+        self.run("subscriptions", move |connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT topic, language, jurisdiction, at, expires_at FROM subscriptions
+                 WHERE citizen = ?1 AND expires_at > ?2",
+            )?;
+            let mut subscriptions = statement
+                .query_map(params![key.as_str(), now], |row| {
+                    let topic: String = row.get(0)?;
+                    Ok(Subscription {
+                        citizen: key.clone(),
+                        topic: Topic::parse(&topic).ok_or_else(|| {
+                            conversion_error(
+                                0,
+                                StoreError::InvalidInput {
+                                    what: "stored topic",
+                                    input: topic.clone(),
+                                    expected: "a known topic".to_owned(),
+                                },
+                            )
+                        })?,
+                        language: row.get(1)?,
+                        jurisdiction: row.get(2)?,
+                        at: row.get(3)?,
+                        expires_at: row.get(4)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            subscriptions.sort_by_key(|subscription| subscription.topic);
+            Ok(subscriptions)
+        })
+        .await
+    }
+
+    async fn audience_page(
+        &self,
+        query: &AudienceQuery,
+        cursor: Option<&str>,
+        limit: u32,
+        now: i64,
+    ) -> Result<AudiencePage, StoreError> {
+        validate_audience_query(query, limit)?;
+        // The cursor is the last citizen key of the previous page: pages follow the index's
+        // (topic, language, citizen) order.
+        let after = match cursor {
+            None => String::new(),
+            Some(cursor) => CitizenKey::from_stored(cursor)
+                .map_err(|_| StoreError::InvalidInput {
+                    what: "audience cursor",
+                    input: cursor.chars().take(80).collect(),
+                    expected: "the `next` of a page of this store".to_owned(),
+                })?
+                .as_str()
+                .to_owned(),
+        };
+        let query = query.clone();
+        self.run("audience_page", move |connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT citizen, jurisdiction FROM subscriptions
+                 WHERE topic = ?1 AND language = ?2 AND citizen > ?3 AND expires_at > ?4
+                   AND (?5 IS NULL OR jurisdiction = ?5)
+                 ORDER BY citizen LIMIT ?6",
+            )?;
+            let mut members = statement
+                .query_map(
+                    params![
+                        query.topic.as_str(),
+                        query.language,
+                        after,
+                        now,
+                        query.jurisdiction,
+                        i64::from(limit) + 1
+                    ],
+                    |row| {
+                        Ok(AudienceMember {
+                            citizen: citizen_from_row(row, 0)?,
+                            jurisdiction: row.get(1)?,
+                        })
+                    },
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            let next = (members.len() > limit as usize).then(|| {
+                members.truncate(limit as usize);
+                members
+                    .last()
+                    .map(|member| member.citizen.as_str().to_owned())
+                    .unwrap_or_default()
+            });
+            Ok(AudiencePage { members, next })
         })
         .await
     }

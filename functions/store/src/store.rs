@@ -12,6 +12,7 @@
 
 use async_trait::async_trait;
 
+use crate::subscription::{AudiencePage, AudienceQuery, Subscription, Topic};
 use crate::{
     CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, Preferences, QueryRecord,
     StoreError,
@@ -134,6 +135,36 @@ pub trait Store: Send + Sync {
         to: i64,
         now: i64,
     ) -> Result<Vec<Feedback>, StoreError>;
+
+    /// Saves a subscription, replacing the citizen's earlier one to the same topic (a new
+    /// language or jurisdiction). Delete-my-data deletes it with the rest of the citizen's
+    /// records.
+    async fn subscribe(&self, subscription: &Subscription) -> Result<(), StoreError>;
+
+    /// Ends the citizen's subscription to `topic`; returns whether there was one.
+    async fn unsubscribe(&self, citizen: &CitizenKey, topic: Topic) -> Result<bool, StoreError>;
+
+    /// Ends every subscription of the citizen ("stop"); returns how many there were.
+    async fn unsubscribe_all(&self, citizen: &CitizenKey) -> Result<u64, StoreError>;
+
+    /// The citizen's unexpired subscriptions, by topic.
+    async fn subscriptions(
+        &self,
+        citizen: &CitizenKey,
+        now: i64,
+    ) -> Result<Vec<Subscription>, StoreError>;
+
+    /// One page of at most `limit` (1 to [`MAX_PAGE_SIZE`](crate::subscription::MAX_PAGE_SIZE))
+    /// unexpired subscribers matching `query`, from `cursor` (`None`: the first page; then the
+    /// previous page's `next`). Each subscriber appears once across the pages of one audience;
+    /// a page may hold fewer than `limit` while more follow. Reads an index, never the table.
+    async fn audience_page(
+        &self,
+        query: &AudienceQuery,
+        cursor: Option<&str>,
+        limit: u32,
+        now: i64,
+    ) -> Result<AudiencePage, StoreError>;
 
     /// What this store is, for logs: `dynamodb table votecheck`, `sqlite /path/to/file`.
     fn describe(&self) -> String;

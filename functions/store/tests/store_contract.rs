@@ -11,8 +11,8 @@ use std::sync::Arc;
 use common::{Backend, TABLE, dynamo_backend};
 use votecheck_store::report::build_report;
 use votecheck_store::{
-    CitizenKey, Claim, DAY_SECONDS, DeliveryFailure, Feedback, IdentityLink, Preferences,
-    QueryRecord, Store, StoreConfig, StoreError, admin,
+    AudienceQuery, CitizenKey, Claim, DAY_SECONDS, DeliveryFailure, Feedback, IdentityLink,
+    Preferences, QueryRecord, Store, StoreConfig, StoreError, Subscription, Topic, admin,
 };
 
 /// 2026-03-01 00:00:00 UTC.
@@ -82,7 +82,189 @@ contract!(
     identity_links_resolve_expire_unlink_and_go_with_the_citizen,
     report_reads_ranges_across_days,
     invalid_input_is_refused,
+    subscriptions_replace_list_end_and_go_with_the_citizen,
+    an_audience_is_read_in_pages_each_subscriber_once,
 );
+
+fn subscription(
+    who: &CitizenKey,
+    topic: Topic,
+    language: &str,
+    jurisdiction: Option<&str>,
+) -> Subscription {
+    Subscription {
+        citizen: who.clone(),
+        topic,
+        language: language.to_owned(),
+        jurisdiction: jurisdiction.map(str::to_owned),
+        at: NOW,
+        expires_at: NOW + 180 * DAY_SECONDS,
+    }
+}
+
+async fn subscriptions_replace_list_end_and_go_with_the_citizen(backend: &Backend) {
+    let store = &backend.store;
+    let ana = citizen("34600111222");
+    let ben = citizen("34600333444");
+    let riverside = Some("Riverside County");
+    store
+        .subscribe(&subscription(&ana, Topic::ElectionDay, "pt", riverside))
+        .await
+        .unwrap();
+    store
+        .subscribe(&subscription(&ana, Topic::Rumours, "pt", None))
+        .await
+        .unwrap();
+    store
+        .subscribe(&subscription(&ben, Topic::Rumours, "es", None))
+        .await
+        .unwrap();
+    // Subscribing again replaces: one subscription per topic, the new language.
+    let again = subscription(&ana, Topic::ElectionDay, "es", riverside);
+    store.subscribe(&again).await.unwrap();
+    let listed = store.subscriptions(&ana, NOW + 1).await.unwrap();
+    assert_eq!(
+        listed,
+        vec![
+            again.clone(),
+            subscription(&ana, Topic::Rumours, "pt", None)
+        ]
+    );
+    // An expired subscription is gone for readers.
+    assert_eq!(
+        store
+            .subscriptions(&ana, again.expires_at)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    assert!(store.unsubscribe(&ana, Topic::Rumours).await.unwrap());
+    assert!(!store.unsubscribe(&ana, Topic::Rumours).await.unwrap());
+    assert_eq!(store.subscriptions(&ana, NOW).await.unwrap(), vec![again]);
+    // "stop": every subscription ends.
+    store
+        .subscribe(&subscription(&ana, Topic::Deadlines, "es", None))
+        .await
+        .unwrap();
+    assert_eq!(store.unsubscribe_all(&ana).await.unwrap(), 2);
+    assert!(store.subscriptions(&ana, NOW).await.unwrap().is_empty());
+    // Delete-my-data deletes them with the rest, and only the citizen's.
+    store
+        .subscribe(&subscription(&ana, Topic::Deadlines, "es", None))
+        .await
+        .unwrap();
+    assert_eq!(store.delete_citizen(&ana).await.unwrap(), 1);
+    assert!(store.subscriptions(&ana, NOW).await.unwrap().is_empty());
+    assert_eq!(store.subscriptions(&ben, NOW).await.unwrap().len(), 1);
+    // What the store refuses, it names.
+    for bad in [
+        subscription(&ben, Topic::Rumours, "", None),
+        subscription(&ben, Topic::Rumours, "es", Some("a#b")),
+        Subscription {
+            expires_at: NOW,
+            ..subscription(&ben, Topic::Rumours, "es", None)
+        },
+    ] {
+        let error = store.subscribe(&bad).await.unwrap_err();
+        assert!(matches!(error, StoreError::InvalidInput { .. }), "{error}");
+    }
+}
+
+async fn an_audience_is_read_in_pages_each_subscriber_once(backend: &Backend) {
+    let store = &backend.store;
+    let mut everyone = BTreeSet::new();
+    let mut in_riverside = BTreeSet::new();
+    for n in 0..120 {
+        let who = citizen(&format!("1555010{n:04}"));
+        let jurisdiction = (n % 4 == 0).then_some("Riverside County");
+        store
+            .subscribe(&subscription(&who, Topic::Deadlines, "es", jurisdiction))
+            .await
+            .unwrap();
+        everyone.insert(who.as_str().to_owned());
+        if jurisdiction.is_some() {
+            in_riverside.insert(who.as_str().to_owned());
+        }
+    }
+    // A jurisdiction whose name starts another's: in the audience for everyone, not Riverside
+    // County's.
+    let other = |n: &str| citizen(&format!("1555099{n}"));
+    store
+        .subscribe(&subscription(
+            &other("3"),
+            Topic::Deadlines,
+            "es",
+            Some("Riverside"),
+        ))
+        .await
+        .unwrap();
+    everyone.insert(other("3").as_str().to_owned());
+    // Not in the audience: another topic, another language, expired.
+    for noise in [
+        subscription(&other("1"), Topic::Rumours, "es", None),
+        subscription(&other("2"), Topic::Deadlines, "pt", None),
+        Subscription {
+            expires_at: NOW + 10,
+            ..subscription(&other("4"), Topic::Deadlines, "es", None)
+        },
+    ] {
+        store.subscribe(&noise).await.unwrap();
+    }
+    let read_all = |jurisdiction: Option<&'static str>, limit: u32| async move {
+        let query = AudienceQuery {
+            topic: Topic::Deadlines,
+            language: "es".to_owned(),
+            jurisdiction: jurisdiction.map(str::to_owned),
+        };
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let page = store
+                .audience_page(&query, cursor.as_deref(), limit, NOW + 20)
+                .await
+                .unwrap();
+            assert!(page.members.len() <= limit as usize);
+            pages += 1;
+            assert!(pages < 200, "the pages never end");
+            seen.extend(page.members.into_iter().map(|member| {
+                if jurisdiction.is_some() {
+                    assert_eq!(member.jurisdiction.as_deref(), jurisdiction);
+                }
+                member.citizen.as_str().to_owned()
+            }));
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return (seen, pages),
+            }
+        }
+    };
+    let (seen, pages) = read_all(None, 25).await;
+    let unique: BTreeSet<String> = seen.iter().cloned().collect();
+    assert_eq!(unique.len(), seen.len(), "a subscriber came twice");
+    assert_eq!(unique, everyone);
+    assert!(pages >= 5, "{pages} pages of at most 25 for 120");
+    let (seen, _) = read_all(Some("Riverside County"), 7).await;
+    let unique: BTreeSet<String> = seen.iter().cloned().collect();
+    assert_eq!(unique.len(), seen.len());
+    assert_eq!(unique, in_riverside);
+    let (seen, _) = read_all(Some("Riverside"), 7).await;
+    assert_eq!(seen, vec![other("3").as_str().to_owned()]);
+    // A cursor the store did not give, and a page size out of range, are refused.
+    let query = AudienceQuery {
+        topic: Topic::Deadlines,
+        language: "es".to_owned(),
+        jurisdiction: None,
+    };
+    for (cursor, limit) in [(Some("forged"), 10), (None, 0), (None, 1_001)] {
+        let error = store
+            .audience_page(&query, cursor, limit, NOW)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, StoreError::InvalidInput { .. }), "{error}");
+    }
+}
 
 async fn claim_duplicate_and_release(backend: &Backend) {
     let store = &backend.store;

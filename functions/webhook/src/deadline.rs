@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tracing::warn;
 use votecheck_store::{
-    CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, Preferences, QueryRecord, Store,
-    StoreError,
+    AudiencePage, AudienceQuery, CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink,
+    Preferences, QueryRecord, Store, StoreError, Subscription, Topic,
 };
 
 use crate::sender::{OutgoingMessage, ReplySender, SendFailure};
@@ -281,6 +281,44 @@ impl Store for DeadlineStore {
     async fn unlink_identity(&self, id: &CitizenKey) -> Result<(), StoreError> {
         self.call("unlink_identity", self.inner.unlink_identity(id))
             .await
+    }
+
+    async fn subscribe(&self, subscription: &Subscription) -> Result<(), StoreError> {
+        self.call("subscribe", self.inner.subscribe(subscription))
+            .await
+    }
+
+    async fn unsubscribe(&self, citizen: &CitizenKey, topic: Topic) -> Result<bool, StoreError> {
+        self.call("unsubscribe", self.inner.unsubscribe(citizen, topic))
+            .await
+    }
+
+    async fn unsubscribe_all(&self, citizen: &CitizenKey) -> Result<u64, StoreError> {
+        self.call("unsubscribe_all", self.inner.unsubscribe_all(citizen))
+            .await
+    }
+
+    async fn subscriptions(
+        &self,
+        citizen: &CitizenKey,
+        now: i64,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        self.call("subscriptions", self.inner.subscriptions(citizen, now))
+            .await
+    }
+
+    async fn audience_page(
+        &self,
+        query: &AudienceQuery,
+        cursor: Option<&str>,
+        limit: u32,
+        now: i64,
+    ) -> Result<AudiencePage, StoreError> {
+        self.call(
+            "audience_page",
+            self.inner.audience_page(query, cursor, limit, now),
+        )
+        .await
     }
 
     async fn record_delivery_failure(&self, failure: &DeliveryFailure) -> Result<(), StoreError> {

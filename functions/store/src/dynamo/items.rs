@@ -8,6 +8,13 @@
 //! | preferences | `CITIZEN#<key>` | `PREFERENCES` | | | retention after last seen, none when opted out |
 //! | rate counter | `CITIZEN#<key>` | `RATE#<window start:010>` | | | end of the window |
 //! | delivery failure | `CITIZEN#<key>` | `DELIVERY#<message id>` | | | retention |
+//! | subscription | `CITIZEN#<key>` | `SUBSCRIPTION#<topic>` | `AUDIENCE#<topic>#<language>#<shard>` | `<jurisdiction>#<key>` | its own expiry |
+//!
+//! An audience is spread over [`AUDIENCE_SHARDS`] index partitions per topic and language (the
+//! shard is the citizen key's first hex digit), so that no single index partition takes every
+//! subscription write of an election, and a sender can read shards in parallel. A subscriber
+//! without a jurisdiction has the empty one (`#<key>`); a jurisdiction's subscribers are the
+//! sort keys that begin with `<jurisdiction>#`.
 //!
 //! Every item also has `kind` (`claim`, `query`...), so a console reader knows what it looks at.
 
@@ -15,6 +22,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::subscription::{AudienceMember, Subscription, Topic};
 use crate::table::{EXPIRES_AT, PARTITION_KEY, REPORT_PARTITION_KEY, REPORT_SORT_KEY, SORT_KEY};
 use crate::time::utc_day;
 use crate::{CitizenKey, Feedback, Preferences, QueryRecord, StoreError};
@@ -32,6 +40,64 @@ pub(crate) const DELIVERY_PREFIX: &str = "DELIVERY#";
 pub(crate) const IDENTITY_SORT_KEY: &str = "IDENTITY";
 /// The same link seen from the citizen's partition, so that delete-my-data finds every id.
 pub(crate) const ALIAS_PREFIX: &str = "ALIAS#";
+pub(crate) const SUBSCRIPTION_PREFIX: &str = "SUBSCRIPTION#";
+/// Index partitions per audience (topic and language): one per first hex digit of the key.
+pub(crate) const AUDIENCE_SHARDS: u32 = 16;
+
+/// The audience index partition of a topic, a language and a shard.
+pub(crate) fn audience_partition(topic: Topic, language: &str, shard: u32) -> String {
+    format!("AUDIENCE#{topic}#{language}#{shard:x}")
+}
+
+/// The shard of a citizen: the first hex digit of their key (uniform: the key is a MAC).
+pub(crate) fn audience_shard(citizen: &CitizenKey) -> u32 {
+    citizen
+        .as_str()
+        .chars()
+        .next()
+        .and_then(|digit| digit.to_digit(16))
+        .unwrap_or(0)
+}
+
+/// The sort key bound of a jurisdiction's subscribers (`None`: every subscriber).
+pub(crate) fn audience_sort_prefix(jurisdiction: Option<&str>) -> String {
+    format!("{}#", jurisdiction.unwrap_or_default())
+}
+
+pub(crate) fn subscription_item(subscription: &Subscription) -> Item {
+    let mut item = key(
+        citizen_partition(&subscription.citizen),
+        format!("{SUBSCRIPTION_PREFIX}{}", subscription.topic),
+    );
+    item.extend([
+        ("kind".to_owned(), string("subscription")),
+        (
+            REPORT_PARTITION_KEY.to_owned(),
+            string(audience_partition(
+                subscription.topic,
+                &subscription.language,
+                audience_shard(&subscription.citizen),
+            )),
+        ),
+        (
+            REPORT_SORT_KEY.to_owned(),
+            string(format!(
+                "{}{}",
+                audience_sort_prefix(subscription.jurisdiction.as_deref()),
+                subscription.citizen
+            )),
+        ),
+        ("citizen".to_owned(), string(subscription.citizen.as_str())),
+        ("topic".to_owned(), string(subscription.topic.as_str())),
+        ("language".to_owned(), string(&subscription.language)),
+        ("at".to_owned(), number(subscription.at)),
+        (EXPIRES_AT.to_owned(), number(subscription.expires_at)),
+    ]);
+    if let Some(jurisdiction) = &subscription.jurisdiction {
+        item.insert("jurisdiction".to_owned(), string(jurisdiction));
+    }
+    item
+}
 
 pub(crate) fn message_partition(message_id: &str) -> String {
     format!("MESSAGE#{message_id}")
@@ -300,6 +366,26 @@ impl Reader<'_> {
         })
     }
 
+    pub(crate) fn subscription(&self) -> Result<Subscription, StoreError> {
+        let topic = self.string("topic")?;
+        Ok(Subscription {
+            citizen: self.citizen("citizen")?,
+            topic: Topic::parse(&topic)
+                .ok_or_else(|| self.corrupt("topic", "is not a known topic"))?,
+            language: self.string("language")?,
+            jurisdiction: self.optional_string("jurisdiction")?,
+            at: self.number("at")?,
+            expires_at: self.number(EXPIRES_AT)?,
+        })
+    }
+
+    pub(crate) fn audience_member(&self) -> Result<AudienceMember, StoreError> {
+        Ok(AudienceMember {
+            citizen: self.citizen("citizen")?,
+            jurisdiction: self.optional_string("jurisdiction")?,
+        })
+    }
+
     pub(crate) fn preferences(&self) -> Result<Preferences, StoreError> {
         Ok(Preferences {
             language: self.optional_string("language")?,
@@ -323,6 +409,39 @@ mod tests {
         assert!(report_sort_bound(100) < at_bound);
         assert!(report_sort_bound(100) < later);
         assert!(later < report_sort_bound(101));
+    }
+
+    #[test]
+    fn a_subscription_item_round_trips_and_lands_in_its_shard() {
+        let citizen = CitizenKey::derive(b"salt", "15550101234");
+        let subscription = Subscription {
+            citizen: citizen.clone(),
+            topic: Topic::ElectionDay,
+            language: "pt".into(),
+            jurisdiction: Some("Riverside County".into()),
+            at: 100,
+            expires_at: 200,
+        };
+        let item = subscription_item(&subscription);
+        let reader = Reader {
+            item: &item,
+            operation: "test",
+            table: "t",
+        };
+        assert_eq!(reader.subscription().unwrap(), subscription);
+        let shard = audience_shard(&citizen);
+        assert!(shard < AUDIENCE_SHARDS);
+        assert_eq!(
+            reader.string(REPORT_PARTITION_KEY).unwrap(),
+            format!("AUDIENCE#election_day#pt#{shard:x}")
+        );
+        assert!(
+            reader
+                .string(REPORT_SORT_KEY)
+                .unwrap()
+                .starts_with(&audience_sort_prefix(Some("Riverside County")))
+        );
+        assert_eq!(audience_sort_prefix(None), "#");
     }
 
     #[test]

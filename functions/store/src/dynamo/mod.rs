@@ -15,6 +15,7 @@
 //! # }
 //! ```
 
+mod audience;
 pub mod client;
 mod errors;
 pub mod items;
@@ -32,6 +33,10 @@ use crate::store::{
     merge_moved_preferences, preferences_expire_at, validate_delivery_failure, validate_feedback,
     validate_message_id, validate_query_record, validate_window,
 };
+use crate::subscription::{
+    AudiencePage, AudienceQuery, Subscription, Topic, validate_audience_query,
+    validate_subscription,
+};
 use crate::table::{
     EXPIRES_AT, PARTITION_KEY, REPORT_INDEX, REPORT_PARTITION_KEY, REPORT_SORT_KEY, SORT_KEY,
 };
@@ -43,9 +48,9 @@ use crate::{
 pub(crate) use errors::{Kind, from_sdk, store_error};
 use items::{
     ALIAS_PREFIX, CLAIM_SORT_KEY, DELIVERY_PREFIX, FEEDBACK_PREFIX, IDENTITY_SORT_KEY, Item,
-    PREFERENCES_SORT_KEY, QUERY_PREFIX, RATE_PREFIX, Reader, citizen_partition, feedback_item, key,
-    message_partition, number, preferences_item, query_item, report_partition, report_sort_bound,
-    string,
+    PREFERENCES_SORT_KEY, QUERY_PREFIX, RATE_PREFIX, Reader, SUBSCRIPTION_PREFIX,
+    citizen_partition, feedback_item, key, message_partition, number, preferences_item, query_item,
+    report_partition, report_sort_bound, string, subscription_item,
 };
 
 /// The longest report range, in days: a guard against a typo Querying thousands of partitions.
@@ -128,6 +133,37 @@ impl DynamoStore {
             .await
             .map_err(|error| from_sdk(operation, self.table(), error))?;
         Ok(())
+    }
+
+    /// The citizen's subscription items (expired ones included), read consistently.
+    async fn subscription_items(
+        &self,
+        operation: &'static str,
+        citizen: &CitizenKey,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start_key = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("#partition = :partition AND begins_with(#sort, :prefix)")
+                .expression_attribute_names("#partition", PARTITION_KEY)
+                .expression_attribute_names("#sort", SORT_KEY)
+                .expression_attribute_values(":partition", string(citizen_partition(citizen)))
+                .expression_attribute_values(":prefix", string(SUBSCRIPTION_PREFIX))
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(|error| from_sdk(operation, self.table(), error))?;
+            items.extend(output.items.unwrap_or_default());
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start_key = Some(key),
+                _ => return Ok(items),
+            }
+        }
     }
 
     /// Every item of one report index partition with `from <= at < to`, unexpired at `now`.
@@ -631,6 +667,72 @@ impl Store for DynamoStore {
             ),
         ]);
         self.put("record_delivery_failure", item).await
+    }
+
+    async fn subscribe(&self, subscription: &Subscription) -> Result<(), StoreError> {
+        validate_subscription(subscription)?;
+        self.put("subscribe", subscription_item(subscription)).await
+    }
+
+    async fn unsubscribe(&self, citizen: &CitizenKey, topic: Topic) -> Result<bool, StoreError> {
+        let output = self
+            .client
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(key(
+                citizen_partition(citizen),
+                format!("{SUBSCRIPTION_PREFIX}{topic}"),
+            )))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|error| from_sdk("unsubscribe", self.table(), error))?;
+        Ok(output.attributes.is_some_and(|old| !old.is_empty()))
+    }
+
+    async fn unsubscribe_all(&self, citizen: &CitizenKey) -> Result<u64, StoreError> {
+        let operation = "unsubscribe_all";
+        let keys: Vec<Item> = self
+            .subscription_items(operation, citizen)
+            .await?
+            .into_iter()
+            .map(|item| {
+                item.into_iter()
+                    .filter(|(name, _)| name == PARTITION_KEY || name == SORT_KEY)
+                    .collect()
+            })
+            .collect();
+        let count = keys.len() as u64;
+        self.delete_keys(operation, keys).await?;
+        Ok(count)
+    }
+
+    async fn subscriptions(
+        &self,
+        citizen: &CitizenKey,
+        now: i64,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let operation = "subscriptions";
+        let mut subscriptions = Vec::new();
+        for item in self.subscription_items(operation, citizen).await? {
+            let reader = self.reader(&item, operation);
+            if !reader.expired(now)? {
+                subscriptions.push(reader.subscription()?);
+            }
+        }
+        subscriptions.sort_by_key(|subscription| subscription.topic);
+        Ok(subscriptions)
+    }
+
+    async fn audience_page(
+        &self,
+        query: &AudienceQuery,
+        cursor: Option<&str>,
+        limit: u32,
+        now: i64,
+    ) -> Result<AudiencePage, StoreError> {
+        validate_audience_query(query, limit)?;
+        self.read_audience_page(query, cursor, limit, now).await
     }
 
     async fn queries_between(
