@@ -1,11 +1,14 @@
 //! The `votecheck` command line, end to end: `ask` and `eval` over the sample index, `report`
-//! over a local SQLite store and over DynamoDB (a real moto_server), and `store init`.
+//! over a local SQLite store and over DynamoDB (a real moto_server), `store init`, and
+//! `alerts plan` over a local store's subscriptions.
 
 use std::path::Path;
 
 use votecheck_end_to_end::moto::MotoServer;
 use votecheck_end_to_end::{run, run_with_env, sample_corpus, stderr_of, stdout_of};
-use votecheck_store::{CitizenKey, Feedback, QueryRecord, SqliteStore, Store, StoreConfig};
+use votecheck_store::{
+    CitizenKey, Feedback, QueryRecord, SqliteStore, Store, StoreConfig, Subscription, Topic,
+};
 
 fn build_sample_index(out: &Path) {
     let output = run(
@@ -336,4 +339,99 @@ fn store_init_creates_the_table_once_and_report_reads_dynamodb() {
     assert!(report.status.success(), "{}", stderr_of(&report));
     let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
     assert_eq!(report["total_queries"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_plan_counts_subscribers_previews_and_prices_each_language() {
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("store.sqlite3");
+    let store = SqliteStore::open(&path, StoreConfig::default()).unwrap();
+    let subscribe = |number: &str, topic: Topic, language: &str| Subscription {
+        citizen: CitizenKey::derive(b"salt", number),
+        topic,
+        language: language.to_owned(),
+        jurisdiction: Some("Riverside County".to_owned()),
+        at: now(),
+        expires_at: now() + 86_400,
+    };
+    for (number, topic, language) in [
+        ("15550100001", Topic::Deadlines, "en"),
+        ("15550100002", Topic::Deadlines, "en"),
+        ("15550100003", Topic::Deadlines, "es"),
+        ("15550100004", Topic::Rumours, "en"),
+        ("15550100005", Topic::Deadlines, "pt"),
+    ] {
+        store
+            .subscribe(&subscribe(number, topic, language))
+            .await
+            .unwrap();
+    }
+    drop(store);
+    let alert =
+        votecheck_end_to_end::workspace_root().join("samples/alerts/registration-deadline.toml");
+    let output = run(
+        "votecheck",
+        &[&"alerts", &"plan", &alert, &"--store", &path],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let shown = stdout_of(&output);
+    assert!(
+        shown.contains("alert registration-deadline-2026: 3 recipient(s)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("[en] 2 recipient(s), template registration_deadline (en_US), about 0.05"),
+        "{shown}"
+    );
+    assert!(shown.contains("[es] 1 recipient(s)"), "{shown}");
+    assert!(
+        shown.contains("el lunes 19 de octubre"),
+        "the preview is filled in: {shown}"
+    );
+    assert!(shown.contains("estimated cost: 0.08 USD"), "{shown}");
+
+    // Every sample alert is valid.
+    for sample in
+        std::fs::read_dir(votecheck_end_to_end::workspace_root().join("samples/alerts")).unwrap()
+    {
+        let sample = sample.unwrap().path();
+        let output = run(
+            "votecheck",
+            &[&"alerts", &"plan", &sample, &"--store", &path],
+        );
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            sample.display(),
+            stderr_of(&output)
+        );
+    }
+
+    // A broken file names the file and each field, and no store is needed to say so.
+    let broken = work.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        std::fs::read_to_string(&alert)
+            .unwrap()
+            .replace("\"deadlines\"", "\"weather\"")
+            .replace("\"Monday, October 19\", ", ""),
+    )
+    .unwrap();
+    let output = run(
+        "votecheck",
+        &[
+            &"alerts",
+            &"plan",
+            &broken,
+            &"--store",
+            &work.path().join("missing.sqlite3"),
+        ],
+    );
+    assert!(!output.status.success());
+    let error = stderr_of(&output);
+    assert!(
+        error.contains("broken.toml") && error.contains("topic"),
+        "{error}"
+    );
+    assert!(error.contains("templates.en.parameters"), "{error}");
 }

@@ -7,13 +7,15 @@
 //! votecheck store init --table <NAME>
 //! votecheck report [--store <PATH | dynamodb://TABLE>] [--since 7d] [--json]
 //! votecheck serve [--index <DIR> | --corpus <DIR> [--watch]] [--addr 127.0.0.1:8080] [--store <PATH>] [--allow-host NAME]
+//! votecheck alerts plan <ALERT.toml> [--store <PATH | dynamodb://TABLE>]
 //! ```
 //!
 //! `ask` prints the exact WhatsApp reply (or, with `--json`, the decision as one JSON object);
 //! `eval` runs a file of labelled cases and prints hit@k, outcome accuracy and latency; with
 //! `--calibrate` it also prints the abstention thresholds that fit the cases best. `serve` runs the
 //! preview console, report view and webhook locally on the Lambda's handler
-//! (`votecheck_local`).
+//! (`votecheck_local`). `alerts plan` checks an alert file and prints who would receive it, in
+//! which language, what they would read and the estimated cost (`votecheck_alerts`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -93,6 +95,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Alerts to subscribed citizens.
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
     /// Run the bot locally: the preview console at `/`, the report at `/report`, the webhook at
     /// `/webhook` (same handler as the Lambda), `/healthz` and `/metrics`, with the local store.
     Serve {
@@ -126,6 +133,20 @@ enum Command {
         /// Reports written by `votecheck eval --json`.
         #[arg(required = true)]
         reports: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AlertsCommand {
+    /// Check an alert file and print what sending it would do: the recipients per language
+    /// (subscribers of its topic), the message each would read, and the estimated cost at the
+    /// prices the file gives. Sends nothing.
+    Plan {
+        /// The alert file (TOML; see docs/alerts.md).
+        file: PathBuf,
+        /// A local SQLite store file, or `dynamodb://<TABLE>`.
+        #[arg(long, default_value = DEFAULT_LOCAL_STORE)]
+        store: String,
     },
 }
 
@@ -196,7 +217,28 @@ fn main() -> ExitCode {
         Command::Report { store, since, json } => report(
             runtime().and_then(|runtime| runtime.block_on(store_report(&store, &since, json))),
         ),
+        Command::Alerts {
+            command: AlertsCommand::Plan { file, store },
+        } => report(runtime().and_then(|runtime| runtime.block_on(alerts_plan(&file, &store)))),
     }
+}
+
+/// `votecheck alerts plan`: the file is checked before the store is opened, so a broken file
+/// says so even without a store.
+async fn alerts_plan(file: &Path, store: &str) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("reading the alert file {}", file.display()))?;
+    let languages = votecheck_engine::catalogue::Catalogue::load()
+        .context("loading the engine's languages")?
+        .languages();
+    let alert = votecheck_alerts::Alert::parse(&file.display().to_string(), &text, &languages)?;
+    let store = open_store(store).await?;
+    let now = jiff::Timestamp::now().as_second();
+    let plan = votecheck_alerts::plan::plan(&alert, store.as_ref(), now)
+        .await
+        .with_context(|| format!("reading the audience from {}", store.describe()))?;
+    out!("{}", plan.to_string().trim_end());
+    Ok(())
 }
 
 /// The corpus `votecheck serve` uses when given neither an index nor a corpus.

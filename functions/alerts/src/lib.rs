@@ -1,0 +1,21 @@
+//! # votecheck-alerts: planned, opt-in information to subscribed citizens
+//!
+//! An election authority writes an alert as a small TOML file (`docs/alerts.md`, examples in
+//! `samples/alerts/`): what it is about (a [`votecheck_store::Topic`]), who should get it
+//! (jurisdictions; languages follow its templates), and per language the WhatsApp message
+//! template to send with its parameters. Only subscribed citizens are ever in an audience.
+//!
+//! - [`file`]: reading and checking an alert file ([`Alert::parse`]), every problem named with
+//!   its field;
+//! - [`plan`]: what sending it would do ([`plan::plan`]): the audience per language, read in
+//!   pages from the store, the rendered preview, and the estimated cost from the prices the file
+//!   gives.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod file;
+pub mod plan;
+
+pub use file::{Alert, AlertError, AlertTemplate, Prices};
+pub use plan::{LanguagePlan, Plan};
