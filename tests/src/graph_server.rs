@@ -6,6 +6,9 @@
 //! sends) and [`GraphServer::fail_next_requests`] (any request, mark-as-read included) make the
 //! next N matching requests answer with a [`Failure`] instead.
 //!
+//! `GET /{version}/{business_account_id}/message_templates?name=…` lists the templates given to
+//! [`GraphServer::set_message_templates`] with that name, in the Cloud API's shape.
+//!
 //! Each request is kept as a [`RecordedRequest`]; [`RecordedRequest::is_mark_read`] tells a
 //! mark-as-read (`{"status":"read",...}`) from a message send.
 //!
@@ -114,6 +117,7 @@ struct State {
     send_failures: VecDeque<Failure>,
     request_failures: VecDeque<Failure>,
     replies: u64,
+    templates: Vec<Value>,
 }
 
 /// A running Graph API stand-in; stops when dropped.
@@ -164,6 +168,12 @@ impl GraphServer {
         state
             .request_failures
             .extend(std::iter::repeat_n(failure, count));
+    }
+
+    /// The business account's message templates, as `message_templates` lists them: each a
+    /// JSON object with `name`, `language`, `status` and `components`.
+    pub fn set_message_templates(&self, templates: Vec<Value>) {
+        self.state.lock().expect("graph server state").templates = templates;
     }
 
     /// Every request so far, in arrival order.
@@ -258,6 +268,14 @@ fn handle(state: &Mutex<State>, request: Request) -> Response {
 /// The answer when nothing is set to fail: a send result (numbered `wamid.REPLY.<n>`), a
 /// mark-as-read success, or 404 for an unknown path.
 fn success(state: &mut State, recorded: &RecordedRequest, is_messages: bool) -> Response {
+    if let Some(name) = templates_query(recorded) {
+        let data: Vec<&Value> = state
+            .templates
+            .iter()
+            .filter(|template| template["name"] == name.as_str())
+            .collect();
+        return Response::json(200, &json!({ "data": data, "paging": {} }).to_string());
+    }
     if !is_messages {
         return Response::json(
             404,
@@ -277,6 +295,23 @@ fn success(state: &mut State, recorded: &RecordedRequest, is_messages: bool) -> 
         })
         .to_string(),
     )
+}
+
+/// The `name` asked for by `GET /{version}/{business_account_id}/message_templates?name=…`.
+fn templates_query(recorded: &RecordedRequest) -> Option<String> {
+    let (path, query) = recorded.path.split_once('?')?;
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let listing = recorded.method == "GET"
+        && segments.len() == 3
+        && segments[0].starts_with('v')
+        && segments[2] == "message_templates";
+    if !listing {
+        return None;
+    }
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("name="))
+        .map(str::to_owned)
 }
 
 /// `/{version}/{phone_number_id}/messages`.

@@ -435,3 +435,94 @@ async fn alerts_plan_counts_subscribers_previews_and_prices_each_language() {
     );
     assert!(error.contains("templates.en.parameters"), "{error}");
 }
+
+#[test]
+fn alerts_plan_checks_the_templates_against_the_business_account() {
+    use votecheck_end_to_end::graph_server::GraphServer;
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("store.sqlite3");
+    drop(SqliteStore::open(&path, StoreConfig::default()).unwrap());
+    let alert =
+        votecheck_end_to_end::workspace_root().join("samples/alerts/registration-deadline.toml");
+    let text = std::fs::read_to_string(&alert).unwrap();
+    let body = |language: &str| {
+        let marker = format!("[templates.{language}]");
+        let table = &text[text.find(&marker).unwrap()..];
+        let line = table
+            .lines()
+            .find(|line| line.starts_with("body = "))
+            .unwrap();
+        serde_json::from_str::<String>(line.trim_start_matches("body = ")).unwrap()
+    };
+    let graph = GraphServer::start();
+    let template = |language: &str, status: &str, text: String| {
+        serde_json::json!({
+            "name": "registration_deadline",
+            "language": language,
+            "status": status,
+            "category": "UTILITY",
+            "id": "1",
+            "components": [{ "type": "BODY", "text": text }],
+        })
+    };
+    let base_url = graph.base_url();
+    let environment = [
+        ("WHATSAPP_ACCESS_TOKEN", "EAAG-test-token"),
+        ("WHATSAPP_PHONE_NUMBER_ID", "109000000000001"),
+        ("WHATSAPP_BUSINESS_ACCOUNT_ID", "102290129340398"),
+        ("VOTECHECK_GRAPH_BASE_URL", base_url.as_str()),
+    ];
+    let plan = || {
+        run_with_env(
+            "votecheck",
+            &[&"alerts", &"plan", &alert, &"--store", &path],
+            &environment,
+        )
+    };
+    // The Spanish template is still in review: the plan says so, and fails.
+    graph.set_message_templates(vec![
+        template("en_US", "APPROVED", body("en")),
+        template("es_MX", "PENDING", body("es")),
+    ]);
+    let output = plan();
+    assert!(!output.status.success());
+    let error = stderr_of(&output);
+    assert!(
+        error.contains("templates.es") && error.contains("PENDING"),
+        "{error}"
+    );
+    let listing = &graph.requests()[0];
+    assert_eq!(listing.method, "GET");
+    assert!(
+        listing
+            .path
+            .starts_with("/v25.0/102290129340398/message_templates?name=registration_deadline"),
+        "{}",
+        listing.path
+    );
+    assert_eq!(
+        listing.header("authorization"),
+        Some("Bearer EAAG-test-token")
+    );
+    // Both approved: the plan passes and says what it checked.
+    graph.set_message_templates(vec![
+        template("en_US", "APPROVED", body("en")),
+        template("es_MX", "APPROVED", body("es")),
+    ]);
+    let output = plan();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(
+        stdout_of(&output).contains("templates: approved in every language"),
+        "{}",
+        stdout_of(&output)
+    );
+    // Without a token nothing is asked of the Cloud API, and the plan says so.
+    let requests = graph.requests().len();
+    let output = run(
+        "votecheck",
+        &[&"alerts", &"plan", &alert, &"--store", &path],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(stdout_of(&output).contains("not checked against the Cloud API"));
+    assert_eq!(graph.requests().len(), requests);
+}

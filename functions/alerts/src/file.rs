@@ -320,7 +320,7 @@ impl Alert {
 
 /// How many parameters a body takes: its placeholders must be `{{1}}` to `{{n}}`, each at least
 /// once (WhatsApp numbers them in order, without gaps).
-fn placeholders(body: &str) -> Result<usize, String> {
+pub(crate) fn placeholders(body: &str) -> Result<usize, String> {
     let mut numbers = BTreeSet::new();
     let mut rest = body;
     while let Some(start) = rest.find("{{") {

@@ -7,6 +7,8 @@
 //!
 //! - [`file`]: reading and checking an alert file ([`Alert::parse`]), every problem named with
 //!   its field;
+//! - [`templates`]: the alert's templates against the business account's, as the Cloud API
+//!   lists them (exists in that language, approved, takes that many parameters);
 //! - [`plan`]: what sending it would do ([`plan::plan`]): the audience per language, read in
 //!   pages from the store, the rendered preview, and the estimated cost from the prices the file
 //!   gives.
@@ -16,6 +18,7 @@
 
 pub mod file;
 pub mod plan;
+pub mod templates;
 
 pub use file::{Alert, AlertError, AlertTemplate, Prices};
 pub use plan::{LanguagePlan, Plan};

@@ -47,6 +47,15 @@ struct SentMessageId {
     id: String,
 }
 
+/// One request to the Graph API.
+#[derive(Clone, Copy)]
+enum Call<'a> {
+    /// A POST of this JSON body to the messages endpoint.
+    Post(&'a [u8]),
+    /// A GET of this URL.
+    Get(&'a str),
+}
+
 /// The least time left before a deadline for an attempt to start: less would most likely end in
 /// a timeout that leaves the citizen not knowing whether the message went.
 pub const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(500);
@@ -238,12 +247,31 @@ impl GraphClient {
             field: "request",
             reason: format!("cannot be serialized: {error}"),
         })?;
+        self.call_with_retries(Call::Post(&payload)).await
+    }
+
+    /// Lists the business account's message templates named `name`, in every language
+    /// (`GET /{version}/{business_account_id}/message_templates`), with their status and body
+    /// text. Needs [`GraphConfig::business_account_id`]. Retried like a send (a read is safe to
+    /// repeat).
+    pub async fn message_templates(
+        &self,
+        name: &str,
+    ) -> Result<Vec<crate::templates::MessageTemplate>, GraphError> {
+        let url = crate::templates::templates_url(&self.config, name)?;
+        let (status, body) = self.call_with_retries(Call::Get(&url)).await?;
+        crate::templates::parse_templates(status, &body, name)
+    }
+
+    /// Makes one call, retrying the failures that sent nothing; returns the success status and
+    /// body.
+    async fn call_with_retries(&self, call: Call<'_>) -> Result<(u16, Vec<u8>), GraphError> {
         let mut attempt = 1;
         let Some(mut attempt_time) = self.attempt_time() else {
             return Err(GraphError::DeadlineReached { attempts: 0 });
         };
         loop {
-            match self.post_once(&payload, attempt_time).await {
+            match self.call_once(call, attempt_time).await {
                 Ok(success) => return Ok(success),
                 Err(error) if error.is_retryable() && attempt < self.config.max_attempts => {
                     let delay = backoff_delay(&self.config, attempt);
@@ -265,16 +293,17 @@ impl GraphClient {
         }
     }
 
-    async fn post_once(
+    async fn call_once(
         &self,
-        payload: &[u8],
+        call: Call<'_>,
         timeout: Duration,
     ) -> Result<(u16, Vec<u8>), GraphError> {
-        let response = self
-            .http
-            .post(&self.url)
+        let request = match call {
+            Call::Post(payload) => self.http.post(&self.url).body(payload.to_vec()),
+            Call::Get(url) => self.http.get(url),
+        };
+        let response = request
             .timeout(timeout)
-            .body(payload.to_vec())
             .send()
             .await
             .map_err(transport_error)?;

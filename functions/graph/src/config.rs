@@ -43,6 +43,9 @@ pub struct GraphConfig {
     pub version: String,
     /// The WhatsApp business phone number id that sends the messages.
     pub phone_number_id: String,
+    /// The WhatsApp Business Account id whose message templates are read
+    /// (`WHATSAPP_BUSINESS_ACCOUNT_ID`); only checking templates needs it.
+    pub business_account_id: Option<String>,
     /// System-user access token, sent as `Authorization: Bearer …`. Never printed.
     pub access_token: String,
     /// Timeout of one HTTP attempt.
@@ -63,6 +66,7 @@ impl GraphConfig {
             base_url: DEFAULT_BASE_URL.to_owned(),
             version: DEFAULT_VERSION.to_owned(),
             phone_number_id: phone_number_id.into(),
+            business_account_id: None,
             access_token: access_token.into(),
             timeout: DEFAULT_TIMEOUT,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
@@ -74,7 +78,8 @@ impl GraphConfig {
     /// Reads the configuration from environment variables through `lookup` (the process
     /// environment in production): `WHATSAPP_PHONE_NUMBER_ID` (required),
     /// `VOTECHECK_GRAPH_BASE_URL` (default [`DEFAULT_BASE_URL`], checked by [`check_base_url`]),
-    /// `VOTECHECK_GRAPH_VERSION` (default [`DEFAULT_VERSION`]) and `WHATSAPP_ACCESS_TOKEN`
+    /// `VOTECHECK_GRAPH_VERSION` (default [`DEFAULT_VERSION`]), `WHATSAPP_BUSINESS_ACCOUNT_ID`
+    /// (optional: for reading message templates) and `WHATSAPP_ACCESS_TOKEN`
     /// (empty when unset: a Lambda function loads it from SSM and sets it with
     /// [`GraphConfig::with_access_token`]; a client refuses an empty token). Every problem is
     /// named, with the variable.
@@ -105,6 +110,7 @@ impl GraphConfig {
         if let Some(version) = get("VOTECHECK_GRAPH_VERSION") {
             config.version = version;
         }
+        config.business_account_id = get("WHATSAPP_BUSINESS_ACCOUNT_ID");
         if problems.is_empty() {
             Ok(config)
         } else {
@@ -199,6 +205,7 @@ impl fmt::Debug for GraphConfig {
             .field("base_url", &self.base_url)
             .field("version", &self.version)
             .field("phone_number_id", &self.phone_number_id)
+            .field("business_account_id", &self.business_account_id)
             .field("access_token", &"<redacted>")
             .field("timeout", &self.timeout)
             .field("max_attempts", &self.max_attempts)

@@ -9,8 +9,9 @@
 //! | … `::List` | `type: interactive`, `interactive.type: list` (1–10 rows) |
 //! | … `::Template` | `type: template` (name, language, body parameters) |
 //! | [`GraphClient::mark_read`] | `status: read`, optional `typing_indicator` |
+//! | [`GraphClient::message_templates`] | `GET /{business_account_id}/message_templates`: a template's languages, status and body |
 //!
-//! All of them `POST {base}/{version}/{phone_number_id}/messages` with
+//! The sends `POST {base}/{version}/{phone_number_id}/messages`; all calls go with
 //! `Authorization: Bearer <token>`, a per-attempt timeout and bounded retries with jittered
 //! exponential backoff on network errors, timeouts, 5xx and rate limits (HTTP 429, Graph codes
 //! 131056 / 130429). Error 131047 (outside the 24-hour window) becomes
@@ -50,9 +51,11 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod message;
+pub mod templates;
 
 pub use client::{GraphClient, SentMessage};
 pub use config::GraphConfig;
 pub use error::GraphError;
 pub use message::Recipient;
+pub use templates::MessageTemplate;
 pub use votecheck_outbound::OutboundContent;

@@ -231,14 +231,64 @@ async fn alerts_plan(file: &Path, store: &str) -> anyhow::Result<()> {
     let languages = votecheck_engine::catalogue::Catalogue::load()
         .context("loading the engine's languages")?
         .languages();
-    let alert = votecheck_alerts::Alert::parse(&file.display().to_string(), &text, &languages)?;
+    let name = file.display().to_string();
+    let mut alert = votecheck_alerts::Alert::parse(&name, &text, &languages)?;
+    let templates = check_templates(&mut alert, &name).await?;
     let store = open_store(store).await?;
     let now = jiff::Timestamp::now().as_second();
     let plan = votecheck_alerts::plan::plan(&alert, store.as_ref(), now)
         .await
         .with_context(|| format!("reading the audience from {}", store.describe()))?;
     out!("{}", plan.to_string().trim_end());
+    out!("{templates}");
     Ok(())
+}
+
+/// Checks the alert's templates against the business account's through the Cloud API when a
+/// token and the account id are configured (the same variables as the webhook function, plus
+/// `WHATSAPP_BUSINESS_ACCOUNT_ID`); says what was or was not checked.
+async fn check_templates(
+    alert: &mut votecheck_alerts::Alert,
+    file: &str,
+) -> anyhow::Result<String> {
+    let environment = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+    };
+    if environment("WHATSAPP_ACCESS_TOKEN").is_none() {
+        return Ok(
+            "templates: not checked against the Cloud API (WHATSAPP_ACCESS_TOKEN is not set)"
+                .into(),
+        );
+    }
+    let config = votecheck_graph::GraphConfig::from_lookup(environment)
+        .map_err(|problems| anyhow::anyhow!("{}", problems.join("; ")))?;
+    let Some(account) = config.business_account_id.clone() else {
+        return Ok(
+            "templates: not checked against the Cloud API (WHATSAPP_BUSINESS_ACCOUNT_ID is not set)"
+                .into(),
+        );
+    };
+    let client =
+        votecheck_graph::GraphClient::new(config).context("configuring the Graph API client")?;
+    let names: std::collections::BTreeSet<String> = alert
+        .templates
+        .values()
+        .map(|template| template.template.name.clone())
+        .collect();
+    let mut listed = Vec::new();
+    for name in names {
+        listed.extend(
+            client.message_templates(&name).await.with_context(|| {
+                format!("listing the business account's templates named {name}")
+            })?,
+        );
+    }
+    votecheck_alerts::templates::check_templates(alert, &listed, file)?;
+    Ok(format!(
+        "templates: approved in every language, with these parameters (business account {account})"
+    ))
 }
 
 /// The corpus `votecheck serve` uses when given neither an index nor a corpus.
