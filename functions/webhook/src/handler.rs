@@ -623,8 +623,9 @@ impl Handler {
     }
 
     /// Applies a command, over the rate limit too, then confirms it. Delete-my-data deletes
-    /// first and says how many records went, or that nothing could be deleted; opt-out and
-    /// opt-in are saved before the confirmation. A repeated "stop" from a citizen who opted out
+    /// first (subscriptions included) and says how many records went, or that nothing could be
+    /// deleted; opt-out (which also ends every alert subscription) and opt-in are saved before
+    /// the confirmation. A repeated "stop" from a citizen who opted out
     /// gets no reply: nothing but the opt-in confirmation goes to them.
     async fn command(
         &self,
@@ -651,6 +652,13 @@ impl Handler {
             Intent::OptOut => {
                 self.record(turn, &answer).await;
                 self.save_preferences(turn, &answer, true).await;
+                // "Stop" ends every alert subscription too: an opt-in later does not bring them
+                // back (the citizen subscribes again, topic by topic).
+                match self.store.unsubscribe_all(&turn.identity.citizen).await {
+                    Ok(0) => {}
+                    Ok(ended) => info!(ended, "subscriptions ended by an opt-out"),
+                    Err(problem) => error!(%problem, "ending subscriptions on an opt-out failed"),
+                }
                 if opted_out {
                     info!("opted out again: not answered");
                     return MessageOutcome::OptedOut;

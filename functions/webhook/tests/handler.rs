@@ -7,7 +7,9 @@ use std::sync::{Arc, OnceLock};
 use votecheck_engine::Engine;
 use votecheck_index_builder::{BuildOptions, build_index};
 use votecheck_store::outage::{Outage, OutageStore};
-use votecheck_store::{CitizenKey, Claim, MessageKey, SqliteStore, Store, StoreConfig};
+use votecheck_store::{
+    CitizenKey, Claim, MessageKey, SqliteStore, Store, StoreConfig, Subscription, Topic,
+};
 use votecheck_webhook::{
     CapturingSender, Handler, MessageOutcome, Method, OutboundContent, Secrets, WebhookRequest,
 };
@@ -375,6 +377,67 @@ async fn opt_out_opt_in_and_delete_my_data() {
         .filter(|record| record.citizen == citizen)
         .collect();
     assert!(left.is_empty(), "no query of that citizen is left");
+}
+
+#[tokio::test]
+async fn stop_ends_every_alert_subscription_and_only_that_citizens() {
+    let setup = setup();
+    let from = "15550105556";
+    let other = CitizenKey::derive(b"test salt", "15550105557");
+    let citizen = CitizenKey::derive(b"test salt", from);
+    let subscription = |who: &CitizenKey, topic: Topic| Subscription {
+        citizen: who.clone(),
+        topic,
+        language: "en".to_owned(),
+        jurisdiction: None,
+        at: NOW,
+        expires_at: NOW + 86_400,
+    };
+    for (who, topic) in [
+        (&citizen, Topic::Deadlines),
+        (&citizen, Topic::Rumours),
+        (&other, Topic::Rumours),
+    ] {
+        setup
+            .store
+            .subscribe(&subscription(who, topic))
+            .await
+            .unwrap();
+    }
+    setup.text("wamid.S1", from, "where do I vote?").await;
+    assert_eq!(
+        setup
+            .store
+            .subscriptions(&citizen, NOW)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let outcomes = setup.text("wamid.S2", from, "STOP").await;
+    assert_eq!(outcomes, answered("opt_out"));
+    assert!(
+        setup
+            .store
+            .subscriptions(&citizen, NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        setup.store.subscriptions(&other, NOW).await.unwrap().len(),
+        1
+    );
+    // Opting in again does not bring them back.
+    setup.text("wamid.S3", from, "START").await;
+    assert!(
+        setup
+            .store
+            .subscriptions(&citizen, NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
