@@ -8,7 +8,8 @@
 //! - [`content`]: [`OutboundContent`] (text, reply buttons, list, template) and its check
 //!   against the limits;
 //! - [`button_id`]: the ids of the buttons and list rows votecheck sends, which come back in
-//!   the webhook when the citizen taps them ([`ButtonId`]).
+//!   the webhook when the citizen taps them ([`ButtonId`]);
+//! - [`window`]: the 24-hour customer-service window: free-form inside, a template outside.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -16,6 +17,7 @@
 pub mod button_id;
 pub mod content;
 pub mod limits;
+pub mod window;
 
 pub use button_id::ButtonId;
 pub use content::{Button, LimitError, ListRow, OutboundContent, Template};
