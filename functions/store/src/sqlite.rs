@@ -381,8 +381,21 @@ impl Store for SqliteStore {
         let config = Arc::clone(&self.config);
         self.run("move_citizen", move |connection| {
             let transaction = connection.transaction()?;
+            // Subscriptions move too; where both keys have one for a topic, the moving one wins
+            // (as the old language does).
+            transaction.execute(
+                "INSERT OR REPLACE INTO subscriptions
+                 (citizen, topic, language, jurisdiction, at, expires_at)
+                 SELECT ?2, topic, language, jurisdiction, at, expires_at
+                 FROM subscriptions WHERE citizen = ?1",
+                params![from, to],
+            )?;
+            transaction.execute(
+                "DELETE FROM subscriptions WHERE citizen = ?1",
+                params![from],
+            )?;
             let Some(moving) = read_preferences(&transaction, &from, None)? else {
-                return Ok(());
+                return transaction.commit();
             };
             let existing = read_preferences(&transaction, &to, None)?;
             let merged = merge_moved_preferences(moving, existing);

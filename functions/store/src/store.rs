@@ -73,7 +73,8 @@ pub trait Store: Send + Sync {
 
     /// The citizen changed their WhatsApp number: their preferences move to the new key (merged
     /// with any the new key has: the old language wins, an opt-out from either side is kept, the
-    /// later `last_seen` is kept) and leave the old one. Past queries stay under the old key until
+    /// later `last_seen` is kept) and leave the old one, and so do their alert subscriptions (the
+    /// moving one wins a topic both keys have). Past queries stay under the old key until
     /// they expire. Nothing to move is not an error.
     async fn move_citizen(&self, from: &CitizenKey, to: &CitizenKey) -> Result<(), StoreError>;
 

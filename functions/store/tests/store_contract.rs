@@ -149,6 +149,49 @@ async fn subscriptions_replace_list_end_and_go_with_the_citizen(backend: &Backen
         .unwrap();
     assert_eq!(store.unsubscribe_all(&ana).await.unwrap(), 2);
     assert!(store.subscriptions(&ana, NOW).await.unwrap().is_empty());
+    // A number change takes them along; the moving one wins a topic both keys have.
+    let new_number = citizen("34600999000");
+    store
+        .subscribe(&subscription(&ana, Topic::Deadlines, "es", None))
+        .await
+        .unwrap();
+    store
+        .subscribe(&subscription(&new_number, Topic::Deadlines, "pt", None))
+        .await
+        .unwrap();
+    store
+        .subscribe(&subscription(&new_number, Topic::Rumours, "pt", None))
+        .await
+        .unwrap();
+    store.move_citizen(&ana, &new_number).await.unwrap();
+    assert!(store.subscriptions(&ana, NOW).await.unwrap().is_empty());
+    assert_eq!(
+        store.subscriptions(&new_number, NOW).await.unwrap(),
+        vec![
+            subscription(&new_number, Topic::Deadlines, "es", None),
+            subscription(&new_number, Topic::Rumours, "pt", None)
+        ]
+    );
+    let audience = store
+        .audience_page(
+            &AudienceQuery {
+                topic: Topic::Deadlines,
+                language: "es".to_owned(),
+                jurisdiction: None,
+            },
+            None,
+            10,
+            NOW,
+        )
+        .await
+        .unwrap();
+    let members: Vec<&CitizenKey> = audience
+        .members
+        .iter()
+        .map(|member| &member.citizen)
+        .collect();
+    assert_eq!(members, vec![&new_number], "the audience follows the move");
+    store.unsubscribe_all(&new_number).await.unwrap();
     // Delete-my-data deletes them with the rest, and only the citizen's.
     store
         .subscribe(&subscription(&ana, Topic::Deadlines, "es", None))

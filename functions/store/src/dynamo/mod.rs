@@ -467,6 +467,20 @@ impl Store for DynamoStore {
         if from == to {
             return Ok(());
         }
+        // Subscriptions move first, each written under the new key before it leaves the old one
+        // (never lost; a failure between the two leaves it in both, and "stop" by the new key
+        // then misses only the old copy until it expires). The moving one wins a topic both have.
+        for item in self.subscription_items(operation, from).await? {
+            let mut subscription = self.reader(&item, operation).subscription()?;
+            subscription.citizen = to.clone();
+            self.put(operation, subscription_item(&subscription))
+                .await?;
+            let old_key = item
+                .into_iter()
+                .filter(|(name, _)| name == PARTITION_KEY || name == SORT_KEY)
+                .collect();
+            self.delete_keys(operation, vec![old_key]).await?;
+        }
         let from_key = key(citizen_partition(from), PREFERENCES_SORT_KEY.to_owned());
         let Some(item) = self.get(operation, from_key.clone()).await? else {
             return Ok(());
