@@ -70,6 +70,8 @@ pub enum Intent {
     Greeting,
     /// A request for the topic menu.
     Menu,
+    /// A request to receive alerts (the alert topics to subscribe to).
+    Alerts,
     /// Thanks, jokes, chat.
     SmallTalk,
     /// A request for an opinion on parties or candidates.
@@ -97,6 +99,7 @@ impl Intent {
             Intent::Question => "question",
             Intent::Greeting => "greeting",
             Intent::Menu => "menu",
+            Intent::Alerts => "alerts",
             Intent::SmallTalk => "small_talk",
             Intent::Partisan => "partisan",
             Intent::OptOut => "opt_out",

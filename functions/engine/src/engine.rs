@@ -680,6 +680,7 @@ impl Engine {
             Intent::ReportProblem => (Outcome::ReportProblem, renderer.report_problem()),
             Intent::Partisan => (Outcome::NeutralRefusal, renderer.neutral_refusal()),
             Intent::Greeting | Intent::Menu => (Outcome::Menu, renderer.menu()),
+            Intent::Alerts => (Outcome::Menu, renderer.alerts_menu()),
             Intent::SmallTalk => {
                 let key = if found.rule == "bye" {
                     "small_talk_bye"

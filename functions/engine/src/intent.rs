@@ -1,6 +1,6 @@
 //! What a citizen wants: [`IntentClassifier`] matches a normalised message against phrases kept
 //! as data in `data/intents/<lang>.toml`, in a fixed order of precedence (opt-out, opt-in,
-//! delete-my-data, report-a-problem, partisan, greeting, menu, thanks, bye). The citizen's
+//! delete-my-data, report-a-problem, partisan, greeting, menu, alerts, thanks, bye). The citizen's
 //! language is tried first, then every other language (a Spanish speaker may type `STOP`).
 //! Anything else is a question.
 //!
@@ -49,6 +49,7 @@ const PRECEDENCE: &[(&str, Intent)] = &[
     ("partisan", Intent::Partisan),
     ("greeting", Intent::Greeting),
     ("menu", Intent::Menu),
+    ("alerts", Intent::Alerts),
     ("thanks", Intent::SmallTalk),
     ("bye", Intent::SmallTalk),
 ];
@@ -406,6 +407,14 @@ mod tests {
         assert_eq!(intent("hi there", "en"), Some(Intent::Greeting));
         assert_eq!(intent("こんにちは", "ja"), Some(Intent::Greeting));
         assert_eq!(intent("menu", "en"), Some(Intent::Menu));
+        assert_eq!(intent("alerts", "en"), Some(Intent::Alerts));
+        assert_eq!(
+            intent("send me reminders please", "en"),
+            Some(Intent::Alerts)
+        );
+        // "Subscribe" stays the opt-in after a "stop"; a question about a date stays a question.
+        assert_eq!(intent("subscribe", "en"), Some(Intent::OptIn));
+        assert_eq!(intent("remind me when early voting starts", "en"), None);
         assert_eq!(intent("thanks!", "en"), Some(Intent::SmallTalk));
         assert_eq!(intent("gracias", "es"), Some(Intent::SmallTalk));
         assert_eq!(intent("obrigado", "pt"), Some(Intent::SmallTalk));

@@ -23,6 +23,11 @@ pub const MAX_SECOND_QUOTE_CHARS: usize = 400;
 /// Longest claim shown in a fact-check reply.
 pub const MAX_CLAIM_CHARS: usize = 300;
 
+/// The alert topics a citizen can subscribe to, as the store names them
+/// (`votecheck_store::Topic`); each has `alerts_topic_<topic>` and
+/// `alerts_topic_<topic>_description` messages in every language.
+pub const ALERT_TOPICS: [&str; 4] = ["deadlines", "election_day", "polling_place", "rumours"];
+
 /// Renders replies in one language.
 pub struct Renderer<'a> {
     /// The reply messages.
@@ -207,8 +212,48 @@ impl Renderer<'_> {
 
     /// The welcome text and the topic menu.
     pub fn menu(&self) -> Reply {
-        let authority = self
-            .settings
+        Reply {
+            text: fit(self.render("welcome", &[("authority", &self.authority())])),
+            interactive: self.menu_list(),
+        }
+    }
+
+    /// The alerts menu: what alerts are, and a list of the topics to subscribe to (rows
+    /// `subscribe:<topic>`, [`ALERT_TOPICS`]).
+    pub fn alerts_menu(&self) -> Reply {
+        let rows = ALERT_TOPICS
+            .iter()
+            .map(|topic| MenuRow {
+                id: ButtonId::Subscribe((*topic).to_owned()).to_string(),
+                title: shorten(
+                    self.message(&format!("alerts_topic_{topic}")),
+                    limits::MAX_ROW_TITLE,
+                ),
+                description: Some(shorten(
+                    self.message(&format!("alerts_topic_{topic}_description")),
+                    limits::MAX_ROW_DESCRIPTION,
+                )),
+            })
+            .collect();
+        Reply {
+            text: fit(self.render("alerts_intro", &[("authority", &self.authority())])),
+            interactive: Some(Interactive::List {
+                button: shorten(self.message("alerts_button"), limits::MAX_LIST_BUTTON),
+                section_title: shorten(self.message("alerts_section"), limits::MAX_SECTION_TITLE),
+                rows,
+            }),
+        }
+    }
+
+    /// The confirmation of a subscription to an alert topic ([`ALERT_TOPICS`]).
+    pub fn alerts_subscribed(&self, topic: &str) -> Reply {
+        let title = self.message(&format!("alerts_topic_{topic}")).to_owned();
+        self.plain("alerts_subscribed", &[("topic", &title)])
+    }
+
+    /// The authority the bot speaks for: the deployment's, else its contact's name.
+    fn authority(&self) -> String {
+        self.settings
             .defaults
             .authority
             .clone()
@@ -218,11 +263,7 @@ impl Renderer<'_> {
                     .as_ref()
                     .and_then(|contact| contact.name.clone())
             })
-            .unwrap_or_default();
-        Reply {
-            text: fit(self.render("welcome", &[("authority", &authority)])),
-            interactive: self.menu_list(),
-        }
+            .unwrap_or_default()
     }
 
     /// The topic menu as a WhatsApp list, when the deployment has topics.

@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | `feedback:yes:<query>`, `feedback:no:<query>` | the answer's buttons | the answer to the query with this key helped, or did not |
 //! | `topic:<topic>` | the topic menu's rows | ask the topic's question |
+//! | `subscribe:<topic>` | the alerts menu's rows | subscribe to alerts on this topic |
 //!
 //! The engine writes the feedback buttons without a query (`feedback:yes`); the handler adds
 //! the key of the message it answers before sending ([`ButtonId::for_query`]).
@@ -29,6 +30,8 @@ use std::fmt;
 pub const FEEDBACK_PREFIX: &str = "feedback:";
 /// The prefix of the topic menu's rows.
 pub const TOPIC_PREFIX: &str = "topic:";
+/// The prefix of the alerts menu's rows.
+pub const SUBSCRIBE_PREFIX: &str = "subscribe:";
 
 /// What a tapped button or chosen row means.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +47,8 @@ pub enum ButtonId {
     },
     /// A topic of the menu.
     Topic(String),
+    /// An alert topic to subscribe to.
+    Subscribe(String),
     /// An id votecheck did not make (a template's quick-reply payload, say).
     Other(String),
 }
@@ -87,6 +92,9 @@ impl ButtonId {
         if let Some(topic) = id.strip_prefix(TOPIC_PREFIX) {
             return ButtonId::Topic(topic.to_owned());
         }
+        if let Some(topic) = id.strip_prefix(SUBSCRIBE_PREFIX) {
+            return ButtonId::Subscribe(topic.to_owned());
+        }
         ButtonId::Other(id.to_owned())
     }
 
@@ -108,6 +116,7 @@ impl fmt::Display for ButtonId {
                 Ok(())
             }
             ButtonId::Topic(topic) => write!(formatter, "{TOPIC_PREFIX}{topic}"),
+            ButtonId::Subscribe(topic) => write!(formatter, "{SUBSCRIBE_PREFIX}{topic}"),
             ButtonId::Other(id) => formatter.write_str(id),
         }
     }
@@ -124,6 +133,7 @@ mod tests {
             ButtonId::feedback(false),
             ButtonId::feedback(false).for_query("0123abcd"),
             ButtonId::Topic("register".into()),
+            ButtonId::Subscribe("election_day".into()),
             ButtonId::Other("STOP".into()),
         ] {
             assert_eq!(ButtonId::parse(&id.to_string()), id, "{id}");

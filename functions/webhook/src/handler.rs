@@ -31,8 +31,8 @@ use votecheck_graph::Recipient;
 use votecheck_outbound::limits::MAX_INTERACTIVE_BODY;
 use votecheck_outbound::{Button, ButtonId, OutboundContent};
 use votecheck_store::{
-    CitizenKey, Claim, DeliveryFailure, Feedback, MessageKey, Preferences, QueryRecord, Store,
-    StoreConfig,
+    CitizenKey, Claim, DAY_SECONDS, DeliveryFailure, Feedback, MessageKey, Preferences,
+    QueryRecord, Store, StoreConfig, Subscription, Topic,
 };
 use votecheck_whatsapp::{
     InboundEvent, InboundMessage, MAX_BODY_BYTES, MessageContent, Sender, StatusKind, SystemChange,
@@ -197,6 +197,19 @@ pub struct Handler {
     store_call_timeout: Duration,
     /// The message ids this process took on (the dedupe when the store is unavailable).
     recent: Arc<RecentMessages>,
+}
+
+/// How long an alert subscription lasts at most, in days: a citizen who subscribed for one
+/// election is not kept for the next one unless they subscribe again.
+pub const SUBSCRIPTION_DAYS: i64 = 365;
+
+/// The primary subtag of a language tag (`pt-BR` → `pt`), as subscriptions keep it.
+fn primary_language(language: &str) -> String {
+    language
+        .split(['-', '_'])
+        .next()
+        .unwrap_or(language)
+        .to_ascii_lowercase()
 }
 
 /// Seconds since 1970, from the system clock.
@@ -549,6 +562,20 @@ impl Handler {
                     .feedback(&reply_to, &identity.citizen, id, &recipient, &language, now)
                     .await;
             }
+            MessageContent::ListReply { id, .. } => {
+                if let ButtonId::Subscribe(topic) = ButtonId::parse(id) {
+                    return self
+                        .subscribe(
+                            &reply_to,
+                            &identity.citizen,
+                            &topic,
+                            &recipient,
+                            &language,
+                            now,
+                        )
+                        .await;
+                }
+            }
             MessageContent::Media { .. } | MessageContent::Location { .. } => {
                 let key = if matches!(message.content, MessageContent::Location { .. }) {
                     "location_unsupported"
@@ -591,6 +618,11 @@ impl Handler {
             } else {
                 text.clone()
             }),
+            MessageContent::ListReply { id, .. }
+                if matches!(ButtonId::parse(id), ButtonId::Subscribe(_)) =>
+            {
+                None
+            }
             MessageContent::ListReply { id, title } => Some(match ButtonId::parse(id) {
                 ButtonId::Topic(topic) => self
                     .engine
@@ -770,6 +802,67 @@ impl Handler {
             .await;
         MessageOutcome::Answered {
             outcome: "feedback".to_string(),
+        }
+    }
+
+    /// A row of the alerts menu: the citizen subscribes to that topic, in their language, for
+    /// [`SUBSCRIPTION_DAYS`] at most (no jurisdiction yet: alerts for everyone reach them), and
+    /// is told so, with how to stop. An unknown topic (an old or forged row) subscribes nothing.
+    async fn subscribe(
+        &self,
+        reply_to: &ReplyTo,
+        citizen: &CitizenKey,
+        topic: &str,
+        recipient: &Recipient,
+        language: &str,
+        now: i64,
+    ) -> MessageOutcome {
+        let renderer = self.engine.renderer(language);
+        let saved = match Topic::parse(topic) {
+            Some(parsed) => {
+                let subscription = Subscription {
+                    citizen: citizen.clone(),
+                    topic: parsed,
+                    language: primary_language(language),
+                    jurisdiction: None,
+                    at: now,
+                    expires_at: now.saturating_add(SUBSCRIPTION_DAYS * DAY_SECONDS),
+                };
+                match self.store.subscribe(&subscription).await {
+                    Ok(()) => {
+                        info!(topic = parsed.as_str(), "subscribed to alerts");
+                        true
+                    }
+                    Err(problem) => {
+                        error!(%problem, "saving a subscription failed; the citizen was told");
+                        false
+                    }
+                }
+            }
+            None => {
+                info!("an unknown alert topic was chosen; nothing subscribed");
+                false
+            }
+        };
+        let reply = if saved {
+            renderer.alerts_subscribed(topic)
+        } else {
+            renderer.plain("alerts_failed", &[])
+        };
+        let _ = self
+            .send(
+                recipient,
+                Some(reply_to),
+                OutboundContent::Text { body: reply.text },
+            )
+            .await;
+        MessageOutcome::Answered {
+            outcome: if saved {
+                "subscribed"
+            } else {
+                "subscribe_failed"
+            }
+            .to_string(),
         }
     }
 

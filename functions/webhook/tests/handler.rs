@@ -440,6 +440,102 @@ async fn stop_ends_every_alert_subscription_and_only_that_citizens() {
     );
 }
 
+#[test]
+fn the_engines_alert_topics_are_the_stores() {
+    let store: Vec<&str> = Topic::ALL.iter().map(|topic| topic.as_str()).collect();
+    assert_eq!(votecheck_engine::reply::ALERT_TOPICS.to_vec(), store);
+}
+
+#[tokio::test]
+async fn a_citizen_subscribes_to_alerts_from_the_alerts_menu() {
+    let setup = setup();
+    let from = "15550107777";
+    let citizen = CitizenKey::derive(b"test salt", from);
+    let outcomes = setup.text("wamid.A1", from, "alerts").await;
+    assert_eq!(outcomes, answered("menu"));
+    let menu = setup.sender.sent().last().unwrap().content.clone();
+    let OutboundContent::List { rows, body, .. } = menu else {
+        panic!("the alerts menu is a list: {menu:?}");
+    };
+    let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec![
+            "subscribe:deadlines",
+            "subscribe:election_day",
+            "subscribe:polling_place",
+            "subscribe:rumours"
+        ]
+    );
+    assert!(
+        body.contains("STOP"),
+        "how to stop is said up front: {body}"
+    );
+    assert!(
+        setup
+            .store
+            .subscriptions(&citizen, NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let tap = |id: &str, row: &str| {
+        signed(&interactive_webhook(
+            id,
+            from,
+            &format!(
+                r#"{{"type":"list_reply","list_reply":{{"id":"{row}","title":"Election day"}}}}"#
+            ),
+        ))
+    };
+    let (_, outcomes) = setup
+        .handler
+        .handle_with_outcomes(&tap("wamid.A2", "subscribe:election_day"))
+        .await;
+    assert_eq!(outcomes, answered("subscribed"));
+    let subscriptions = setup.store.subscriptions(&citizen, NOW).await.unwrap();
+    assert_eq!(subscriptions.len(), 1);
+    assert_eq!(subscriptions[0].topic, Topic::ElectionDay);
+    assert_eq!(subscriptions[0].language, "en");
+    assert_eq!(subscriptions[0].jurisdiction, None);
+    let confirmation = setup
+        .sender
+        .sent()
+        .last()
+        .and_then(|message| message.content.body().map(str::to_owned))
+        .unwrap();
+    assert!(
+        confirmation.contains("Election day") && confirmation.contains("STOP"),
+        "{confirmation}"
+    );
+    // A forged topic subscribes nothing, and says it could not be saved.
+    let (_, outcomes) = setup
+        .handler
+        .handle_with_outcomes(&tap("wamid.A3", "subscribe:lottery"))
+        .await;
+    assert_eq!(outcomes, answered("subscribe_failed"));
+    assert_eq!(
+        setup
+            .store
+            .subscriptions(&citizen, NOW)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Delete-my-data takes the subscription with everything else.
+    setup.text("wamid.A4", from, "delete my data").await;
+    assert!(
+        setup
+            .store
+            .subscriptions(&citizen, NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 #[tokio::test]
 async fn feedback_buttons_and_menu_rows_are_handled() {
     let setup = setup();
