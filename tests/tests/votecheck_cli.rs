@@ -351,6 +351,7 @@ async fn alerts_plan_counts_subscribers_previews_and_prices_each_language() {
         topic,
         language: language.to_owned(),
         jurisdiction: Some("Riverside County".to_owned()),
+        contact: None,
         at: now(),
         expires_at: now() + 86_400,
     };

@@ -177,6 +177,7 @@ mod tests {
                     topic: *topic,
                     language: language.to_string(),
                     jurisdiction: jurisdiction.map(str::to_owned),
+                    contact: None,
                     at: NOW,
                     expires_at: NOW + 30 * DAY_SECONDS,
                 })

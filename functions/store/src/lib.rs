@@ -51,6 +51,7 @@
 pub mod admin;
 pub mod citizen;
 pub mod config;
+pub mod contact;
 pub mod dynamo;
 pub mod error;
 pub mod message_key;

@@ -24,6 +24,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use crate::contact::SealedContact;
 use crate::store::{
     merge_moved_preferences, preferences_expire_at, validate_delivery_failure, validate_feedback,
     validate_message_id, validate_query_record, validate_window,
@@ -99,6 +100,7 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     topic TEXT NOT NULL,
     language TEXT NOT NULL,
     jurisdiction TEXT,
+    contact TEXT,
     at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     PRIMARY KEY (citizen, topic)
@@ -171,6 +173,21 @@ impl SqliteStore {
             });
         }
         connection.execute_batch(SCHEMA).map_err(fail)?;
+        // A file whose subscriptions table predates sealed contacts gets the column (additive:
+        // older readers ignore it).
+        let has_contact: bool = connection
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('subscriptions') WHERE name = 'contact'",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .map_err(fail)?
+            > 0;
+        if !has_contact {
+            connection
+                .execute_batch("ALTER TABLE subscriptions ADD COLUMN contact TEXT")
+                .map_err(fail)?;
+        }
         connection
             .pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(fail)?;
@@ -385,8 +402,8 @@ impl Store for SqliteStore {
             // (as the old language does).
             transaction.execute(
                 "INSERT OR REPLACE INTO subscriptions
-                 (citizen, topic, language, jurisdiction, at, expires_at)
-                 SELECT ?2, topic, language, jurisdiction, at, expires_at
+                 (citizen, topic, language, jurisdiction, contact, at, expires_at)
+                 SELECT ?2, topic, language, jurisdiction, contact, at, expires_at
                  FROM subscriptions WHERE citizen = ?1",
                 params![from, to],
             )?;
@@ -618,13 +635,14 @@ impl Store for SqliteStore {
         self.run("subscribe", move |connection| {
             connection.execute(
                 "INSERT OR REPLACE INTO subscriptions
-                 (citizen, topic, language, jurisdiction, at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 (citizen, topic, language, jurisdiction, contact, at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     subscription.citizen.as_str(),
                     subscription.topic.as_str(),
                     subscription.language,
                     subscription.jurisdiction,
+                    subscription.contact.as_ref().map(SealedContact::as_str),
                     subscription.at,
                     subscription.expires_at
                 ],
@@ -666,7 +684,7 @@ impl Store for SqliteStore {
         let key = citizen.clone();
         self.run("subscriptions", move |connection| {
             let mut statement = connection.prepare_cached(
-                "SELECT topic, language, jurisdiction, at, expires_at FROM subscriptions
+                "SELECT topic, language, jurisdiction, at, expires_at, contact FROM subscriptions
                  WHERE citizen = ?1 AND expires_at > ?2",
             )?;
             let mut subscriptions = statement
@@ -686,6 +704,9 @@ impl Store for SqliteStore {
                         })?,
                         language: row.get(1)?,
                         jurisdiction: row.get(2)?,
+                        contact: row
+                            .get::<_, Option<String>>(5)?
+                            .map(SealedContact::from_stored),
                         at: row.get(3)?,
                         expires_at: row.get(4)?,
                     })
@@ -721,7 +742,7 @@ impl Store for SqliteStore {
         let query = query.clone();
         self.run("audience_page", move |connection| {
             let mut statement = connection.prepare_cached(
-                "SELECT citizen, jurisdiction FROM subscriptions
+                "SELECT citizen, jurisdiction, contact FROM subscriptions
                  WHERE topic = ?1 AND language = ?2 AND citizen > ?3 AND expires_at > ?4
                    AND (?5 IS NULL OR jurisdiction = ?5)
                  ORDER BY citizen LIMIT ?6",
@@ -740,6 +761,9 @@ impl Store for SqliteStore {
                         Ok(AudienceMember {
                             citizen: citizen_from_row(row, 0)?,
                             jurisdiction: row.get(1)?,
+                            contact: row
+                                .get::<_, Option<String>>(2)?
+                                .map(SealedContact::from_stored),
                         })
                     },
                 )?

@@ -2,8 +2,8 @@
 //! jurisdiction) and the audience an alert is sent to, read in pages ([`AudienceQuery`],
 //! [`AudiencePage`]) so that a million subscribers are never one scan.
 //!
-//! A subscription holds no phone number: the citizen is their keyed hash, as everywhere in the
-//! store. One citizen has at most one subscription per topic; subscribing again replaces it (a
+//! A subscription holds no phone number in clear: the citizen is their keyed hash, as everywhere
+//! in the store, and the address alerts go to is sealed ([`crate::contact`]). One citizen has at most one subscription per topic; subscribing again replaces it (a
 //! new language or jurisdiction).
 //!
 //! ```
@@ -16,6 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::contact::SealedContact;
 use crate::{CitizenKey, StoreError};
 
 /// What an alert is about, and what a citizen subscribes to.
@@ -75,6 +76,8 @@ pub struct Subscription {
     /// The jurisdiction they want alerts for, as the deployment names it (`Riverside County`);
     /// `None`: only alerts for everyone.
     pub jurisdiction: Option<String>,
+    /// Where alerts reach them, sealed ([`crate::contact`]); `None` when it was not known.
+    pub contact: Option<SealedContact>,
     /// When they subscribed, Unix seconds.
     pub at: i64,
     /// When the subscription ends by itself, Unix seconds (readers treat it as gone from then).
@@ -101,6 +104,8 @@ pub struct AudienceMember {
     pub citizen: CitizenKey,
     /// Their jurisdiction, as they subscribed.
     pub jurisdiction: Option<String>,
+    /// Where alerts reach them, sealed: the sender opens it, nothing else needs to.
+    pub contact: Option<SealedContact>,
 }
 
 /// One page of an audience, and where the next one starts.

@@ -30,6 +30,7 @@ use votecheck_engine::{Answer, ConversationContext, Engine, Intent, Interactive,
 use votecheck_graph::Recipient;
 use votecheck_outbound::limits::MAX_INTERACTIVE_BODY;
 use votecheck_outbound::{Button, ButtonId, OutboundContent};
+use votecheck_store::contact::{ContactAddress, ContactSealer};
 use votecheck_store::{
     CitizenKey, Claim, DAY_SECONDS, DeliveryFailure, Feedback, MessageKey, Preferences,
     QueryRecord, Store, StoreConfig, Subscription, Topic,
@@ -197,11 +198,21 @@ pub struct Handler {
     store_call_timeout: Duration,
     /// The message ids this process took on (the dedupe when the store is unavailable).
     recent: Arc<RecentMessages>,
+    /// Seals the addresses of citizens who subscribe to alerts (key derived from the id salt).
+    sealer: Arc<ContactSealer>,
 }
 
 /// How long an alert subscription lasts at most, in days: a citizen who subscribed for one
 /// election is not kept for the next one unless they subscribe again.
 pub const SUBSCRIPTION_DAYS: i64 = 365;
+
+/// Where alerts reach the citizen who wrote from `recipient`.
+fn contact_address(recipient: &Recipient) -> ContactAddress {
+    match recipient {
+        Recipient::PhoneNumber(id) => ContactAddress::PhoneNumber(id.clone()),
+        Recipient::BusinessScopedUserId(id) => ContactAddress::BusinessScopedUserId(id.clone()),
+    }
+}
 
 /// The primary subtag of a language tag (`pt-BR` → `pt`), as subscriptions keep it.
 fn primary_language(language: &str) -> String {
@@ -228,6 +239,7 @@ impl Handler {
         secrets: Secrets,
         store_config: StoreConfig,
     ) -> Self {
+        let sealer = Arc::new(ContactSealer::from_salt(&secrets.id_salt));
         Handler {
             engine,
             store,
@@ -239,6 +251,7 @@ impl Handler {
             time_budget: DEFAULT_TIME_BUDGET,
             store_call_timeout: DEFAULT_STORE_CALL_TIMEOUT,
             recent: Arc::new(RecentMessages::default()),
+            sealer,
         }
     }
 
@@ -499,6 +512,7 @@ impl Handler {
                 now,
             )
             .await;
+            self.reseal_contacts(&new, now).await;
             return MessageOutcome::Ignored { kind };
         }
         let preferences = match self.store.preferences(&identity.citizen, now).await {
@@ -805,6 +819,37 @@ impl Handler {
         }
     }
 
+    /// After a change of number, the citizen's subscriptions are sealed again with the new
+    /// address (the business-scoped user id when there is one): alerts must not go to the
+    /// number they gave up, which may be someone else's now.
+    async fn reseal_contacts(&self, new: &Sender, now: i64) {
+        let Some(identity) = self.identify(new, now).await else {
+            return;
+        };
+        let address = match (&new.user_id, &new.wa_id) {
+            (Some(user_id), _) => ContactAddress::BusinessScopedUserId(user_id.clone()),
+            (None, Some(wa_id)) => ContactAddress::PhoneNumber(wa_id.clone()),
+            (None, None) => return,
+        };
+        let subscriptions = match self.store.subscriptions(&identity.citizen, now).await {
+            Ok(subscriptions) => subscriptions,
+            Err(problem) => {
+                error!(%problem, "reading subscriptions after a number change failed");
+                return;
+            }
+        };
+        for mut subscription in subscriptions {
+            subscription.contact = self
+                .sealer
+                .seal(&address)
+                .map_err(|problem| error!(%problem, "sealing the new contact failed"))
+                .ok();
+            if let Err(problem) = self.store.subscribe(&subscription).await {
+                error!(%problem, "updating a subscription's contact failed");
+            }
+        }
+    }
+
     /// A row of the alerts menu: the citizen subscribes to that topic, in their language, for
     /// [`SUBSCRIPTION_DAYS`] at most (no jurisdiction yet: alerts for everyone reach them), and
     /// is told so, with how to stop. An unknown topic (an old or forged row) subscribes nothing.
@@ -825,6 +870,11 @@ impl Handler {
                     topic: parsed,
                     language: primary_language(language),
                     jurisdiction: None,
+                    contact: self
+                        .sealer
+                        .seal(&contact_address(recipient))
+                        .map_err(|problem| error!(%problem, "sealing the contact failed"))
+                        .ok(),
                     at: now,
                     expires_at: now.saturating_add(SUBSCRIPTION_DAYS * DAY_SECONDS),
                 };

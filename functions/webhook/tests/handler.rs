@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use votecheck_engine::Engine;
 use votecheck_index_builder::{BuildOptions, build_index};
+use votecheck_store::contact::{ContactAddress, ContactSealer};
 use votecheck_store::outage::{Outage, OutageStore};
 use votecheck_store::{
     CitizenKey, Claim, MessageKey, SqliteStore, Store, StoreConfig, Subscription, Topic,
@@ -390,6 +391,7 @@ async fn stop_ends_every_alert_subscription_and_only_that_citizens() {
         topic,
         language: "en".to_owned(),
         jurisdiction: None,
+        contact: None,
         at: NOW,
         expires_at: NOW + 86_400,
     };
@@ -499,6 +501,13 @@ async fn a_citizen_subscribes_to_alerts_from_the_alerts_menu() {
     assert_eq!(subscriptions[0].topic, Topic::ElectionDay);
     assert_eq!(subscriptions[0].language, "en");
     assert_eq!(subscriptions[0].jurisdiction, None);
+    // The address alerts go to is kept sealed, and the deployment's key opens it.
+    let sealed = subscriptions[0].contact.as_ref().unwrap();
+    assert!(!sealed.as_str().contains(from));
+    assert_eq!(
+        ContactSealer::from_salt(b"test salt").open(sealed).unwrap(),
+        ContactAddress::PhoneNumber(from.to_owned())
+    );
     let confirmation = setup
         .sender
         .sent()
@@ -688,5 +697,38 @@ async fn a_changed_number_keeps_the_citizens_preferences() {
             .and_then(|preferences| preferences.language)
             .as_deref(),
         Some("es")
+    );
+}
+
+#[tokio::test]
+async fn after_a_change_of_number_alerts_go_to_the_new_number() {
+    let setup = setup();
+    // The fixture's citizen (15550101234) subscribes, then changes number to 15550109876.
+    setup.text("wamid.NC10", "15550101234", "alerts").await;
+    let tap = interactive_webhook(
+        "wamid.NC11",
+        "15550101234",
+        r#"{"type":"list_reply","list_reply":{"id":"subscribe:deadlines","title":"Deadlines"}}"#,
+    );
+    let (_, outcomes) = setup.handler.handle_with_outcomes(&signed(&tap)).await;
+    assert_eq!(outcomes, answered("subscribed"));
+    setup
+        .handler
+        .handle(&signed(&fixture("message_system_user_changed_number.json")))
+        .await;
+    let new = CitizenKey::derive(b"test salt", "15550109876");
+    let subscriptions = setup.store.subscriptions(&new, NOW).await.unwrap();
+    assert_eq!(
+        subscriptions.len(),
+        1,
+        "the subscription moved with the citizen"
+    );
+    let sealer = ContactSealer::from_salt(b"test salt");
+    assert_eq!(
+        sealer
+            .open(subscriptions[0].contact.as_ref().unwrap())
+            .unwrap(),
+        ContactAddress::PhoneNumber("15550109876".to_owned()),
+        "never the number given up"
     );
 }

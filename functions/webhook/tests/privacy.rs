@@ -52,6 +52,35 @@ async fn no_stored_record_or_shown_reply_holds_the_senders_number() {
             setup.post(&text(&wamid(NUMBER, 6), who, "START")).await,
             vec!["duplicate"]
         );
+        // Subscribing to alerts keeps the address alerts go to, sealed.
+        setup.post(&text(&wamid(NUMBER, 7), who, "alerts")).await;
+        assert_eq!(
+            setup
+                .post(&list_reply(
+                    &wamid(NUMBER, 8),
+                    who,
+                    "subscribe:rumours",
+                    "False rumours"
+                ))
+                .await,
+            vec!["subscribed"]
+        );
+        let audience = setup
+            .store
+            .audience_page(
+                &votecheck_store::AudienceQuery {
+                    topic: votecheck_store::Topic::Rumours,
+                    language: "en".to_owned(),
+                    jurisdiction: None,
+                },
+                None,
+                10,
+                NOW,
+            )
+            .await
+            .unwrap();
+        assert_eq!(audience.members.len(), 1, "{kind:?}");
+        assert!(audience.members[0].contact.is_some());
 
         let stored = setup.dump().await;
         assert!(!stored.is_empty());

@@ -22,6 +22,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::contact::SealedContact;
 use crate::subscription::{AudienceMember, Subscription, Topic};
 use crate::table::{EXPIRES_AT, PARTITION_KEY, REPORT_PARTITION_KEY, REPORT_SORT_KEY, SORT_KEY};
 use crate::time::utc_day;
@@ -95,6 +96,9 @@ pub(crate) fn subscription_item(subscription: &Subscription) -> Item {
     ]);
     if let Some(jurisdiction) = &subscription.jurisdiction {
         item.insert("jurisdiction".to_owned(), string(jurisdiction));
+    }
+    if let Some(contact) = &subscription.contact {
+        item.insert("contact".to_owned(), string(contact.as_str()));
     }
     item
 }
@@ -374,6 +378,9 @@ impl Reader<'_> {
                 .ok_or_else(|| self.corrupt("topic", "is not a known topic"))?,
             language: self.string("language")?,
             jurisdiction: self.optional_string("jurisdiction")?,
+            contact: self
+                .optional_string("contact")?
+                .map(SealedContact::from_stored),
             at: self.number("at")?,
             expires_at: self.number(EXPIRES_AT)?,
         })
@@ -383,6 +390,9 @@ impl Reader<'_> {
         Ok(AudienceMember {
             citizen: self.citizen("citizen")?,
             jurisdiction: self.optional_string("jurisdiction")?,
+            contact: self
+                .optional_string("contact")?
+                .map(SealedContact::from_stored),
         })
     }
 
@@ -419,6 +429,7 @@ mod tests {
             topic: Topic::ElectionDay,
             language: "pt".into(),
             jurisdiction: Some("Riverside County".into()),
+            contact: Some(SealedContact::from_stored("v1.abc")),
             at: 100,
             expires_at: 200,
         };

@@ -286,6 +286,16 @@ pub fn button(id: &str, who: Who<'_>, button_id: &str, title: &str) -> Value {
     )
 }
 
+/// A list row chosen.
+pub fn list_reply(id: &str, who: Who<'_>, row_id: &str, title: &str) -> Value {
+    inbound(
+        id,
+        who,
+        NOW,
+        json!({"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": row_id, "title": title}}}),
+    )
+}
+
 /// An image (the bot answers that it reads only text).
 pub fn image(id: &str, who: Who<'_>) -> Value {
     inbound(
