@@ -18,7 +18,7 @@ seconds="${1:-300}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(webhook_body signature_handshake front_matter markdown html claim_review pdf engine_answer)
+  targets=(webhook_body signature_handshake button_ids front_matter markdown html claim_review pdf engine_answer)
 fi
 
 corpus_root="target/fuzz/corpus"
@@ -31,6 +31,10 @@ seed() {
       # The first byte is the flags (bit 0: the body is base64).
       for file in samples/webhooks/*.json; do
         { printf '\0'; cat "$file"; } > "$dir/$(basename "$file")"
+      done ;;
+    button_ids)
+      for id in feedback:yes feedback:no:0123abcd topic:mail subscribe:election_day STOP; do
+        printf '%s' "$id" > "$dir/${id//:/_}"
       done ;;
     signature_handshake)
       printf 'sha256=0000\n{"object":"whatsapp_business_account"}' > "$dir/header"
