@@ -577,7 +577,7 @@ impl Engine {
                 trace = question_trace;
                 answer
             }
-            Some(found) => self.command(found, &language),
+            Some(found) => self.command(found, &language, &message),
             None => {
                 let step = Instant::now();
                 if context.preferred_language.is_none() && context.previous_language.is_none() {
@@ -603,7 +603,7 @@ impl Engine {
         let found = self.intents.classify(&message, &language)?;
         found.intent.is_command().then(|| {
             let language = self.command_language(&found, context);
-            self.command(&found, &language)
+            self.command(&found, &language, &message)
         })
     }
 
@@ -671,8 +671,16 @@ impl Engine {
         Some(self.simple(outcome, intent, language, reply))
     }
 
-    fn command(&self, found: &IntentMatch, language: &str) -> Answer {
+    fn command(&self, found: &IntentMatch, language: &str, message: &str) -> Answer {
         let renderer = self.renderer(language);
+        if found.intent == Intent::Alerts {
+            // "Send me alerts for Riverside County": the topics offered are that jurisdiction's.
+            let named = self.jurisdictions.find(message).map(|named| named.name);
+            let reply = renderer.alerts_menu(named.as_deref());
+            let mut answer = self.simple(Outcome::Menu, found.intent, language, reply);
+            answer.jurisdiction = named;
+            return answer;
+        }
         let (outcome, reply) = match found.intent {
             Intent::OptOut => (Outcome::OptOut, renderer.plain("opt_out_confirm", &[])),
             Intent::OptIn => (Outcome::OptOut, renderer.plain("opt_in_confirm", &[])),
@@ -680,7 +688,7 @@ impl Engine {
             Intent::ReportProblem => (Outcome::ReportProblem, renderer.report_problem()),
             Intent::Partisan => (Outcome::NeutralRefusal, renderer.neutral_refusal()),
             Intent::Greeting | Intent::Menu => (Outcome::Menu, renderer.menu()),
-            Intent::Alerts => (Outcome::Menu, renderer.alerts_menu()),
+            Intent::Alerts => unreachable!("alerts are answered above"),
             Intent::SmallTalk => {
                 let key = if found.rule == "bye" {
                     "small_talk_bye"
@@ -723,7 +731,7 @@ impl Engine {
         if let Some(phrase) = partisan_phrase
             && judged != Some(Judgement::Mixed)
         {
-            return (self.command(phrase, language), trace);
+            return (self.command(phrase, language, message), trace);
         }
         if let Some(answer) = self.judged_without_retrieval(judged, language) {
             return (answer, trace);

@@ -219,12 +219,28 @@ impl Renderer<'_> {
     }
 
     /// The alerts menu: what alerts are, and a list of the topics to subscribe to (rows
-    /// `subscribe:<topic>`, [`ALERT_TOPICS`]).
-    pub fn alerts_menu(&self) -> Reply {
+    /// `subscribe:<topic>[:<jurisdiction>]`, [`ALERT_TOPICS`]), for the jurisdiction the
+    /// message named, if any (left out when it would not fit a row id).
+    pub fn alerts_menu(&self, jurisdiction: Option<&str>) -> Reply {
         let rows = ALERT_TOPICS
             .iter()
             .map(|topic| MenuRow {
-                id: ButtonId::Subscribe((*topic).to_owned()).to_string(),
+                id: {
+                    let with = ButtonId::Subscribe {
+                        topic: (*topic).to_owned(),
+                        jurisdiction: jurisdiction.map(str::to_owned),
+                    }
+                    .to_string();
+                    if with.chars().count() <= limits::MAX_ROW_ID {
+                        with
+                    } else {
+                        ButtonId::Subscribe {
+                            topic: (*topic).to_owned(),
+                            jurisdiction: None,
+                        }
+                        .to_string()
+                    }
+                },
                 title: shorten(
                     self.message(&format!("alerts_topic_{topic}")),
                     limits::MAX_ROW_TITLE,
@@ -245,9 +261,13 @@ impl Renderer<'_> {
         }
     }
 
-    /// The confirmation of a subscription to an alert topic ([`ALERT_TOPICS`]).
-    pub fn alerts_subscribed(&self, topic: &str) -> Reply {
-        let title = self.message(&format!("alerts_topic_{topic}")).to_owned();
+    /// The confirmation of a subscription to an alert topic ([`ALERT_TOPICS`]), naming the
+    /// jurisdiction when there is one.
+    pub fn alerts_subscribed(&self, topic: &str, jurisdiction: Option<&str>) -> Reply {
+        let mut title = self.message(&format!("alerts_topic_{topic}")).to_owned();
+        if let Some(jurisdiction) = jurisdiction {
+            title = format!("{title} ({jurisdiction})");
+        }
         self.plain("alerts_subscribed", &[("topic", &title)])
     }
 

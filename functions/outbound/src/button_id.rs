@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `feedback:yes:<query>`, `feedback:no:<query>` | the answer's buttons | the answer to the query with this key helped, or did not |
 //! | `topic:<topic>` | the topic menu's rows | ask the topic's question |
-//! | `subscribe:<topic>` | the alerts menu's rows | subscribe to alerts on this topic |
+//! | `subscribe:<topic>`, `subscribe:<topic>:<jurisdiction>` | the alerts menu's rows | subscribe to alerts on this topic (for this jurisdiction) |
 //!
 //! The engine writes the feedback buttons without a query (`feedback:yes`); the handler adds
 //! the key of the message it answers before sending ([`ButtonId::for_query`]).
@@ -47,8 +47,13 @@ pub enum ButtonId {
     },
     /// A topic of the menu.
     Topic(String),
-    /// An alert topic to subscribe to.
-    Subscribe(String),
+    /// An alert topic to subscribe to, for a jurisdiction or for alerts to everyone.
+    Subscribe {
+        /// The topic (`election_day`...).
+        topic: String,
+        /// The jurisdiction, as the deployment names it.
+        jurisdiction: Option<String>,
+    },
     /// An id votecheck did not make (a template's quick-reply payload, say).
     Other(String),
 }
@@ -92,8 +97,15 @@ impl ButtonId {
         if let Some(topic) = id.strip_prefix(TOPIC_PREFIX) {
             return ButtonId::Topic(topic.to_owned());
         }
-        if let Some(topic) = id.strip_prefix(SUBSCRIBE_PREFIX) {
-            return ButtonId::Subscribe(topic.to_owned());
+        if let Some(rest) = id.strip_prefix(SUBSCRIBE_PREFIX) {
+            let (topic, jurisdiction) = match rest.split_once(':') {
+                Some((topic, jurisdiction)) => (topic, Some(jurisdiction.to_owned())),
+                None => (rest, None),
+            };
+            return ButtonId::Subscribe {
+                topic: topic.to_owned(),
+                jurisdiction,
+            };
         }
         ButtonId::Other(id.to_owned())
     }
@@ -116,7 +128,16 @@ impl fmt::Display for ButtonId {
                 Ok(())
             }
             ButtonId::Topic(topic) => write!(formatter, "{TOPIC_PREFIX}{topic}"),
-            ButtonId::Subscribe(topic) => write!(formatter, "{SUBSCRIBE_PREFIX}{topic}"),
+            ButtonId::Subscribe {
+                topic,
+                jurisdiction,
+            } => {
+                write!(formatter, "{SUBSCRIBE_PREFIX}{topic}")?;
+                if let Some(jurisdiction) = jurisdiction {
+                    write!(formatter, ":{jurisdiction}")?;
+                }
+                Ok(())
+            }
             ButtonId::Other(id) => formatter.write_str(id),
         }
     }
@@ -133,7 +154,14 @@ mod tests {
             ButtonId::feedback(false),
             ButtonId::feedback(false).for_query("0123abcd"),
             ButtonId::Topic("register".into()),
-            ButtonId::Subscribe("election_day".into()),
+            ButtonId::Subscribe {
+                topic: "election_day".into(),
+                jurisdiction: None,
+            },
+            ButtonId::Subscribe {
+                topic: "deadlines".into(),
+                jurisdiction: Some("Riverside County".into()),
+            },
             ButtonId::Other("STOP".into()),
         ] {
             assert_eq!(ButtonId::parse(&id.to_string()), id, "{id}");

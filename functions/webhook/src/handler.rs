@@ -202,6 +202,13 @@ pub struct Handler {
     sealer: Arc<ContactSealer>,
 }
 
+/// The row of the alerts menu a citizen chose.
+#[derive(Clone, Copy)]
+struct Chosen<'a> {
+    topic: &'a str,
+    jurisdiction: Option<&'a str>,
+}
+
 /// How long an alert subscription lasts at most, in days: a citizen who subscribed for one
 /// election is not kept for the next one unless they subscribe again.
 pub const SUBSCRIPTION_DAYS: i64 = 365;
@@ -577,12 +584,20 @@ impl Handler {
                     .await;
             }
             MessageContent::ListReply { id, .. } => {
-                if let ButtonId::Subscribe(topic) = ButtonId::parse(id) {
+                if let ButtonId::Subscribe {
+                    topic,
+                    jurisdiction,
+                } = ButtonId::parse(id)
+                {
+                    let chosen = Chosen {
+                        topic: &topic,
+                        jurisdiction: jurisdiction.as_deref(),
+                    };
                     return self
                         .subscribe(
                             &reply_to,
                             &identity.citizen,
-                            &topic,
+                            chosen,
                             &recipient,
                             &language,
                             now,
@@ -633,7 +648,7 @@ impl Handler {
                 text.clone()
             }),
             MessageContent::ListReply { id, .. }
-                if matches!(ButtonId::parse(id), ButtonId::Subscribe(_)) =>
+                if matches!(ButtonId::parse(id), ButtonId::Subscribe { .. }) =>
             {
                 None
             }
@@ -851,25 +866,27 @@ impl Handler {
     }
 
     /// A row of the alerts menu: the citizen subscribes to that topic, in their language, for
-    /// [`SUBSCRIPTION_DAYS`] at most (no jurisdiction yet: alerts for everyone reach them), and
-    /// is told so, with how to stop. An unknown topic (an old or forged row) subscribes nothing.
+    /// the row's jurisdiction (none: only alerts to everyone reach them), for
+    /// [`SUBSCRIPTION_DAYS`] at most, and is told so, with how to stop. An unknown topic or a
+    /// jurisdiction the store refuses (an old or forged row) subscribes nothing.
     async fn subscribe(
         &self,
         reply_to: &ReplyTo,
         citizen: &CitizenKey,
-        topic: &str,
+        chosen: Chosen<'_>,
         recipient: &Recipient,
         language: &str,
         now: i64,
     ) -> MessageOutcome {
         let renderer = self.engine.renderer(language);
+        let topic = chosen.topic;
         let saved = match Topic::parse(topic) {
             Some(parsed) => {
                 let subscription = Subscription {
                     citizen: citizen.clone(),
                     topic: parsed,
                     language: primary_language(language),
-                    jurisdiction: None,
+                    jurisdiction: chosen.jurisdiction.map(str::to_owned),
                     contact: self
                         .sealer
                         .seal(&contact_address(recipient))
@@ -895,7 +912,7 @@ impl Handler {
             }
         };
         let reply = if saved {
-            renderer.alerts_subscribed(topic)
+            renderer.alerts_subscribed(topic, chosen.jurisdiction)
         } else {
             renderer.plain("alerts_failed", &[])
         };

@@ -533,6 +533,46 @@ async fn a_citizen_subscribes_to_alerts_from_the_alerts_menu() {
             .len(),
         1
     );
+    // Asked for one jurisdiction's alerts, the rows carry it and so does the subscription.
+    setup
+        .text("wamid.A5", from, "send me alerts for riverside county")
+        .await;
+    let menu = setup.sender.sent().last().unwrap().content.clone();
+    let OutboundContent::List { rows, .. } = menu else {
+        panic!("the alerts menu is a list: {menu:?}");
+    };
+    let row = rows[0].id.clone();
+    assert!(row.starts_with("subscribe:deadlines:"), "{row}");
+    let (_, outcomes) = setup
+        .handler
+        .handle_with_outcomes(&tap("wamid.A6", &row))
+        .await;
+    assert_eq!(outcomes, answered("subscribed"));
+    let deadlines = setup
+        .store
+        .subscriptions(&citizen, NOW)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|subscription| subscription.topic == Topic::Deadlines)
+        .unwrap();
+    let named = deadlines.jurisdiction.clone().unwrap();
+    assert!(row.ends_with(&named), "{row} / {named}");
+    assert!(
+        setup
+            .sender
+            .sent()
+            .last()
+            .and_then(|message| message.content.body().map(str::to_owned))
+            .unwrap()
+            .contains(&named)
+    );
+    // A forged jurisdiction the store refuses subscribes nothing.
+    let (_, outcomes) = setup
+        .handler
+        .handle_with_outcomes(&tap("wamid.A7", "subscribe:rumours:a#b"))
+        .await;
+    assert_eq!(outcomes, answered("subscribe_failed"));
     // Delete-my-data takes the subscription with everything else.
     setup.text("wamid.A4", from, "delete my data").await;
     assert!(
