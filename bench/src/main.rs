@@ -9,6 +9,7 @@
 //! cargo run --release -p votecheck-bench -- footprint [--corpus DIR --cases FILE]
 //! cargo run --release -p votecheck-bench -- encoder [--corpus DIR]
 //! cargo run --release -p votecheck-bench -- cpu-share [--corpus DIR --cases FILE] [--network-ms 300]
+//! cargo run --release -p votecheck-bench -- audience [--subscribers 100000]
 //! ```
 //!
 //! - [`summary`] (`all`): every benchmark below in one run, then ONE table with each figure
@@ -21,6 +22,8 @@
 //! - [`webhook_load`]: signed webhook requests per second against `votecheck serve`, with `wrk`.
 //! - [`footprint`]: `bootstrap` size, deployment zip size, peak memory while answering.
 //! - [`encoder`]: the sentence encoder on one core against the pinned package's own engine.
+//! - [`audience`]: an alert's audience on the local store: subscribers written, read in pages
+//!   and their sealed addresses opened per second, next to one plain `SELECT`.
 //! - [`cpu_share`]: answer latency at the CPU share of 512, 1,024 and 1,769 MB functions (cgroup
 //!   quotas), and the cost per 1,000 messages at each.
 //!
@@ -29,6 +32,7 @@
 //! with the release profile by the benchmark itself (`cargo build --release --locked`).
 
 mod answer;
+mod audience;
 mod cold_start;
 mod common;
 mod cpu_share;
@@ -168,6 +172,12 @@ enum Command {
         #[arg(long, default_value_t = 0.20)]
         million_requests_price: f64,
     },
+    /// An alert's audience on the local store: subscribe, read in pages, open the addresses.
+    Audience {
+        /// Synthetic subscribers.
+        #[arg(long, default_value_t = 100_000)]
+        subscribers: usize,
+    },
     /// (Internal) one share's measurement, run by `cpu-share` inside its cgroup.
     #[command(hide = true)]
     CpuShareWorker { index: PathBuf, cases: PathBuf },
@@ -259,6 +269,11 @@ fn main() -> anyhow::Result<()> {
                 &load.options(),
             )?
             .print();
+            Ok(())
+        }
+        Command::Audience { subscribers } => {
+            println!("machine: {machine}");
+            audience::print(&audience::run(subscribers.max(1))?);
             Ok(())
         }
         Command::Encoder { corpus } => {
