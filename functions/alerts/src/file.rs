@@ -31,7 +31,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use votecheck_outbound::Template;
 use votecheck_outbound::limits::MAX_TEMPLATE_BODY;
-use votecheck_store::Topic;
+use votecheck_store::subscription::validate_jurisdiction;
+use votecheck_store::{StoreError, Topic};
 
 /// Why an alert file was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -191,14 +192,10 @@ impl Alert {
         let mut seen = BTreeSet::new();
         for (index, jurisdiction) in raw.audience.jurisdictions.iter().enumerate() {
             let field = format!("audience.jurisdictions[{index}]");
-            if jurisdiction.trim().is_empty()
-                || jurisdiction.chars().count() > 100
-                || jurisdiction.chars().any(|c| c == '#' || c.is_control())
+            if let Err(StoreError::InvalidInput { expected, .. }) =
+                validate_jurisdiction(jurisdiction)
             {
-                problem(
-                    field,
-                    "must be a jurisdiction's name of 1 to 100 characters, without '#'".into(),
-                );
+                problem(field, format!("must be {expected}"));
             } else if !seen.insert(jurisdiction) {
                 problem(field, format!("{jurisdiction:?} is listed twice"));
             }

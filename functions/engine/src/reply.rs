@@ -225,22 +225,9 @@ impl Renderer<'_> {
         let rows = ALERT_TOPICS
             .iter()
             .map(|topic| MenuRow {
-                id: {
-                    let with = ButtonId::Subscribe {
-                        topic: (*topic).to_owned(),
-                        jurisdiction: jurisdiction.map(str::to_owned),
-                    }
-                    .to_string();
-                    if with.chars().count() <= limits::MAX_ROW_ID {
-                        with
-                    } else {
-                        ButtonId::Subscribe {
-                            topic: (*topic).to_owned(),
-                            jurisdiction: None,
-                        }
-                        .to_string()
-                    }
-                },
+                id: Some(subscribe_id(topic, jurisdiction))
+                    .filter(|id| id.chars().count() <= limits::MAX_ROW_ID)
+                    .unwrap_or_else(|| subscribe_id(topic, None)),
                 title: shorten(
                     self.message(&format!("alerts_topic_{topic}")),
                     limits::MAX_ROW_TITLE,
@@ -391,6 +378,15 @@ fn quote(text: &str) -> String {
         .map(|line| format!("> {line}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The id of an alerts-menu row.
+fn subscribe_id(topic: &str, jurisdiction: Option<&str>) -> String {
+    ButtonId::Subscribe {
+        topic: topic.to_owned(),
+        jurisdiction: jurisdiction.map(str::to_owned),
+    }
+    .to_string()
 }
 
 /// Keeps a reply within [`MAX_REPLY_CHARS`], dropping whole lines from the end (so no link or word

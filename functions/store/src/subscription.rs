@@ -174,9 +174,10 @@ fn validate_language(language: &str) -> Result<(), StoreError> {
     }
 }
 
-/// A jurisdiction as the deployment names it (`Riverside County`): not blank, at most 100
-/// characters, no control characters and no `#`, which separates key parts.
-fn validate_jurisdiction(jurisdiction: &str) -> Result<(), StoreError> {
+/// Checks a jurisdiction as the deployment names it (`Riverside County`): not blank, at most 100
+/// characters, no control characters and no `#`, which separates key parts. Alert files are
+/// checked by the same rule.
+pub fn validate_jurisdiction(jurisdiction: &str) -> Result<(), StoreError> {
     let valid = !jurisdiction.trim().is_empty()
         && jurisdiction.chars().count() <= MAX_JURISDICTION_CHARS
         && !jurisdiction

@@ -28,9 +28,10 @@ use std::time::{Duration, Instant};
 use tracing::{debug, error, info, warn};
 use votecheck_engine::{Answer, ConversationContext, Engine, Intent, Interactive, Outcome};
 use votecheck_graph::Recipient;
+use votecheck_index::language::primary_subtag;
 use votecheck_outbound::limits::MAX_INTERACTIVE_BODY;
 use votecheck_outbound::{Button, ButtonId, OutboundContent};
-use votecheck_store::contact::{ContactAddress, ContactSealer};
+use votecheck_store::contact::{ContactAddress, ContactSealer, SealedContact};
 use votecheck_store::{
     CitizenKey, Claim, DAY_SECONDS, DeliveryFailure, Feedback, MessageKey, Preferences,
     QueryRecord, Store, StoreConfig, Subscription, Topic,
@@ -219,15 +220,6 @@ fn contact_address(recipient: &Recipient) -> ContactAddress {
         Recipient::PhoneNumber(id) => ContactAddress::PhoneNumber(id.clone()),
         Recipient::BusinessScopedUserId(id) => ContactAddress::BusinessScopedUserId(id.clone()),
     }
-}
-
-/// The primary subtag of a language tag (`pt-BR` → `pt`), as subscriptions keep it.
-fn primary_language(language: &str) -> String {
-    language
-        .split(['-', '_'])
-        .next()
-        .unwrap_or(language)
-        .to_ascii_lowercase()
 }
 
 /// Seconds since 1970, from the system clock.
@@ -647,18 +639,15 @@ impl Handler {
             } else {
                 text.clone()
             }),
-            MessageContent::ListReply { id, .. }
-                if matches!(ButtonId::parse(id), ButtonId::Subscribe { .. }) =>
-            {
-                None
-            }
-            MessageContent::ListReply { id, title } => Some(match ButtonId::parse(id) {
-                ButtonId::Topic(topic) => self
-                    .engine
-                    .topic_question(&topic)
-                    .unwrap_or_else(|| title.clone()),
-                _ => title.clone(),
-            }),
+            MessageContent::ListReply { id, title } => match ButtonId::parse(id) {
+                ButtonId::Subscribe { .. } => None,
+                ButtonId::Topic(topic) => Some(
+                    self.engine
+                        .topic_question(&topic)
+                        .unwrap_or_else(|| title.clone()),
+                ),
+                _ => Some(title.clone()),
+            },
             MessageContent::ButtonReply { id, .. } if ButtonId::is_feedback(id) => None,
             MessageContent::ButtonReply { title, .. } => Some(title.clone()),
             _ => None,
@@ -835,16 +824,14 @@ impl Handler {
     }
 
     /// After a change of number, the citizen's subscriptions are sealed again with the new
-    /// address (the business-scoped user id when there is one): alerts must not go to the
-    /// number they gave up, which may be someone else's now.
+    /// address (where replies now go): alerts must not go to the number they gave up, which may
+    /// be someone else's now.
     async fn reseal_contacts(&self, new: &Sender, now: i64) {
         let Some(identity) = self.identify(new, now).await else {
             return;
         };
-        let address = match (&new.user_id, &new.wa_id) {
-            (Some(user_id), _) => ContactAddress::BusinessScopedUserId(user_id.clone()),
-            (None, Some(wa_id)) => ContactAddress::PhoneNumber(wa_id.clone()),
-            (None, None) => return,
+        let Some(recipient) = recipient_of(new) else {
+            return;
         };
         let subscriptions = match self.store.subscriptions(&identity.citizen, now).await {
             Ok(subscriptions) => subscriptions,
@@ -854,15 +841,19 @@ impl Handler {
             }
         };
         for mut subscription in subscriptions {
-            subscription.contact = self
-                .sealer
-                .seal(&address)
-                .map_err(|problem| error!(%problem, "sealing the new contact failed"))
-                .ok();
+            subscription.contact = self.seal_contact(&recipient);
             if let Err(problem) = self.store.subscribe(&subscription).await {
                 error!(%problem, "updating a subscription's contact failed");
             }
         }
+    }
+
+    /// The sealed address of `recipient`, or `None` (logged) when sealing failed.
+    fn seal_contact(&self, recipient: &Recipient) -> Option<SealedContact> {
+        self.sealer
+            .seal(&contact_address(recipient))
+            .map_err(|problem| error!(%problem, "sealing a contact failed"))
+            .ok()
     }
 
     /// A row of the alerts menu: the citizen subscribes to that topic, in their language, for
@@ -885,13 +876,9 @@ impl Handler {
                 let subscription = Subscription {
                     citizen: citizen.clone(),
                     topic: parsed,
-                    language: primary_language(language),
+                    language: primary_subtag(language),
                     jurisdiction: chosen.jurisdiction.map(str::to_owned),
-                    contact: self
-                        .sealer
-                        .seal(&contact_address(recipient))
-                        .map_err(|problem| error!(%problem, "sealing the contact failed"))
-                        .ok(),
+                    contact: self.seal_contact(recipient),
                     at: now,
                     expires_at: now.saturating_add(SUBSCRIPTION_DAYS * DAY_SECONDS),
                 };

@@ -53,6 +53,13 @@ use items::{
     report_partition, report_sort_bound, string, subscription_item,
 };
 
+/// The table key (`PK`, `SK`) of an item read whole.
+fn key_of(item: Item) -> Item {
+    item.into_iter()
+        .filter(|(name, _)| name == PARTITION_KEY || name == SORT_KEY)
+        .collect()
+}
+
 /// The longest report range, in days: a guard against a typo Querying thousands of partitions.
 const MAX_REPORT_DAYS: i64 = 3_660;
 
@@ -475,11 +482,7 @@ impl Store for DynamoStore {
             subscription.citizen = to.clone();
             self.put(operation, subscription_item(&subscription))
                 .await?;
-            let old_key = item
-                .into_iter()
-                .filter(|(name, _)| name == PARTITION_KEY || name == SORT_KEY)
-                .collect();
-            self.delete_keys(operation, vec![old_key]).await?;
+            self.delete_keys(operation, vec![key_of(item)]).await?;
         }
         let from_key = key(citizen_partition(from), PREFERENCES_SORT_KEY.to_owned());
         let Some(item) = self.get(operation, from_key.clone()).await? else {
@@ -710,11 +713,7 @@ impl Store for DynamoStore {
             .subscription_items(operation, citizen)
             .await?
             .into_iter()
-            .map(|item| {
-                item.into_iter()
-                    .filter(|(name, _)| name == PARTITION_KEY || name == SORT_KEY)
-                    .collect()
-            })
+            .map(key_of)
             .collect();
         let count = keys.len() as u64;
         self.delete_keys(operation, keys).await?;
