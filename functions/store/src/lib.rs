@@ -59,6 +59,7 @@ pub mod outage;
 pub mod records;
 pub mod redact;
 pub mod report;
+pub mod sends;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod store;
@@ -74,6 +75,7 @@ pub use error::StoreError;
 pub use message_key::MessageKey;
 pub use records::{Claim, DeliveryFailure, Feedback, IdentityLink, Preferences, QueryRecord};
 pub use redact::redact;
+pub use sends::{AlertFunnel, AlertRun, DeliveryStage, SendOutcome, SendState};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use store::Store;

@@ -17,10 +17,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 
+use crate::sends::{AlertFunnel, AlertRun, DeliveryStage, SendOutcome};
 use crate::subscription::{AudiencePage, AudienceQuery, Subscription, Topic};
 use crate::{
-    CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, Preferences, QueryRecord, Store,
-    StoreError,
+    CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, MessageKey, Preferences,
+    QueryRecord, Store, StoreError,
 };
 
 /// How an [`OutageStore`] is down.
@@ -154,6 +155,45 @@ impl Store for OutageStore {
         _: i64,
     ) -> Result<AudiencePage, StoreError> {
         self.fail("audience_page").await
+    }
+
+    async fn start_alert_run(&self, _: &AlertRun) -> Result<Option<AlertRun>, StoreError> {
+        self.fail("start_alert_run").await
+    }
+
+    async fn save_alert_run(&self, _: &AlertRun) -> Result<(), StoreError> {
+        self.fail("save_alert_run").await
+    }
+
+    async fn claim_send(&self, _: &str, _: &CitizenKey, _: i64) -> Result<Claim, StoreError> {
+        self.fail("claim_send").await
+    }
+
+    async fn release_send(&self, _: &str, _: &CitizenKey) -> Result<(), StoreError> {
+        self.fail("release_send").await
+    }
+
+    async fn record_send(
+        &self,
+        _: &str,
+        _: &CitizenKey,
+        _: &SendOutcome,
+        _: i64,
+    ) -> Result<(), StoreError> {
+        self.fail("record_send").await
+    }
+
+    async fn record_status(
+        &self,
+        _: &MessageKey,
+        _: DeliveryStage,
+        _: i64,
+    ) -> Result<Option<String>, StoreError> {
+        self.fail("record_status").await
+    }
+
+    async fn alert_funnels_between(&self, _: i64, _: i64) -> Result<Vec<AlertFunnel>, StoreError> {
+        self.fail("alert_funnels_between").await
     }
 
     async fn record_delivery_failure(&self, _: &DeliveryFailure) -> Result<(), StoreError> {

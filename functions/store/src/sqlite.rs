@@ -25,6 +25,10 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::contact::SealedContact;
+use crate::sends::{
+    AlertFunnel, AlertRun, DeliveryStage, SendOutcome, SendState, advance, validate_alert_id,
+    validate_run,
+};
 use crate::store::{
     merge_moved_preferences, preferences_expire_at, validate_delivery_failure, validate_feedback,
     validate_message_id, validate_query_record, validate_window,
@@ -35,8 +39,8 @@ use crate::subscription::{
 };
 use crate::time::window_start;
 use crate::{
-    CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, Preferences, QueryRecord, Store,
-    StoreConfig, StoreError, redact,
+    CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, MessageKey, Preferences,
+    QueryRecord, Store, StoreConfig, StoreError, redact,
 };
 
 /// The schema version this code writes, kept in `PRAGMA user_version`.
@@ -106,6 +110,33 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     PRIMARY KEY (citizen, topic)
 );
 CREATE INDEX IF NOT EXISTS subscriptions_by_audience ON subscriptions (topic, language, citizen);
+CREATE TABLE IF NOT EXISTS alert_runs (
+    alert_id TEXT PRIMARY KEY NOT NULL,
+    topic TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    enqueued INTEGER NOT NULL,
+    progress TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_runs_by_start ON alert_runs (started_at, alert_id);
+CREATE TABLE IF NOT EXISTS alert_sends (
+    alert_id TEXT NOT NULL,
+    citizen TEXT NOT NULL,
+    state TEXT NOT NULL,
+    code INTEGER,
+    message TEXT,
+    at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (alert_id, citizen)
+);
+CREATE INDEX IF NOT EXISTS alert_sends_by_message ON alert_sends (message);
+CREATE INDEX IF NOT EXISTS alert_sends_by_citizen ON alert_sends (citizen);
+CREATE TABLE IF NOT EXISTS alert_counts (
+    alert_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (alert_id, name)
+);
 CREATE TABLE IF NOT EXISTS delivery_failures (
     citizen TEXT NOT NULL,
     message_id TEXT NOT NULL,
@@ -221,6 +252,7 @@ impl SqliteStore {
                 "rate_counters",
                 "delivery_failures",
                 "subscriptions",
+                "alert_sends",
             ] {
                 deleted += transaction.execute(
                     &format!("DELETE FROM {table} WHERE expires_at <= ?1"),
@@ -489,6 +521,7 @@ impl Store for SqliteStore {
                     "preferences",
                     "delivery_failures",
                     "subscriptions",
+                    "alert_sends",
                 ] {
                     deleted += transaction.execute(
                         &format!("DELETE FROM {table} WHERE citizen = ?1"),
@@ -780,9 +813,240 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn start_alert_run(&self, run: &AlertRun) -> Result<Option<AlertRun>, StoreError> {
+        validate_run(run)?;
+        let run = run.clone();
+        self.run("start_alert_run", move |connection| {
+            let transaction = connection.transaction()?;
+            let existing = read_run(&transaction, &run.alert_id)?;
+            if existing.is_none() {
+                write_run(&transaction, &run)?;
+            }
+            transaction.commit()?;
+            Ok(existing)
+        })
+        .await
+    }
+
+    async fn save_alert_run(&self, run: &AlertRun) -> Result<(), StoreError> {
+        validate_run(run)?;
+        let run = run.clone();
+        self.run("save_alert_run", move |connection| {
+            write_run(connection, &run)
+        })
+        .await
+    }
+
+    async fn claim_send(
+        &self,
+        alert_id: &str,
+        citizen: &CitizenKey,
+        now: i64,
+    ) -> Result<Claim, StoreError> {
+        validate_alert_id(alert_id)?;
+        let (alert_id, citizen) = (alert_id.to_owned(), citizen.as_str().to_owned());
+        let expires_at = self.config.expires_at(now);
+        self.run("claim_send", move |connection| {
+            // Inserts, or takes over a claim past its expiry; a live one makes it a no-op.
+            let changed = connection.execute(
+                "INSERT INTO alert_sends (alert_id, citizen, state, at, expires_at)
+                 VALUES (?1, ?2, 'claimed', ?3, ?4)
+                 ON CONFLICT (alert_id, citizen) DO UPDATE
+                 SET state = 'claimed', code = NULL, message = NULL, at = excluded.at,
+                     expires_at = excluded.expires_at
+                 WHERE alert_sends.expires_at <= excluded.at",
+                params![alert_id, citizen, now, expires_at],
+            )?;
+            Ok(if changed == 1 {
+                Claim::Claimed
+            } else {
+                Claim::Duplicate
+            })
+        })
+        .await
+    }
+
+    async fn release_send(&self, alert_id: &str, citizen: &CitizenKey) -> Result<(), StoreError> {
+        validate_alert_id(alert_id)?;
+        let (alert_id, citizen) = (alert_id.to_owned(), citizen.as_str().to_owned());
+        self.run("release_send", move |connection| {
+            connection.execute(
+                "DELETE FROM alert_sends WHERE alert_id = ?1 AND citizen = ?2 AND state = 'claimed'",
+                params![alert_id, citizen],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_send(
+        &self,
+        alert_id: &str,
+        citizen: &CitizenKey,
+        outcome: &SendOutcome,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        validate_alert_id(alert_id)?;
+        let (alert_id, citizen) = (alert_id.to_owned(), citizen.as_str().to_owned());
+        let (state, counter) = outcome.state();
+        let message = match outcome {
+            SendOutcome::Accepted { message } => Some(message.as_str().to_owned()),
+            _ => None,
+        };
+        self.run("record_send", move |connection| {
+            let transaction = connection.transaction()?;
+            // Only a claimed recipient moves: a second record of the same send counts nothing.
+            let changed = transaction.execute(
+                "UPDATE alert_sends SET state = ?3, code = ?4, message = ?5, at = ?6
+                 WHERE alert_id = ?1 AND citizen = ?2 AND state = 'claimed'",
+                params![alert_id, citizen, state.as_str(), state.code(), message, at],
+            )?;
+            if changed == 1 {
+                count(&transaction, &alert_id, &[counter])?;
+            }
+            transaction.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_status(
+        &self,
+        message: &MessageKey,
+        stage: DeliveryStage,
+        at: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let message = message.as_str().to_owned();
+        self.run("record_status", move |connection| {
+            let transaction = connection.transaction()?;
+            let found: Option<(String, String, String, Option<i64>)> = transaction
+                .query_row(
+                    "SELECT alert_id, citizen, state, code FROM alert_sends WHERE message = ?1",
+                    params![message],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                )
+                .optional()?;
+            let Some((alert_id, citizen, state, code)) = found else {
+                return Ok(None);
+            };
+            let current = SendState::parse(&state, code).ok_or_else(|| {
+                conversion_error(
+                    2,
+                    std::io::Error::other(format!("unknown send state `{state}`")),
+                )
+            })?;
+            let Some((next, counters)) = advance(current, stage) else {
+                return Ok(None);
+            };
+            transaction.execute(
+                "UPDATE alert_sends SET state = ?3, code = ?4, at = ?5
+                 WHERE alert_id = ?1 AND citizen = ?2",
+                params![alert_id, citizen, next.as_str(), next.code(), at],
+            )?;
+            count(&transaction, &alert_id, &counters)?;
+            transaction.commit()?;
+            Ok(Some(alert_id))
+        })
+        .await
+    }
+
+    async fn alert_funnels_between(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<AlertFunnel>, StoreError> {
+        self.run("alert_funnels_between", move |connection| {
+            let ids: Vec<String> = connection
+                .prepare(
+                    "SELECT alert_id FROM alert_runs WHERE started_at >= ?1 AND started_at < ?2
+                     ORDER BY started_at, alert_id",
+                )?
+                .query_map(params![from, to], |row| row.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut funnels = Vec::with_capacity(ids.len());
+            for id in ids {
+                let Some(run) = read_run(connection, &id)? else {
+                    continue;
+                };
+                let counts: Vec<(String, u64)> = connection
+                    .prepare("SELECT name, count FROM alert_counts WHERE alert_id = ?1")?
+                    .query_map(params![id], |row| {
+                        Ok((row.get(0)?, row.get::<_, i64>(1)?.max(0) as u64))
+                    })?
+                    .collect::<Result<_, _>>()?;
+                funnels.push(AlertFunnel::from_counts(&run, counts));
+            }
+            Ok(funnels)
+        })
+        .await
+    }
+
     fn describe(&self) -> String {
         format!("sqlite {}", self.path.display())
     }
+}
+
+/// Reads an alert's run.
+fn read_run(connection: &Connection, alert_id: &str) -> Result<Option<AlertRun>, rusqlite::Error> {
+    connection
+        .query_row(
+            "SELECT topic, started_at, finished_at, enqueued, progress FROM alert_runs
+             WHERE alert_id = ?1",
+            params![alert_id],
+            |row| {
+                let topic: String = row.get(0)?;
+                let progress: String = row.get(4)?;
+                Ok(AlertRun {
+                    alert_id: alert_id.to_owned(),
+                    topic: Topic::parse(&topic).ok_or_else(|| {
+                        conversion_error(
+                            0,
+                            std::io::Error::other(format!("unknown topic `{topic}`")),
+                        )
+                    })?,
+                    started_at: row.get(1)?,
+                    finished_at: row.get(2)?,
+                    enqueued: row.get::<_, i64>(3)?.max(0) as u64,
+                    progress: serde_json::from_str(&progress)
+                        .map_err(|error| conversion_error(4, error))?,
+                })
+            },
+        )
+        .optional()
+}
+
+/// Saves (replaces) an alert's run.
+fn write_run(connection: &Connection, run: &AlertRun) -> Result<(), rusqlite::Error> {
+    connection.execute(
+        "INSERT OR REPLACE INTO alert_runs
+         (alert_id, topic, started_at, finished_at, enqueued, progress)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            run.alert_id,
+            run.topic.as_str(),
+            run.started_at,
+            run.finished_at,
+            i64::try_from(run.enqueued).unwrap_or(i64::MAX),
+            json(&run.progress)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Adds one to each of an alert's funnel counters.
+fn count(
+    connection: &Connection,
+    alert_id: &str,
+    counters: &[String],
+) -> Result<(), rusqlite::Error> {
+    for name in counters {
+        connection.execute(
+            "INSERT INTO alert_counts (alert_id, name, count) VALUES (?1, ?2, 1)
+             ON CONFLICT (alert_id, name) DO UPDATE SET count = count + 1",
+            params![alert_id, name],
+        )?;
+    }
+    Ok(())
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {

@@ -12,10 +12,11 @@
 
 use async_trait::async_trait;
 
+use crate::sends::{AlertFunnel, AlertRun, DeliveryStage, SendOutcome};
 use crate::subscription::{AudiencePage, AudienceQuery, Subscription, Topic};
 use crate::{
-    CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, Preferences, QueryRecord,
-    StoreError,
+    CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink, MessageKey, Preferences,
+    QueryRecord, StoreError,
 };
 
 /// The conversation store.
@@ -166,6 +167,57 @@ pub trait Store: Send + Sync {
         limit: u32,
         now: i64,
     ) -> Result<AudiencePage, StoreError>;
+
+    /// Starts the run of an alert: saves `run` unless one with its id exists, and returns the
+    /// existing one then (`None`: this call created it). How `votecheck alerts send` stays
+    /// idempotent.
+    async fn start_alert_run(&self, run: &AlertRun) -> Result<Option<AlertRun>, StoreError>;
+
+    /// Saves (replaces) a run's progress.
+    async fn save_alert_run(&self, run: &AlertRun) -> Result<(), StoreError>;
+
+    /// Claims one recipient of one alert before the sender calls the Cloud API:
+    /// [`Claim::Claimed`] exactly once per alert and citizen, however many deliveries of the job
+    /// race; [`Claim::Duplicate`] for every other. The claim is kept for
+    /// [`StoreConfig::retention_days`](crate::StoreConfig).
+    async fn claim_send(
+        &self,
+        alert_id: &str,
+        citizen: &CitizenKey,
+        now: i64,
+    ) -> Result<Claim, StoreError>;
+
+    /// Forgets a claim whose message certainly did not go (the Cloud API refused it for
+    /// throughput), so that a redelivery of the job sends it.
+    async fn release_send(&self, alert_id: &str, citizen: &CitizenKey) -> Result<(), StoreError>;
+
+    /// Records what happened to a claimed recipient, and counts it in the alert's funnel once.
+    /// An accepted message is linked to the alert so that its statuses are attributed
+    /// ([`Store::record_status`]).
+    async fn record_send(
+        &self,
+        alert_id: &str,
+        citizen: &CitizenKey,
+        outcome: &SendOutcome,
+        at: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Attributes a delivery status to the alert whose message it reports, moving the
+    /// recipient's state and the funnel by [`advance`](crate::sends::advance); returns the alert's
+    /// id, or `None` when the message was not an alert (a reply) or the status changes nothing.
+    async fn record_status(
+        &self,
+        message: &MessageKey,
+        stage: DeliveryStage,
+        at: i64,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// The funnels of the alerts whose runs started with `from <= started_at < to`, by start.
+    async fn alert_funnels_between(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<AlertFunnel>, StoreError>;
 
     /// What this store is, for logs: `dynamodb table votecheck`, `sqlite /path/to/file`.
     fn describe(&self) -> String;

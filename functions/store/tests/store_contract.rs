@@ -3,6 +3,7 @@
 //! function over `Arc<dyn Store>`; the `contract!` macro makes one test per backend of it.
 //! DynamoDB-only cases (table creation, a missing table) follow.
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeSet;
@@ -46,29 +47,6 @@ fn record(
         forwarded: false,
         expires_at: config.expires_at(at),
     }
-}
-
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let backend = crate::common::sqlite_backend().await;
-                    crate::$case(&backend).await;
-                }
-            )*
-        }
-        mod dynamo {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let backend = crate::common::dynamo_backend().await;
-                    crate::$case(&backend).await;
-                }
-            )*
-        }
-    };
 }
 
 contract!(

@@ -24,8 +24,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tracing::warn;
 use votecheck_store::{
-    AudiencePage, AudienceQuery, CitizenKey, Claim, DeliveryFailure, Feedback, IdentityLink,
-    Preferences, QueryRecord, Store, StoreError, Subscription, Topic,
+    AlertFunnel, AlertRun, AudiencePage, AudienceQuery, CitizenKey, Claim, DeliveryFailure,
+    DeliveryStage, Feedback, IdentityLink, MessageKey, Preferences, QueryRecord, SendOutcome,
+    Store, StoreError, Subscription, Topic,
 };
 
 use crate::sender::{OutgoingMessage, ReplySender, SendFailure};
@@ -317,6 +318,70 @@ impl Store for DeadlineStore {
         self.call(
             "audience_page",
             self.inner.audience_page(query, cursor, limit, now),
+        )
+        .await
+    }
+
+    async fn start_alert_run(&self, run: &AlertRun) -> Result<Option<AlertRun>, StoreError> {
+        self.call("start_alert_run", self.inner.start_alert_run(run))
+            .await
+    }
+
+    async fn save_alert_run(&self, run: &AlertRun) -> Result<(), StoreError> {
+        self.call("save_alert_run", self.inner.save_alert_run(run))
+            .await
+    }
+
+    async fn claim_send(
+        &self,
+        alert_id: &str,
+        citizen: &CitizenKey,
+        now: i64,
+    ) -> Result<Claim, StoreError> {
+        self.call("claim_send", self.inner.claim_send(alert_id, citizen, now))
+            .await
+    }
+
+    async fn release_send(&self, alert_id: &str, citizen: &CitizenKey) -> Result<(), StoreError> {
+        self.call("release_send", self.inner.release_send(alert_id, citizen))
+            .await
+    }
+
+    async fn record_send(
+        &self,
+        alert_id: &str,
+        citizen: &CitizenKey,
+        outcome: &SendOutcome,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.call(
+            "record_send",
+            self.inner.record_send(alert_id, citizen, outcome, at),
+        )
+        .await
+    }
+
+    async fn record_status(
+        &self,
+        message: &MessageKey,
+        stage: DeliveryStage,
+        at: i64,
+    ) -> Result<Option<String>, StoreError> {
+        self.call(
+            "record_status",
+            self.inner.record_status(message, stage, at),
+        )
+        .await
+    }
+
+    async fn alert_funnels_between(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<AlertFunnel>, StoreError> {
+        self.call(
+            "alert_funnels_between",
+            self.inner.alert_funnels_between(from, to),
         )
         .await
     }

@@ -19,6 +19,7 @@ mod audience;
 pub mod client;
 mod errors;
 pub mod items;
+mod sends;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -29,6 +30,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, ReturnValue, TransactWriteItem, WriteRequest,
 };
 
+use crate::sends::{AlertFunnel, AlertRun, DeliveryStage, SendOutcome};
 use crate::store::{
     merge_moved_preferences, preferences_expire_at, validate_delivery_failure, validate_feedback,
     validate_message_id, validate_query_record, validate_window,
@@ -42,8 +44,8 @@ use crate::table::{
 };
 use crate::time::{day_start, window_start};
 use crate::{
-    CitizenKey, Claim, DAY_SECONDS, DeliveryFailure, Feedback, IdentityLink, Preferences,
-    QueryRecord, Store, StoreConfig, StoreError, redact,
+    CitizenKey, Claim, DAY_SECONDS, DeliveryFailure, Feedback, IdentityLink, MessageKey,
+    Preferences, QueryRecord, Store, StoreConfig, StoreError, redact,
 };
 pub(crate) use errors::{Kind, from_sdk, store_error};
 use items::{
@@ -268,9 +270,10 @@ impl DynamoStore {
                 .query()
                 .table_name(self.table())
                 .key_condition_expression("#partition = :partition")
-                .projection_expression("#partition, #sort")
+                .projection_expression("#partition, #sort, #message")
                 .expression_attribute_names("#partition", PARTITION_KEY)
                 .expression_attribute_names("#sort", SORT_KEY)
+                .expression_attribute_names("#message", "message")
                 .expression_attribute_values(":partition", string(citizen_partition(citizen)))
                 .consistent_read(true)
                 .set_exclusive_start_key(start_key)
@@ -286,6 +289,13 @@ impl DynamoStore {
                 if let Some(alias) = sort.strip_prefix(ALIAS_PREFIX) {
                     aliases.push(CitizenKey::from_stored(alias)?);
                 } else {
+                    // An alert message's link to this citizen goes with its send state.
+                    if sort.starts_with(sends::SEND_PREFIX)
+                        && let Some(message) =
+                            self.reader(&item, operation).optional_string("message")?
+                    {
+                        keys.push(sends::outbound_key(&message));
+                    }
                     counted += 1;
                 }
                 keys.push(HashMap::from([
@@ -788,6 +798,54 @@ impl Store for DynamoStore {
         }
         feedback.sort_by(|left, right| (left.at, &left.query_id).cmp(&(right.at, &right.query_id)));
         Ok(feedback)
+    }
+
+    async fn start_alert_run(&self, run: &AlertRun) -> Result<Option<AlertRun>, StoreError> {
+        self.start_run(run).await
+    }
+
+    async fn save_alert_run(&self, run: &AlertRun) -> Result<(), StoreError> {
+        self.save_run(run).await
+    }
+
+    async fn claim_send(
+        &self,
+        alert_id: &str,
+        citizen: &CitizenKey,
+        now: i64,
+    ) -> Result<Claim, StoreError> {
+        self.claim_recipient(alert_id, citizen, now).await
+    }
+
+    async fn release_send(&self, alert_id: &str, citizen: &CitizenKey) -> Result<(), StoreError> {
+        self.release_recipient(alert_id, citizen).await
+    }
+
+    async fn record_send(
+        &self,
+        alert_id: &str,
+        citizen: &CitizenKey,
+        outcome: &SendOutcome,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.record_recipient(alert_id, citizen, outcome, at).await
+    }
+
+    async fn record_status(
+        &self,
+        message: &MessageKey,
+        stage: DeliveryStage,
+        at: i64,
+    ) -> Result<Option<String>, StoreError> {
+        self.record_message_status(message, stage, at).await
+    }
+
+    async fn alert_funnels_between(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<AlertFunnel>, StoreError> {
+        self.funnels_between(from, to).await
     }
 
     fn describe(&self) -> String {

@@ -189,3 +189,29 @@ fn answer_with_error(connection: TcpStream, status: u16, error_type: &str, reque
         }
     }
 }
+
+/// One test per backend of each case: `contract!(case_a, case_b)` makes `sqlite::case_a`,
+/// `dynamo::case_a`... each calling `crate::case_a(&backend)`.
+#[allow(unused_macros)]
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let backend = crate::common::sqlite_backend().await;
+                    crate::$case(&backend).await;
+                }
+            )*
+        }
+        mod dynamo {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let backend = crate::common::dynamo_backend().await;
+                    crate::$case(&backend).await;
+                }
+            )*
+        }
+    };
+}
