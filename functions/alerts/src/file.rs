@@ -97,6 +97,15 @@ impl AlertTemplate {
             ),
         }
     }
+
+    /// The text that may go instead of the template inside a citizen's 24-hour window: the
+    /// body with its parameters, when the file gives the body (without it, only the template
+    /// can be sent).
+    pub fn free_form(&self) -> Option<String> {
+        self.body
+            .as_ref()
+            .map(|body| fill(body, &self.template.body_parameters))
+    }
 }
 
 /// Per-message prices, as the file states them (votecheck knows no prices of its own: they

@@ -11,13 +11,25 @@
 //!   lists them (exists in that language, approved, takes that many parameters);
 //! - [`plan`]: what sending it would do ([`plan::plan`]): the audience per language, read in
 //!   pages from the store, the rendered preview, and the estimated cost from the prices the file
-//!   gives.
+//!   gives;
+//! - [`enqueue`]: `votecheck alerts send`, the audience in [`job`]s on a [`queue`] (SQS, or in
+//!   process), idempotent through the store's run of the alert;
+//! - [`sender`]: the jobs to phones, each recipient at most once, still subscribed, within
+//!   WhatsApp's 24-hour rule, at the business number's throughput ([`limiter`],
+//!   [`settings`]).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod enqueue;
 pub mod file;
+pub mod job;
+pub mod limiter;
 pub mod plan;
+pub mod queue;
+pub mod recording;
+pub mod sender;
+pub mod settings;
 pub mod templates;
 
 pub use file::{Alert, AlertError, AlertTemplate, Prices};

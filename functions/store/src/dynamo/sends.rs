@@ -90,6 +90,18 @@ fn run_item(run: &AlertRun) -> Result<Item, StoreError> {
     Ok(item)
 }
 
+/// One move of a recipient's send state.
+struct StateChange<'a> {
+    alert_id: &'a str,
+    citizen: &'a CitizenKey,
+    from: SendState,
+    to: SendState,
+    counters: &'a [String],
+    /// The link of an accepted message to its alert.
+    link: Option<Item>,
+    at: i64,
+}
+
 impl DynamoStore {
     fn read_run(&self, item: &Item, operation: &'static str) -> Result<AlertRun, StoreError> {
         let reader = self.reader(item, operation);
@@ -227,20 +239,23 @@ impl DynamoStore {
         }
     }
 
-    /// One transaction: the send state moves from `from` to `to` (only if it still is `from`),
-    /// the counters go up, and `extra` (a message link) is written. `Ok(false)`: the state was
-    /// no longer `from`.
+    /// One transaction: the send state moves from `change.from` to `change.to` (only if it
+    /// still is `from`), the counters go up, and the message link is written. `Ok(false)`: the
+    /// state was no longer `from`.
     async fn move_state(
         &self,
         operation: &'static str,
-        alert_id: &str,
-        citizen: &CitizenKey,
-        from: SendState,
-        to: SendState,
-        counters: &[String],
-        extra: Option<Item>,
-        at: i64,
+        change: StateChange<'_>,
     ) -> Result<bool, StoreError> {
+        let StateChange {
+            alert_id,
+            citizen,
+            from,
+            to,
+            counters,
+            link: extra,
+            at,
+        } = change;
         let invalid = |error: aws_sdk_dynamodb::error::BuildError| {
             store_error(Kind::Invalid, operation, self.table(), error.to_string())
         };
@@ -356,13 +371,15 @@ impl DynamoStore {
         // A second record of the same send finds the state moved and counts nothing.
         self.move_state(
             "record_send",
-            alert_id,
-            citizen,
-            SendState::Claimed,
-            state,
-            &[counter],
-            link,
-            at,
+            StateChange {
+                alert_id,
+                citizen,
+                from: SendState::Claimed,
+                to: state,
+                counters: &[counter],
+                link,
+                at,
+            },
         )
         .await
         .map(|_| ())
@@ -402,7 +419,16 @@ impl DynamoStore {
             };
             if self
                 .move_state(
-                    operation, &alert_id, &citizen, current, next, &counters, None, at,
+                    operation,
+                    StateChange {
+                        alert_id: &alert_id,
+                        citizen: &citizen,
+                        from: current,
+                        to: next,
+                        counters: &counters,
+                        link: None,
+                        at,
+                    },
                 )
                 .await?
             {
