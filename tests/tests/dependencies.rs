@@ -1,7 +1,8 @@
 //! What each shipped binary links, read from Cargo's resolved dependency tree (`cargo tree` over
 //! the committed `Cargo.lock`, offline, for this machine's platform, with the features the
 //! package is built with): the Lambda function must not link what only the index builder or the
-//! local preview needs (SQLite, the PDF and HTML readers, the web server), and `votecheck` (the
+//! local preview needs (SQLite, the PDF and HTML readers, the web server), the alert sender
+//! function must not link the answer engine (no index, no encoder), and `votecheck` (the
 //! CLI and `votecheck serve`) must not link the Lambda runtime or the SSM client. A dependency
 //! added in the wrong place fails here, with the path that pulls it in.
 
@@ -130,10 +131,35 @@ fn the_lambda_function_links_neither_the_index_builder_nor_the_local_preview() {
 }
 
 #[test]
+fn the_sender_function_links_neither_the_answer_engine_nor_the_local_preview() {
+    // It sends alerts: no index, no sentence encoder, no SQLite, no web server.
+    assert_links_none_of(
+        "votecheck-sender-lambda",
+        &[
+            "votecheck-engine",
+            "votecheck-encoder",
+            "votecheck-webhook",
+            "votecheck-index",
+            "votecheck-index-builder",
+            "votecheck-local",
+            "candle-core",
+            "tantivy",
+            "rusqlite",
+            "axum",
+        ],
+    );
+}
+
+#[test]
 fn the_cli_and_local_preview_link_neither_the_lambda_runtime_nor_ssm() {
     assert_links_none_of(
         "votecheck",
-        &["lambda_runtime", "aws-sdk-ssm", "votecheck-webhook-lambda"],
+        &[
+            "lambda_runtime",
+            "aws-sdk-ssm",
+            "votecheck-webhook-lambda",
+            "votecheck-sender-lambda",
+        ],
     );
 }
 

@@ -82,15 +82,17 @@ pub struct DeliveryReport {
     pub throttled: u64,
 }
 
-impl DeliveryReport {
-    fn add(&mut self, other: DeliveryReport) {
+impl std::ops::AddAssign for DeliveryReport {
+    fn add_assign(&mut self, other: DeliveryReport) {
         self.sent += other.sent;
         self.failed += other.failed;
         self.skipped += other.skipped;
         self.retry_later += other.retry_later;
         self.throttled += other.throttled;
     }
+}
 
+impl DeliveryReport {
     fn one(field: fn(&mut DeliveryReport) -> &mut u64) -> DeliveryReport {
         let mut report = DeliveryReport::default();
         *field(&mut report) += 1;
@@ -148,7 +150,7 @@ impl Sender {
             .map(|recipient| self.deliver_one(job, recipient, deadline))
             .buffer_unordered(IN_FLIGHT);
         while let Some(outcome) = outcomes.next().await {
-            report.add(outcome);
+            report += outcome;
         }
         report
     }

@@ -107,12 +107,7 @@ impl World {
             let Job::Deliver(job) = job else {
                 panic!("only delivery jobs here")
             };
-            let report = sender.deliver(job, None).await;
-            total.sent += report.sent;
-            total.failed += report.failed;
-            total.skipped += report.skipped;
-            total.retry_later += report.retry_later;
-            total.throttled += report.throttled;
+            total += sender.deliver(job, None).await;
         }
         total
     }
