@@ -936,7 +936,7 @@ impl Store for SqliteStore {
                 )
             })?;
             let Some((next, counters)) = advance(current, stage) else {
-                return Ok(None);
+                return Ok(Some(alert_id));
             };
             transaction.execute(
                 "UPDATE alert_sends SET state = ?3, code = ?4, at = ?5

@@ -203,8 +203,9 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Attributes a delivery status to the alert whose message it reports, moving the
-    /// recipient's state and the funnel by [`advance`](crate::sends::advance); returns the alert's
-    /// id, or `None` when the message was not an alert (a reply) or the status changes nothing.
+    /// recipient's state and the funnel by [`advance`](crate::sends::advance) (a status that
+    /// changes nothing counts nothing); returns the alert's id, or `None` when the message was
+    /// not an alert's (a reply) or its recipient's data was deleted.
     async fn record_status(
         &self,
         message: &MessageKey,

@@ -33,8 +33,8 @@ use votecheck_outbound::limits::MAX_INTERACTIVE_BODY;
 use votecheck_outbound::{Button, ButtonId, OutboundContent};
 use votecheck_store::contact::{ContactAddress, ContactSealer, SealedContact};
 use votecheck_store::{
-    CitizenKey, Claim, DAY_SECONDS, DeliveryFailure, Feedback, MessageKey, Preferences,
-    QueryRecord, Store, StoreConfig, Subscription, Topic,
+    CitizenKey, Claim, DAY_SECONDS, DeliveryFailure, DeliveryStage, Feedback, MessageKey,
+    Preferences, QueryRecord, Store, StoreConfig, Subscription, Topic,
 };
 use votecheck_whatsapp::{
     InboundEvent, InboundMessage, MAX_BODY_BYTES, MessageContent, Sender, StatusKind, SystemChange,
@@ -387,7 +387,8 @@ impl Handler {
                     outcomes.push(self.take_on_message(&message, deadline).await)
                 }
                 InboundEvent::Status(status) => {
-                    if status.status == StatusKind::Failed {
+                    let of_an_alert = self.record_alert_status(&status).await;
+                    if !of_an_alert && status.status == StatusKind::Failed {
                         self.record_delivery_failure(&status).await;
                     }
                 }
@@ -448,6 +449,34 @@ impl Handler {
     /// The key under which a message is stored and shown: its id carries the sender's number.
     fn message_key(&self, message_id: &str) -> MessageKey {
         MessageKey::derive(&self.secrets.id_salt, message_id)
+    }
+
+    /// Attributes a status to the alert whose message it reports (its funnel in the report);
+    /// returns whether the message was an alert's. A reply's status is not (`false`).
+    async fn record_alert_status(&self, status: &votecheck_whatsapp::DeliveryStatus) -> bool {
+        let stage = match status.status {
+            StatusKind::Sent => DeliveryStage::Sent,
+            StatusKind::Delivered => DeliveryStage::Delivered,
+            StatusKind::Read => DeliveryStage::Read,
+            StatusKind::Failed => DeliveryStage::Failed(status.error_code.unwrap_or(0)),
+            _ => return false,
+        };
+        let message = self.message_key(&status.message_id);
+        match self
+            .store
+            .record_status(&message, stage, (self.clock)())
+            .await
+        {
+            Ok(Some(alert)) => {
+                debug!(%alert, ?stage, "alert status recorded");
+                true
+            }
+            Ok(None) => false,
+            Err(problem) => {
+                error!(%problem, "recording a delivery status failed");
+                false
+            }
+        }
     }
 
     async fn record_delivery_failure(&self, status: &votecheck_whatsapp::DeliveryStatus) {

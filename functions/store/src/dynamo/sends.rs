@@ -415,7 +415,7 @@ impl DynamoStore {
                     )
                 })?;
             let Some((next, counters)) = advance(current, stage) else {
-                return Ok(None);
+                return Ok(Some(alert_id));
             };
             if self
                 .move_state(

@@ -322,12 +322,20 @@ pub fn number_changed(id: &str, who: Who<'_>, new_number: &str) -> Value {
 
 /// A `failed` delivery status of one of the bot's replies to `who`.
 pub fn delivery_failed(reply_id: &str, who: Who<'_>) -> Value {
+    delivery_status(reply_id, who, "failed", Some(131047))
+}
+
+/// A delivery status (`sent`, `delivered`, `read`, `failed` with `code`) of one of the bot's
+/// messages to `who`.
+pub fn delivery_status(message_id: &str, who: Who<'_>, kind: &str, code: Option<i64>) -> Value {
     let mut status = json!({
-        "id": reply_id,
-        "status": "failed",
+        "id": message_id,
+        "status": kind,
         "timestamp": NOW.to_string(),
-        "errors": [{"code": 131047, "title": "Re-engagement message"}]
     });
+    if let Some(code) = code {
+        status["errors"] = json!([{"code": code, "title": "Message undeliverable"}]);
+    }
     if let Some(number) = who.phone {
         status["recipient_id"] = json!(number);
     }
