@@ -162,6 +162,13 @@ impl GraphServer {
             .extend(std::iter::repeat_n(failure, count));
     }
 
+    /// Forgets every failure not yet answered: from now on, requests succeed.
+    pub fn clear_failures(&self) {
+        let mut state = self.state.lock().expect("graph server state");
+        state.send_failures.clear();
+        state.request_failures.clear();
+    }
+
     /// Answers the next `count` requests of any kind with `failure`.
     pub fn fail_next_requests(&self, count: usize, failure: Failure) {
         let mut state = self.state.lock().expect("graph server state");

@@ -76,6 +76,62 @@ impl<'a> TextMessage<'a> {
     }
 }
 
+/// The envelope every body shares around one change's `value`.
+fn envelope(value: serde_json::Value) -> Vec<u8> {
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{
+            "id": "200000000000001",
+            "changes": [{"field": "messages", "value": value}],
+        }],
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// A citizen's choice of a list row (the alerts menu, the topics menu).
+pub fn list_reply(citizen: &str, message_id: &str, row_id: &str, title: &str) -> Vec<u8> {
+    envelope(json!({
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550100001", "phone_number_id": PHONE_NUMBER_ID},
+        "contacts": [{"profile": {"name": "Test Citizen"}, "wa_id": citizen}],
+        "messages": [{
+            "from": citizen,
+            "id": message_id,
+            "timestamp": "1767225600",
+            "type": "interactive",
+            "interactive": {
+                "type": "list_reply",
+                "list_reply": {"id": row_id, "title": title},
+            },
+        }],
+    }))
+}
+
+/// A delivery status (`sent`, `delivered`, `read`, or `failed` with `code`) of one of the
+/// business's messages to `citizen`.
+pub fn delivery_status(
+    citizen: &str,
+    message_id: &str,
+    status: &str,
+    code: Option<i64>,
+) -> Vec<u8> {
+    let mut entry = json!({
+        "id": message_id,
+        "status": status,
+        "timestamp": "1767225600",
+        "recipient_id": citizen,
+    });
+    if let Some(code) = code {
+        entry["errors"] = json!([{"code": code, "title": "Message undeliverable"}]);
+    }
+    envelope(json!({
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550100001", "phone_number_id": PHONE_NUMBER_ID},
+        "statuses": [entry],
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

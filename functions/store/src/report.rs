@@ -27,7 +27,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 use crate::time::{utc_date_time, utc_day};
-use crate::{Feedback, QueryRecord, StoreError};
+use crate::{AlertFunnel, Feedback, QueryRecord, StoreError};
 
 /// How many questions each list of a report holds.
 pub const TOP_QUESTIONS: usize = 20;
@@ -68,6 +68,9 @@ pub struct Report {
     pub not_helpful: Vec<QuestionCount>,
     /// The most frequent forwarded questions.
     pub top_forwarded: Vec<QuestionCount>,
+    /// The alerts whose sending started in the period, each with its delivery funnel
+    /// ([`Report::with_alerts`]).
+    pub alerts: Vec<AlertFunnel>,
 }
 
 /// Latency figures in milliseconds (nearest-rank percentiles).
@@ -177,6 +180,7 @@ pub fn build_report(
         ),
         not_helpful: top_questions(not_helpful_queries.into_iter()),
         top_forwarded: top_questions(queries.iter().copied().filter(|record| record.forwarded)),
+        alerts: Vec::new(),
     }
 }
 
@@ -304,6 +308,13 @@ pub fn parse_since(since: &str) -> Result<i64, StoreError> {
 }
 
 impl Report {
+    /// The report with the funnels of the alerts sent in its period (read with
+    /// [`Store::alert_funnels_between`](crate::Store::alert_funnels_between)).
+    pub fn with_alerts(mut self, alerts: Vec<AlertFunnel>) -> Self {
+        self.alerts = alerts;
+        self
+    }
+
     /// The report for a terminal.
     pub fn render_text(&self) -> String {
         let mut text = String::new();
@@ -314,6 +325,12 @@ impl Report {
             utc_date_time(self.from),
             utc_date_time(self.to)
         );
+        if !self.alerts.is_empty() {
+            let _ = writeln!(text, "\nalerts (delivery funnel):");
+            for funnel in &self.alerts {
+                let _ = writeln!(text, "  {}", funnel_line(funnel));
+            }
+        }
         if self.total_queries == 0 {
             let _ = writeln!(text, "\nno queries in this period");
             return text;
@@ -371,6 +388,49 @@ impl Report {
         }
         text
     }
+}
+
+/// One alert's funnel on one line: each stage with its share of the messages the Cloud API
+/// accepted.
+pub fn funnel_line(funnel: &AlertFunnel) -> String {
+    let share = |count: u64| {
+        if funnel.accepted == 0 {
+            String::new()
+        } else {
+            format!(" ({:.1} %)", 100.0 * count as f64 / funnel.accepted as f64)
+        }
+    };
+    let mut line = format!(
+        "{} [{}{}]: enqueued {}, accepted {}, sent {}{}, delivered {}{}, read {}{}",
+        funnel.alert_id,
+        funnel.topic.map_or("?", |topic| topic.as_str()),
+        if funnel.finished {
+            ""
+        } else {
+            ", still enqueueing"
+        },
+        funnel.enqueued,
+        funnel.accepted,
+        funnel.sent,
+        share(funnel.sent),
+        funnel.delivered,
+        share(funnel.delivered),
+        funnel.read,
+        share(funnel.read),
+    );
+    let failed = funnel.failed_total();
+    if failed > 0 {
+        let codes: Vec<String> = funnel
+            .failed
+            .iter()
+            .map(|(code, count)| format!("{code} ×{count}"))
+            .collect();
+        let _ = write!(line, ", failed {failed} ({})", codes.join(", "));
+    }
+    if funnel.skipped > 0 {
+        let _ = write!(line, ", skipped {} (opted out since)", funnel.skipped);
+    }
+    line
 }
 
 fn join_counts(counts: &BTreeMap<String, u64>) -> String {
@@ -509,5 +569,34 @@ mod tests {
         assert!(text.contains("      3  ¿Dónde voto?  [es]"), "{text}");
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["top_unanswered"][0]["count"], 1);
+    }
+
+    #[test]
+    fn alert_funnels_render_with_shares_and_codes_even_without_queries() {
+        let funnel = AlertFunnel {
+            alert_id: "registration-deadline".into(),
+            topic: Some(crate::Topic::Deadlines),
+            started_at: 1_790_000_000,
+            finished: true,
+            enqueued: 200,
+            skipped: 3,
+            accepted: 195,
+            sent: 195,
+            delivered: 180,
+            read: 90,
+            failed: [(131026, 2)].into_iter().collect(),
+        };
+        let report = build_report(&[], &[], 1_790_000_100, 86_400).with_alerts(vec![funnel]);
+        let text = report.render_text();
+        assert!(
+            text.contains(
+                "registration-deadline [deadlines]: enqueued 200, accepted 195, sent 195 (100.0 %), \
+                 delivered 180 (92.3 %), read 90 (46.2 %), failed 2 (131026 ×2), skipped 3 (opted out since)"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("no queries"), "{text}");
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["alerts"][0]["read"], 90);
     }
 }

@@ -8,6 +8,7 @@
 //! votecheck report [--store <PATH | dynamodb://TABLE>] [--since 7d] [--json]
 //! votecheck serve [--index <DIR> | --corpus <DIR> [--watch]] [--addr 127.0.0.1:8080] [--store <PATH>] [--allow-host NAME]
 //! votecheck alerts plan <ALERT.toml> [--store <PATH | dynamodb://TABLE>]
+//! votecheck alerts send <ALERT.toml> [--store <PATH | dynamodb://TABLE>] [--queue <URL>] [--print-job]
 //! ```
 //!
 //! `ask` prints the exact WhatsApp reply (or, with `--json`, the decision as one JSON object);
@@ -15,7 +16,8 @@
 //! `--calibrate` it also prints the abstention thresholds that fit the cases best. `serve` runs the
 //! preview console, report view and webhook locally on the Lambda's handler
 //! (`votecheck_local`). `alerts plan` checks an alert file and prints who would receive it, in
-//! which language, what they would read and the estimated cost (`votecheck_alerts`).
+//! which language, what they would read and the estimated cost; `alerts send` enqueues it for
+//! the sender function, once however often it runs (`votecheck_alerts`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -148,6 +150,28 @@ enum AlertsCommand {
         #[arg(long, default_value = DEFAULT_LOCAL_STORE)]
         store: String,
     },
+    /// Check an alert file and enqueue it for the sender function: one job per 100 subscribers
+    /// on the alert queue. Idempotent: sending the same alert again sends nothing new, and an
+    /// interrupted send resumes where it stopped.
+    Send {
+        /// The alert file (TOML; see docs/alerts.md).
+        file: PathBuf,
+        /// A local SQLite store file, or `dynamodb://<TABLE>`.
+        #[arg(long, default_value = DEFAULT_LOCAL_STORE)]
+        store: String,
+        /// The alert queue's URL (the deployment's `AlertQueueUrl` output); default
+        /// `VOTECHECK_ALERT_QUEUE_URL`.
+        #[arg(
+            long,
+            env = "VOTECHECK_ALERT_QUEUE_URL",
+            required_unless_present = "print_job"
+        )]
+        queue: Option<String>,
+        /// Print the job that enqueues the alert when a schedule puts it on the queue (the
+        /// templates' `AlertScheduleJob`), and send nothing.
+        #[arg(long)]
+        print_job: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -220,19 +244,88 @@ fn main() -> ExitCode {
         Command::Alerts {
             command: AlertsCommand::Plan { file, store },
         } => report(runtime().and_then(|runtime| runtime.block_on(alerts_plan(&file, &store)))),
+        Command::Alerts {
+            command:
+                AlertsCommand::Send {
+                    file,
+                    store,
+                    queue,
+                    print_job,
+                },
+        } => report(runtime().and_then(|runtime| {
+            runtime.block_on(alerts_send(&file, &store, queue.as_deref(), print_job))
+        })),
     }
 }
 
-/// `votecheck alerts plan`: the file is checked before the store is opened, so a broken file
-/// says so even without a store.
-async fn alerts_plan(file: &Path, store: &str) -> anyhow::Result<()> {
+/// Reads and checks an alert file against the engine's languages.
+fn read_alert(file: &Path) -> anyhow::Result<(String, String, votecheck_alerts::Alert)> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("reading the alert file {}", file.display()))?;
     let languages = votecheck_engine::catalogue::Catalogue::load()
         .context("loading the engine's languages")?
         .languages();
     let name = file.display().to_string();
-    let mut alert = votecheck_alerts::Alert::parse(&name, &text, &languages)?;
+    let alert = votecheck_alerts::Alert::parse(&name, &text, &languages)?;
+    Ok((name, text, alert))
+}
+
+/// `votecheck alerts send`: checks the file (and its templates, when the Cloud API is
+/// configured), then enqueues its audience; with `--print-job`, prints the schedule's job.
+async fn alerts_send(
+    file: &Path,
+    store: &str,
+    queue: Option<&str>,
+    print_job: bool,
+) -> anyhow::Result<()> {
+    use votecheck_alerts::job::{ExpandJob, Job};
+    let (name, text, mut alert) = read_alert(file)?;
+    let templates = check_templates(&mut alert, &name).await?;
+    if print_job {
+        let file_name = file.file_name().map_or(name.clone(), |file_name| {
+            file_name.to_string_lossy().into_owned()
+        });
+        out!(
+            "{}",
+            Job::Expand(ExpandJob {
+                file: file_name,
+                alert: text,
+            })
+            .to_json()
+        );
+        return Ok(());
+    }
+    let now = jiff::Timestamp::now().as_second();
+    if let Some(send_at) = alert.send_at
+        && send_at.as_second() > now
+    {
+        anyhow::bail!(
+            "{name}: send_at is {send_at}, in the future: run this command then, or schedule it (put the output of `votecheck alerts send {name} --print-job` in the deployment's AlertScheduleJob; docs/alerts.md)"
+        );
+    }
+    let url = queue.context("no queue: give --queue <URL> (the deployment's AlertQueueUrl output) or set VOTECHECK_ALERT_QUEUE_URL")?;
+    let store = open_store(store).await?;
+    let sdk =
+        votecheck_store::dynamo::client::sdk_config(&votecheck_store::ClientSettings::default())
+            .await;
+    let queue = votecheck_alerts::queue::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), url);
+    let summary = votecheck_alerts::enqueue::enqueue_alert(&alert, store.as_ref(), &queue, now)
+        .await
+        .with_context(|| {
+            format!(
+                "enqueueing {name} from {} (what was enqueued stays; run the same command again to resume)",
+                store.describe()
+            )
+        })?;
+    out!("{summary}");
+    out!("{templates}");
+    Ok(())
+}
+
+/// `votecheck alerts plan`: the file is checked before the store is opened, so a broken file
+/// says so even without a store.
+async fn alerts_plan(file: &Path, store: &str) -> anyhow::Result<()> {
+    let (name, _, mut alert) = read_alert(file)?;
     let templates = check_templates(&mut alert, &name).await?;
     let store = open_store(store).await?;
     let now = jiff::Timestamp::now().as_second();
@@ -514,7 +607,12 @@ async fn store_report(store: &str, since: &str, as_json: bool) -> anyhow::Result
         .feedback_between(from, now + 1, now)
         .await
         .context("reading feedback")?;
-    let report = votecheck_store::report::build_report(&queries, &feedback, now, since_seconds);
+    let alerts = store
+        .alert_funnels_between(from, now + 1)
+        .await
+        .context("reading the alerts' delivery funnels")?;
+    let report = votecheck_store::report::build_report(&queries, &feedback, now, since_seconds)
+        .with_alerts(alerts);
     if as_json {
         out!("{}", serde_json::to_string_pretty(&report)?);
     } else {

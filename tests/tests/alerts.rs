@@ -1,0 +1,386 @@
+//! Alerts end to end, with real peers only: citizens subscribe through the webhook function
+//! (`bootstrap`, fed Function URL events by a local Lambda Runtime API), `votecheck alerts plan`
+//! checks the file and the templates against a local Graph API, `votecheck alerts send`
+//! enqueues on a real SQS queue (moto_server, which also serves DynamoDB), the sender function
+//! (`votecheck-sender`) gets the queue's messages as SQS events from a second Runtime API,
+//! WhatsApp's statuses come back through the webhook, and `votecheck report` shows the funnel.
+//!
+//! On the way: a second `alerts send` enqueues nothing; a citizen who says "stop" after the
+//! enqueue gets nothing; a throughput answer leaves the job to SQS, whose redelivery reaches
+//! each citizen once; a third delivery of the same job sends nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use votecheck_end_to_end::graph_server::{Failure, GraphServer};
+use votecheck_end_to_end::lambda_runtime_api::{Invocation, RuntimeApi};
+use votecheck_end_to_end::moto::MotoServer;
+use votecheck_end_to_end::webhooks::{PHONE_NUMBER_ID, TextMessage, delivery_status, list_reply};
+use votecheck_end_to_end::{binary, run, run_with_env, sample_corpus, stderr_of, stdout_of};
+
+const APP_SECRET: &str = "alerts-app-secret";
+const ACCESS_TOKEN: &str = "alerts-token";
+const SALT: &str = "alerts-salt";
+const TABLE: &str = "votecheck-alerts-e2e";
+const BUSINESS_ACCOUNT: &str = "300000000000001";
+const INVOKE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Three citizens who subscribe; the third says "stop" after the alert is enqueued.
+const CITIZENS: [&str; 3] = ["15550107001", "15550107002", "15550107003"];
+
+const ALERT: &str = r#"
+id = "registration-deadline-e2e"
+topic = "deadlines"
+[templates.en]
+name = "registration_deadline"
+language = "en_US"
+parameters = ["October 19"]
+body = "Register to vote by {{1}}."
+"#;
+
+/// The sample corpus, indexed once by the real `index-builder`.
+fn sample_index() -> &'static Path {
+    static INDEX: OnceLock<PathBuf> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let directory = tempfile::tempdir().expect("temporary directory").keep();
+        let index = directory.join("index");
+        let output = run(
+            "index-builder",
+            &[&"build", &sample_corpus(), &"--out", &index],
+        );
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        index
+    })
+}
+
+/// A Lambda function process against its own Runtime API; killed on drop.
+struct Function {
+    child: Child,
+    api: RuntimeApi,
+    log: PathBuf,
+}
+
+impl Function {
+    fn start(binary_name: &str, environment: &[(&str, String)], work: &Path) -> Function {
+        let api = RuntimeApi::start();
+        let log = work.join(format!("{binary_name}.log"));
+        let log_file = std::fs::File::create(&log).expect("create the log");
+        let child = Command::new(binary(binary_name))
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_PROFILE")
+            .env_remove("VOTECHECK_SSM_PREFIX")
+            .envs(api.function_environment())
+            .envs(
+                environment
+                    .iter()
+                    .map(|(name, value)| (*name, value.as_str())),
+            )
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("clone the log handle"))
+            .stderr(log_file)
+            .spawn()
+            .unwrap_or_else(|problem| panic!("start {binary_name}: {problem}"));
+        Function { child, api, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn invoke(&mut self, event: Value) -> Value {
+        let child = &mut self.child;
+        let exited = || matches!(child.try_wait(), Ok(Some(_)));
+        match self.api.invoke_unless(event, INVOKE_TIMEOUT, exited) {
+            Invocation::Response(response) => response,
+            other => panic!(
+                "the function did not respond: {other:?}\ninit error: {:?}\nlog:\n{}",
+                self.api.init_error(),
+                self.log()
+            ),
+        }
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A signed Function URL event carrying a webhook body.
+fn webhook_event(body: &[u8]) -> Value {
+    let signature = votecheck_whatsapp::signature_header(APP_SECRET.as_bytes(), body).unwrap();
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/",
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "x-hub-signature-256": signature},
+        "requestContext": {
+            "accountId": "anonymous", "apiId": "x", "domainName": "x.lambda-url.us-east-1.on.aws",
+            "domainPrefix": "x",
+            "http": {"method": "POST", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "facebookexternalua"},
+            "requestId": "r1", "routeKey": "$default", "stage": "$default",
+            "time": "28/Nov/2026:12:00:00 +0000", "timeEpoch": 1790000000000_u64,
+        },
+        "body": String::from_utf8(body.to_vec()).unwrap(),
+        "isBase64Encoded": false,
+    })
+}
+
+/// An SQS event of the messages SQS handed out, as Lambda's poller passes them.
+fn sqs_event(messages: &[aws_sdk_sqs::types::Message]) -> Value {
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|message| {
+            json!({
+                "messageId": message.message_id().unwrap_or_default(),
+                "receiptHandle": message.receipt_handle().unwrap_or_default(),
+                "body": message.body().unwrap_or_default(),
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1790000000000"},
+                "messageAttributes": {},
+                "md5OfBody": message.md5_of_body().unwrap_or_default(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:votecheck-alerts",
+                "awsRegion": "us-east-1",
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+        .http_client(votecheck_store::dynamo::client::http_client())
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
+}
+
+/// The `to` of every successful template send, and the message id the server answered with, in
+/// order (the server numbers its successful sends `wamid.REPLY.<n>`).
+fn template_sends(graph: &GraphServer) -> Vec<(String, String)> {
+    let mut successful = 0;
+    let mut sends = Vec::new();
+    for request in graph.requests() {
+        if !request.is_send() || request.answered != 200 {
+            continue;
+        }
+        successful += 1;
+        if request.body["type"] == "template" {
+            sends.push((
+                request.body["to"].as_str().unwrap_or_default().to_owned(),
+                format!("wamid.REPLY.{successful}"),
+            ));
+        }
+    }
+    sends
+}
+
+#[test]
+fn from_an_alert_file_to_phones_and_back_to_the_report() {
+    let moto = MotoServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let aws = [
+        ("AWS_ENDPOINT_URL_DYNAMODB", moto.endpoint.clone()),
+        ("AWS_ENDPOINT_URL_SQS", moto.endpoint.clone()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+    ];
+    let aws_refs: Vec<(&str, &str)> = aws
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let init = run_with_env(
+        "votecheck",
+        &[&"store", &"init", &"--table", &TABLE],
+        &aws_refs,
+    );
+    assert!(init.status.success(), "{}", stderr_of(&init));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sqs = sqs_client(&moto.endpoint);
+    let queue_url = runtime
+        .block_on(sqs.create_queue().queue_name("votecheck-alerts").send())
+        .expect("create the queue on moto")
+        .queue_url()
+        .unwrap()
+        .to_owned();
+
+    let graph = GraphServer::start();
+    graph.set_message_templates(vec![json!({
+        "name": "registration_deadline",
+        "language": "en_US",
+        "status": "APPROVED",
+        "category": "UTILITY",
+        "id": "1",
+        "components": [{"type": "BODY", "text": "Register to vote by {{1}}."}],
+    })]);
+    let common = |extra: &[(&'static str, String)]| {
+        let mut environment: Vec<(&str, String)> = vec![
+            ("VOTECHECK_TABLE_NAME", TABLE.to_owned()),
+            ("WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID.to_owned()),
+            ("VOTECHECK_GRAPH_BASE_URL", graph.base_url()),
+            ("WHATSAPP_ACCESS_TOKEN", ACCESS_TOKEN.to_owned()),
+            ("VOTECHECK_ID_SALT", SALT.to_owned()),
+        ];
+        environment.extend(aws.iter().cloned());
+        environment.extend(extra.iter().cloned());
+        environment
+    };
+    let mut webhook = Function::start(
+        "bootstrap",
+        &common(&[
+            ("WHATSAPP_APP_SECRET", APP_SECRET.to_owned()),
+            ("WHATSAPP_VERIFY_TOKEN", "verify".to_owned()),
+            ("VOTECHECK_INDEX_DIR", sample_index().display().to_string()),
+        ]),
+        work.path(),
+    );
+    let mut post = |body: Vec<u8>| {
+        let response = webhook.invoke(webhook_event(&body));
+        assert_eq!(response["statusCode"], 200, "{response}\n{}", webhook.log());
+    };
+
+    // 1. Three citizens subscribe to deadline alerts from the alerts menu.
+    for (index, citizen) in CITIZENS.iter().enumerate() {
+        post(list_reply(
+            citizen,
+            &format!("wamid.SUB.{index}"),
+            "subscribe:deadlines",
+            "Deadlines",
+        ));
+    }
+
+    // 2. The plan: the file, the template as the Cloud API lists it, the audience.
+    let alert_file = work.path().join("deadline.toml");
+    std::fs::write(&alert_file, ALERT).unwrap();
+    let store_arg = format!("dynamodb://{TABLE}");
+    let cli_env = common(&[("WHATSAPP_BUSINESS_ACCOUNT_ID", BUSINESS_ACCOUNT.to_owned())]);
+    let cli_refs: Vec<(&str, &str)> = cli_env
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let plan = run_with_env(
+        "votecheck",
+        &[&"alerts", &"plan", &alert_file, &"--store", &store_arg],
+        &cli_refs,
+    );
+    let planned = stdout_of(&plan);
+    assert!(plan.status.success(), "{}", stderr_of(&plan));
+    assert!(planned.contains("3 recipient(s)"), "{planned}");
+    assert!(planned.contains("templates: approved"), "{planned}");
+
+    // 3. Send, twice: the second enqueues nothing.
+    let send = || {
+        run_with_env(
+            "votecheck",
+            &[
+                &"alerts",
+                &"send",
+                &alert_file,
+                &"--store",
+                &store_arg,
+                &"--queue",
+                &queue_url,
+            ],
+            &cli_refs,
+        )
+    };
+    let first = send();
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    assert!(
+        stdout_of(&first).contains("3 recipient(s) in 1 job(s) enqueued"),
+        "{}",
+        stdout_of(&first)
+    );
+    let second = send();
+    assert!(
+        stdout_of(&second).contains("sent before: nothing new"),
+        "{}\n{}",
+        stdout_of(&second),
+        stderr_of(&second)
+    );
+
+    // 4. The third citizen says "stop" between the enqueue and the send.
+    let stop = TextMessage::new(CITIZENS[2], "wamid.STOP.1", "stop").body();
+    post(stop);
+
+    // 5. SQS hands the job to the sender; WhatsApp answers "throughput exceeded" long enough
+    //    for the Graph client's own retries to give up: the job goes back to SQS.
+    let received = runtime
+        .block_on(
+            sqs.receive_message()
+                .queue_url(&queue_url)
+                .max_number_of_messages(10)
+                .send(),
+        )
+        .unwrap();
+    let messages = received.messages().to_vec();
+    assert_eq!(messages.len(), 1, "one job for three subscribers");
+    let event = sqs_event(&messages);
+    let mut sender = Function::start("votecheck-sender", &common(&[]), work.path());
+    graph.fail_next_sends(20, Failure::RateLimited);
+    let throttled = sender.invoke(event.clone());
+    assert_eq!(
+        throttled["batchItemFailures"][0]["itemIdentifier"],
+        json!(messages[0].message_id().unwrap()),
+        "{throttled}\n{}",
+        sender.log()
+    );
+    assert!(template_sends(&graph).is_empty());
+    // The number's throughput recovers, and SQS redelivers the job.
+    graph.clear_failures();
+    let redelivered = sender.invoke(event.clone());
+    assert_eq!(
+        redelivered["batchItemFailures"],
+        json!([]),
+        "{}",
+        sender.log()
+    );
+    let sent = template_sends(&graph);
+    let mut reached: Vec<&str> = sent.iter().map(|(to, _)| to.as_str()).collect();
+    reached.sort();
+    assert_eq!(
+        reached,
+        [CITIZENS[0], CITIZENS[1]],
+        "once each, nobody who said stop"
+    );
+    // 6. A third delivery of the same job sends nothing.
+    let again = sender.invoke(event);
+    assert_eq!(again["batchItemFailures"], json!([]));
+    assert_eq!(template_sends(&graph).len(), 2, "{}", sender.log());
+    for (name, value) in [("messages", CITIZENS[0]), ("token", ACCESS_TOKEN)] {
+        assert!(
+            !sender.log().contains(value),
+            "the sender's log holds the {name}"
+        );
+    }
+
+    // 7. WhatsApp's statuses come back on the webhook.
+    for (to, message_id) in &sent {
+        post(delivery_status(to, message_id, "sent", None));
+        post(delivery_status(to, message_id, "delivered", None));
+    }
+    post(delivery_status(&sent[0].0, &sent[0].1, "read", None));
+
+    // 8. The report shows the funnel.
+    let report = run_with_env("votecheck", &[&"report", &"--store", &store_arg], &cli_refs);
+    let text = stdout_of(&report);
+    assert!(report.status.success(), "{}", stderr_of(&report));
+    assert!(
+        text.contains(
+            "registration-deadline-e2e [deadlines]: enqueued 3, accepted 2, sent 2 (100.0 %), \
+             delivered 2 (100.0 %), read 1 (50.0 %), skipped 1 (opted out since)"
+        ),
+        "{text}"
+    );
+}
