@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
-# Packages the votecheck Lambda function: builds the index of a corpus with `index-builder`, builds
-# the release `bootstrap` for the Lambda architecture, and writes one reproducible zip with
-# `bootstrap` at its root, the index in `index/`, the sentence encoder's model in `model/` and a
-# `package.json` manifest (corpus hash and version, index build time, model identity and
-# provenance, binary version and SHA-256, architecture, file sizes). The SAM template and the
-# Terraform module deploy that zip. See docs/deploy.md.
+# Packages a votecheck Lambda function into one reproducible zip with `bootstrap` at its root and
+# a `package.json` manifest (binary version and SHA-256, how it was built, architecture, source
+# commit, file sizes). The SAM template and the Terraform module deploy these zips. See
+# docs/deploy.md.
+#
+# The webhook (the default, `--function webhook`): builds the index of a corpus with
+# `index-builder`, builds the release `bootstrap` for the Lambda architecture, and writes
+# target/lambda/votecheck.zip with the index in `index/` and the sentence encoder's model in
+# `model/` (the manifest also records the corpus hash and version, the index build time, the
+# model's identity and provenance).
+# The alert sender (`--function sender`): builds the release `votecheck-sender` and writes
+# target/lambda/votecheck-sender.zip holding only that binary, as `bootstrap` (no index, no model).
 #
 #   bash infra/package.sh --corpus DIR [--out target/lambda/votecheck.zip] [--arch x86_64|arm64]
 #                         [--strict] [--bootstrap FILE] [--index-builder FILE] [--strip]
 #                         [--model FILE]
+#   bash infra/package.sh --function sender [--out target/lambda/votecheck-sender.zip]
+#                         [--arch x86_64|arm64] [--bootstrap FILE] [--strip]
 #
-#   --corpus DIR          the documents to index (see docs/corpus-format.md)
-#   --out FILE            the zip to write (default target/lambda/votecheck.zip)
+#   --function NAME       webhook (default) or sender: which function to package
+#   --corpus DIR          the documents to index (see docs/corpus-format.md); webhook only
+#   --out FILE            the zip to write (default target/lambda/votecheck.zip, or
+#                         target/lambda/votecheck-sender.zip for the sender)
 #   --arch ARCH           x86_64 (default) or arm64; must match the template's Architecture
 #   --strict              fail when any corpus file has a problem (index-builder --strict)
-#   --bootstrap FILE      package this already-built bootstrap instead of building one (tests
-#                         pass the dev build, so that the test command keeps one build profile)
+#   --bootstrap FILE      package this already-built binary instead of building one (tests
+#                         pass the dev build, so that the test command keeps one build profile);
+#                         for the sender, its `votecheck-sender`, packaged as `bootstrap`
 #   --index-builder FILE  use this index-builder instead of building the release one
 #   --strip               strip the symbols of the bootstrap copy first (for a debug build)
 #   --model FILE          the encoder model to index with and bundle (default: the one
@@ -32,8 +43,10 @@
 set -euo pipefail
 repository="$(cd "$(dirname "$0")/.." && pwd)"
 
+package_function="webhook"
 corpus=""
 out="$repository/target/lambda/votecheck.zip"
+given_out=""
 arch="x86_64"
 strict=""
 given_bootstrap=""
@@ -44,14 +57,15 @@ CARGO_LAMBDA_VERSION=1.9.2
 ZIGLANG_VERSION=0.17.1
 
 usage() {
-    sed -n '9,22p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '15,33p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
 while [ $# -gt 0 ]; do
     case "$1" in
+        --function) package_function="${2:?--function needs webhook or sender}"; shift 2 ;;
         --corpus) corpus="${2:?--corpus needs a directory}"; shift 2 ;;
-        --out) out="${2:?--out needs a file name}"; shift 2 ;;
+        --out) out="${2:?--out needs a file name}"; given_out=1; shift 2 ;;
         --arch) arch="${2:?--arch needs x86_64 or arm64}"; shift 2 ;;
         --strict) strict="--strict"; shift ;;
         --bootstrap) given_bootstrap="${2:?--bootstrap needs a file}"; shift 2 ;;
@@ -68,8 +82,25 @@ fail() {
     exit 1
 }
 
-[ -n "$corpus" ] || fail "--corpus DIR is required (the folder of documents to index)"
-[ -d "$corpus" ] || fail "the corpus $corpus is not a directory"
+# Which binary of which crate becomes the package's `bootstrap` (cargo-lambda writes each binary
+# to target/lambda/<binary>/bootstrap).
+case "$package_function" in
+    webhook)
+        crate="votecheck-webhook-lambda"
+        binary="bootstrap"
+        [ -n "$corpus" ] || fail "--corpus DIR is required (the folder of documents to index)"
+        [ -d "$corpus" ] || fail "the corpus $corpus is not a directory"
+        ;;
+    sender)
+        crate="votecheck-sender-lambda"
+        binary="votecheck-sender"
+        [ -n "$given_out" ] || out="$repository/target/lambda/votecheck-sender.zip"
+        for option in "$corpus:--corpus" "$strict:--strict" "$given_index_builder:--index-builder" "$given_model:--model"; do
+            [ -z "${option%:*}" ] || fail "${option##*:} is for the webhook: the sender's package holds no index and no model"
+        done
+        ;;
+    *) fail "--function must be webhook or sender, not $package_function" ;;
+esac
 case "$arch" in
     x86_64) rust_target="x86_64-unknown-linux-gnu" ;;
     arm64) rust_target="aarch64-unknown-linux-gnu" ;;
@@ -79,7 +110,7 @@ case "$out" in
     /*) ;;
     *) out="$PWD/$out" ;;
 esac
-corpus="$(cd "$corpus" && pwd)"
+[ -z "$corpus" ] || corpus="$(cd "$corpus" && pwd)"
 command -v python3 > /dev/null || fail "python3 is needed to write the zip"
 
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(date +%s)}"
@@ -106,27 +137,29 @@ fi
 staging="$(mktemp -d "${TMPDIR:-/tmp}/votecheck-package.XXXXXX")"
 trap 'rm -rf "$staging"' EXIT
 
-# 1. The index.
-if [ -n "$given_index_builder" ]; then
-    index_builder="$given_index_builder"
-else
-    echo "package: building index-builder (release)" >&2
-    (cd "$repository" && cargo build --release --locked -p votecheck-index-builder --bin index-builder >&2)
-    index_builder="$repository/target/release/index-builder"
+# 1. The index (the webhook only: the sender answers nothing and needs none).
+if [ "$package_function" = webhook ]; then
+    if [ -n "$given_index_builder" ]; then
+        index_builder="$given_index_builder"
+    else
+        echo "package: building index-builder (release)" >&2
+        (cd "$repository" && cargo build --release --locked -p votecheck-index-builder --bin index-builder >&2)
+        index_builder="$repository/target/release/index-builder"
+    fi
+    [ -x "$index_builder" ] || fail "$index_builder is not an executable index-builder"
+    if [ -n "$given_model" ]; then
+        model="$given_model"
+    elif [ -n "$given_index_builder" ]; then
+        model="$(bash "$repository/scripts/model.sh")"
+    else
+        model="$(bash "$repository/scripts/model.sh" --release)"
+    fi
+    [ -f "$model" ] || fail "the encoder model $model does not exist (derive it with bash scripts/model.sh)"
+    echo "package: indexing $corpus" >&2
+    "$index_builder" build "$corpus" --out "$staging/index" --model "$model" $strict >&2
+    mkdir -p "$staging/model"
+    cp "$model" "$staging/model/multilingual-e5-small-q4.vce"
 fi
-[ -x "$index_builder" ] || fail "$index_builder is not an executable index-builder"
-if [ -n "$given_model" ]; then
-    model="$given_model"
-elif [ -n "$given_index_builder" ]; then
-    model="$(bash "$repository/scripts/model.sh")"
-else
-    model="$(bash "$repository/scripts/model.sh" --release)"
-fi
-[ -f "$model" ] || fail "the encoder model $model does not exist (derive it with bash scripts/model.sh)"
-echo "package: indexing $corpus" >&2
-"$index_builder" build "$corpus" --out "$staging/index" --model "$model" $strict >&2
-mkdir -p "$staging/model"
-cp "$model" "$staging/model/multilingual-e5-small-q4.vce"
 
 # 2. The bootstrap.
 if [ "$build" = given ]; then
@@ -134,10 +167,10 @@ if [ "$build" = given ]; then
     bootstrap="$given_bootstrap"
     built_by="given: $given_bootstrap"
 elif [ "$build" = native ]; then
-    echo "package: building bootstrap (release, $arch)" >&2
-    (cd "$repository" && cargo build --release --locked -p votecheck-webhook-lambda --bin bootstrap >&2)
-    bootstrap="$repository/target/release/bootstrap"
-    built_by="cargo build --release --locked -p votecheck-webhook-lambda --bin bootstrap"
+    echo "package: building $binary (release, $arch)" >&2
+    (cd "$repository" && cargo build --release --locked -p "$crate" --bin "$binary" >&2)
+    bootstrap="$repository/target/release/$binary"
+    built_by="cargo build --release --locked -p $crate --bin $binary"
 else
     venv="$repository/.venv-lambda"
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv" >&2
@@ -148,13 +181,13 @@ else
             "cargo-lambda==$CARGO_LAMBDA_VERSION" "ziglang==$ZIGLANG_VERSION" >&2
     fi
     # cargo-lambda finds zig through the venv's `python3 -m ziglang` (PATH puts the venv first).
-    echo "package: building bootstrap (release, $arch) with cargo-lambda and zig" >&2
+    echo "package: building $binary (release, $arch) with cargo-lambda and zig" >&2
     lambda_arch_flag="--arm64"
     [ "$arch" = x86_64 ] && lambda_arch_flag="--x86-64"
     (cd "$repository" && PATH="$venv/bin:$PATH" cargo lambda build --release --locked "$lambda_arch_flag" \
-        -p votecheck-webhook-lambda --bin bootstrap >&2)
-    bootstrap="$repository/target/lambda/bootstrap/bootstrap"
-    built_by="cargo lambda build --release --locked $lambda_arch_flag -p votecheck-webhook-lambda --bin bootstrap (cargo-lambda $CARGO_LAMBDA_VERSION, ziglang $ZIGLANG_VERSION)"
+        -p "$crate" --bin "$binary" >&2)
+    bootstrap="$repository/target/lambda/$binary/bootstrap"
+    built_by="cargo lambda build --release --locked $lambda_arch_flag -p $crate --bin $binary (cargo-lambda $CARGO_LAMBDA_VERSION, ziglang $ZIGLANG_VERSION)"
 fi
 cp "$bootstrap" "$staging/bootstrap"
 if [ -n "$strip_symbols" ]; then
@@ -165,8 +198,8 @@ fi
 chmod 755 "$staging/bootstrap"
 
 # 3. The manifest and the zip.
-python3 "$repository/infra/package_zip.py" manifest --staging "$staging" --arch "$arch" \
+python3 "$repository/infra/package_zip.py" manifest --function "$package_function" --staging "$staging" --arch "$arch" \
     --source-date-epoch "$SOURCE_DATE_EPOCH" --repository "$repository" --built-by "$built_by"
-python3 "$repository/infra/package_zip.py" write --staging "$staging" --out "$out" \
+python3 "$repository/infra/package_zip.py" write --function "$package_function" --staging "$staging" --out "$out" \
     --source-date-epoch "$SOURCE_DATE_EPOCH"
 echo "$out"

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""The deployment package of the votecheck Lambda function: its manifest and its zip file.
+"""The deployment packages of the votecheck Lambda functions: their manifest and their zip file.
 
-`infra/package.sh` builds the index and the `bootstrap` binary into a staging directory, then
-calls this script (standard library only, Python 3.11 or newer):
+`infra/package.sh` builds the index and the `bootstrap` binary (the webhook), or only the binary
+(the alert sender), into a staging directory, then calls this script (standard library only,
+Python 3.11 or newer); `--function` is `webhook` (the default) or `sender`:
 
-    package_zip.py manifest --staging DIR --arch x86_64 --source-date-epoch N --repository ROOT
+    package_zip.py manifest [--function F] --staging DIR --arch x86_64 --source-date-epoch N --repository ROOT
         checks the staged files (layout, architecture and C library of `bootstrap`, Lambda's size
         limits) and writes DIR/package.json: what the package holds and where it came from.
-    package_zip.py write --staging DIR --out FILE.zip --source-date-epoch N
+    package_zip.py write [--function F] --staging DIR --out FILE.zip --source-date-epoch N
         writes the zip: entries in sorted order, every time stamp set to SOURCE_DATE_EPOCH,
         `bootstrap` mode 755 and every other file 644 (Lambda needs world-readable files), no
         extra fields; the same staged bytes always give the same zip bytes (with the same zlib).
@@ -17,13 +18,17 @@ calls this script (standard library only, Python 3.11 or newer):
         extracts with the modes recorded in the zip, as Lambda does (Python's own extraction drops
         them, and `bootstrap` would not be executable).
 
-Layout of the zip (Lambda's `provided.al2023` runtime runs `/var/task/bootstrap`):
+Layout of the webhook's zip (Lambda's `provided.al2023` runtime runs `/var/task/bootstrap`):
 
     bootstrap           the function (handler `bootstrap`)
     index/              the tantivy index and its manifest.json (VOTECHECK_INDEX_DIR defaults here)
     model/              the sentence encoder's model file (VOTECHECK_MODEL defaults here), when the
                         index has passage vectors
     package.json        this package's manifest
+
+The sender's zip holds only `bootstrap` (the `votecheck-sender` binary) and `package.json`,
+whose `function` is `votecheck-sender` and which has no `index` or `model` record; anything else
+staged is refused (an index in the sender's package would be a mix-up of the two packages).
 """
 
 import argparse
@@ -46,6 +51,13 @@ DIRECT_UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024
 RUNTIME_GLIBC = (2, 34)
 ELF_MACHINES = {"x86_64": 0x3E, "arm64": 0xB7}
 PACKAGE_FORMAT = 1
+# The `function` recorded in each package's manifest, by the name package.sh's --function takes.
+FUNCTION_NAMES = {"webhook": "votecheck", "sender": "votecheck-sender"}
+# The files each package must hold (package.json is written by `manifest`).
+REQUIRED_FILES = {
+    "webhook": ("bootstrap", "package.json", "index/manifest.json", "index/meta.json"),
+    "sender": ("bootstrap", "package.json"),
+}
 
 
 def fail(message):
@@ -118,19 +130,13 @@ def zip_time(source_date_epoch):
     return (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
 
 
-def command_manifest(arguments):
-    staging = arguments.staging
-    bootstrap = os.path.join(staging, "bootstrap")
-    index = os.path.join(staging, "index")
-    if not os.path.isfile(bootstrap):
-        fail(f"{bootstrap} is missing: the handler `bootstrap` must sit at the package's root")
-    for required in ("manifest.json", "meta.json"):
-        if not os.path.isfile(os.path.join(index, required)):
-            fail(f"{os.path.join(index, required)} is missing: index/ does not hold a votecheck index")
+def check_bootstrap(bootstrap, arch):
+    """Refuses a `bootstrap` for another architecture or a newer C library than the runtime's;
+    returns the GLIBC versions it needs."""
     machine = elf_machine(bootstrap)
-    if machine != ELF_MACHINES[arguments.arch]:
+    if machine != ELF_MACHINES[arch]:
         found = {value: name for name, value in ELF_MACHINES.items()}.get(machine, f"not a 64-bit ELF executable ({machine})")
-        fail(f"{bootstrap} is built for {found}, not for {arguments.arch} (the template's Architecture parameter must match)")
+        fail(f"{bootstrap} is built for {found}, not for {arch} (the template's Architecture parameter must match)")
     versions = glibc_versions(bootstrap)
     if versions and versions[-1] > RUNTIME_GLIBC:
         newest = ".".join(map(str, versions[-1]))
@@ -139,6 +145,43 @@ def command_manifest(arguments):
             f"{bootstrap} needs GLIBC_{newest} but provided.al2023 has glibc {runtime}: build on an older "
             "system or with cargo-lambda (zig), which targets an older glibc"
         )
+    return versions
+
+
+def bootstrap_entry(arguments, bootstrap, versions, size):
+    """The manifest's record of the binary."""
+    return {
+        "version": workspace_version(arguments.repository),
+        "built_by": arguments.built_by,
+        "bytes": size,
+        "sha256": sha256_of(bootstrap),
+        "glibc_required": ".".join(map(str, versions[-1])) if versions else None,
+    }
+
+
+def write_manifest(staging, package, sizes):
+    """Writes package.json after checking Lambda's unzipped size limit."""
+    text = json.dumps(package, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    unzipped = sum(sizes.values()) + len(text.encode("utf-8"))
+    if unzipped > UNZIPPED_LIMIT_BYTES:
+        fail(f"the package unzips to {unzipped} bytes, over Lambda's limit of {UNZIPPED_LIMIT_BYTES} (250 MB)")
+    with open(os.path.join(staging, "package.json"), "w", encoding="utf-8") as file:
+        file.write(text)
+
+
+def command_manifest(arguments):
+    staging = arguments.staging
+    bootstrap = os.path.join(staging, "bootstrap")
+    if not os.path.isfile(bootstrap):
+        fail(f"{bootstrap} is missing: the handler `bootstrap` must sit at the package's root")
+    if arguments.function == "sender":
+        sender_manifest(arguments, bootstrap)
+        return
+    index = os.path.join(staging, "index")
+    for required in ("manifest.json", "meta.json"):
+        if not os.path.isfile(os.path.join(index, required)):
+            fail(f"{os.path.join(index, required)} is missing: index/ does not hold a votecheck index")
+    versions = check_bootstrap(bootstrap, arguments.arch)
     with open(os.path.join(index, "manifest.json"), encoding="utf-8") as file:
         index_manifest = json.load(file)
     files = [name for name in staged_files(staging) if name != "package.json"]
@@ -152,19 +195,13 @@ def command_manifest(arguments):
     model = model_entry(staging, index_manifest, sizes)
     package = {
         "format": PACKAGE_FORMAT,
-        "function": "votecheck",
+        "function": FUNCTION_NAMES["webhook"],
         "runtime": "provided.al2023",
         "handler": "bootstrap",
         "architecture": arguments.arch,
         "source_date_epoch": arguments.source_date_epoch,
         "source": source_commit(arguments.repository),
-        "bootstrap": {
-            "version": workspace_version(arguments.repository),
-            "built_by": arguments.built_by,
-            "bytes": sizes["bootstrap"],
-            "sha256": sha256_of(bootstrap),
-            "glibc_required": ".".join(map(str, versions[-1])) if versions else None,
-        },
+        "bootstrap": bootstrap_entry(arguments, bootstrap, versions, sizes["bootstrap"]),
         "index": {
             "corpus_hash": corpus_hash,
             "corpus_version": corpus_hash[:12],
@@ -180,12 +217,28 @@ def command_manifest(arguments):
         },
         "model": model,
     }
-    text = json.dumps(package, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    unzipped = sum(sizes.values()) + len(text.encode("utf-8"))
-    if unzipped > UNZIPPED_LIMIT_BYTES:
-        fail(f"the package unzips to {unzipped} bytes, over Lambda's limit of {UNZIPPED_LIMIT_BYTES} (250 MB)")
-    with open(os.path.join(staging, "package.json"), "w", encoding="utf-8") as file:
-        file.write(text)
+    write_manifest(staging, package, sizes)
+
+
+def sender_manifest(arguments, bootstrap):
+    """The alert sender's manifest: the binary alone (no index, no model)."""
+    files = [name for name in staged_files(arguments.staging) if name != "package.json"]
+    if files != ["bootstrap"]:
+        extra = [name for name in files if name != "bootstrap"]
+        fail(f"the sender's package holds only bootstrap, but {', '.join(extra)} is staged in {arguments.staging}")
+    versions = check_bootstrap(bootstrap, arguments.arch)
+    size = os.path.getsize(bootstrap)
+    package = {
+        "format": PACKAGE_FORMAT,
+        "function": FUNCTION_NAMES["sender"],
+        "runtime": "provided.al2023",
+        "handler": "bootstrap",
+        "architecture": arguments.arch,
+        "source_date_epoch": arguments.source_date_epoch,
+        "source": source_commit(arguments.repository),
+        "bootstrap": bootstrap_entry(arguments, bootstrap, versions, size),
+    }
+    write_manifest(arguments.staging, package, {"bootstrap": size})
 
 
 MODEL_FILE = "model/multilingual-e5-small-q4.vce"
@@ -224,7 +277,7 @@ def model_entry(staging, index_manifest, sizes):
 
 def command_write(arguments):
     names = staged_files(arguments.staging)
-    for required in ("bootstrap", "package.json", "index/manifest.json", "index/meta.json"):
+    for required in REQUIRED_FILES[arguments.function]:
         if required not in names:
             fail(f"{required} is not staged in {arguments.staging}")
     stamp = zip_time(arguments.source_date_epoch)
@@ -296,12 +349,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     manifest = commands.add_parser("manifest", help="check the staged files and write package.json")
+    manifest.add_argument("--function", choices=sorted(FUNCTION_NAMES), default="webhook")
     manifest.add_argument("--staging", required=True)
     manifest.add_argument("--arch", required=True, choices=sorted(ELF_MACHINES))
     manifest.add_argument("--source-date-epoch", required=True, type=int)
     manifest.add_argument("--repository", required=True)
     manifest.add_argument("--built-by", required=True, help="how bootstrap was built, in words")
     write = commands.add_parser("write", help="write the reproducible zip")
+    write.add_argument("--function", choices=sorted(FUNCTION_NAMES), default="webhook")
     write.add_argument("--staging", required=True)
     write.add_argument("--out", required=True)
     write.add_argument("--source-date-epoch", required=True, type=int)

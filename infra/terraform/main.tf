@@ -1,6 +1,7 @@
 # The votecheck deployment in Terraform: the webhook function behind a public Function URL, its
 # DynamoDB table (mirroring functions/store/table-definition.json), a KMS key, a log group and a
-# least-privilege role; the alarms are in alarms.tf. The same resources and choices as
+# least-privilege role; the alarms are in alarms.tf, the alert sender and its queues in
+# alerts.tf. The same resources and choices as
 # infra/sam/template.yaml; docs/deploy.md explains each. The checks in scripts/infra-checks.sh
 # parse these files and fail when a key property (TTL, PITR, encryption, runtime, handler,
 # reserved concurrency, secrets, log retention) drifts; every checkov skip says why.
@@ -24,7 +25,7 @@ locals {
 
 resource "aws_kms_key" "data" {
   count                   = local.use_cmk ? 1 : 0
-  description             = "votecheck ${var.name} - conversation table and logs"
+  description             = "votecheck ${var.name} - conversation table, logs and alert queues"
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy = jsonencode({
@@ -45,7 +46,11 @@ resource "aws_kms_key" "data" {
         Resource  = "*"
         Condition = {
           ArnEquals = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account}:log-group:${local.log_group_name}"
+            "kms:EncryptionContext:aws:logs:arn" = [
+              # The webhook's log group and the alert sender's (alerts.tf).
+              for name in [local.log_group_name, local.sender_log_group_name] :
+              "arn:${local.partition}:logs:${local.region}:${local.account}:log-group:${name}"
+            ]
           }
         }
       },

@@ -129,7 +129,7 @@ variable "retention_days" {
 }
 
 variable "table_encryption" {
-  description = "customer-managed (a KMS key of this module encrypts the table and the logs) or aws-owned (the services' default keys)."
+  description = "customer-managed (a KMS key of this module encrypts the table, the logs and the alert queues) or aws-owned (the services' default keys)."
   type        = string
   default     = "customer-managed"
 
@@ -165,4 +165,86 @@ variable "alarm_topic_arn" {
   description = "SNS topic the alarms notify; null for alarms that only change state."
   type        = string
   default     = null
+}
+
+# The alert sender (alerts.tf).
+
+variable "sender_package_file" {
+  description = "The sender's zip written by `bash infra/package.sh --function sender` (bootstrap and package.json only)."
+  type        = string
+  default     = "../../target/lambda/votecheck-sender.zip"
+}
+
+variable "send_rate" {
+  # WhatsApp's throughput for one business number: 80 messages a second by default, raised by
+  # Meta up to 1,000 for some accounts. The sender never goes above it.
+  description = "Alert messages per second for the whole business number (VOTECHECK_SEND_RATE)."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.send_rate >= 1 && var.send_rate <= 1000 && floor(var.send_rate) == var.send_rate
+    error_message = "send_rate is a whole number of messages per second from 1 to 1000."
+  }
+}
+
+variable "sender_concurrency" {
+  # The send rate is split between this many sender instances (functions/alerts/src/settings.rs:
+  # no counter in the store, so reserved concurrency is what bounds the instances). The same value
+  # is the sender's reserved concurrency, its trigger's maximum concurrency (at least 2, SQS's
+  # minimum) and VOTECHECK_SENDER_CONCURRENCY, so they cannot disagree.
+  description = "Sender instances sharing send_rate: the sender's reserved concurrency and its queue trigger's maximum concurrency."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.sender_concurrency >= 2 && var.sender_concurrency <= 1000 && floor(var.sender_concurrency) == var.sender_concurrency
+    error_message = "sender_concurrency is a whole number from 2 (SQS's minimum maximum concurrency) to 1000."
+  }
+}
+
+variable "send_failures_threshold" {
+  description = "The send-failures alarm fires when more than this many alert messages are refused for good (alert_failed) within 5 minutes."
+  type        = number
+  default     = 25
+
+  validation {
+    condition     = var.send_failures_threshold >= 1
+    error_message = "send_failures_threshold is at least 1."
+  }
+}
+
+variable "alert_schedule_expression" {
+  description = "When to enqueue alert_schedule_job: an EventBridge Scheduler one-time expression such as at(2026-11-03T07:00:00), in alert_schedule_timezone; null for no schedule."
+  type        = string
+  default     = null
+
+  # One-time schedules only: a timed alert is sent once.
+  validation {
+    condition     = var.alert_schedule_expression == null || can(regex("^at\\([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\)$", var.alert_schedule_expression))
+    error_message = "alert_schedule_expression is null or a one-time schedule such as at(2026-11-03T07:00:00)."
+  }
+}
+
+variable "alert_schedule_timezone" {
+  description = "The time zone of alert_schedule_expression (an IANA name such as America/New_York)."
+  type        = string
+  default     = "UTC"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_+/-]+$", var.alert_schedule_timezone))
+    error_message = "alert_schedule_timezone is an IANA time zone name such as UTC or America/New_York."
+  }
+}
+
+variable "alert_schedule_job" {
+  # Opaque to the module: the JSON object printed by `votecheck alerts send --print-job`.
+  description = "The message the schedule puts on the alert queue: the job printed by `votecheck alerts send --print-job`, as is (opaque JSON). Required with alert_schedule_expression."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alert_schedule_job == null || can(keys(jsondecode(var.alert_schedule_job)))
+    error_message = "alert_schedule_job is null or the JSON object printed by votecheck alerts send --print-job."
+  }
 }

@@ -584,3 +584,76 @@ fn the_unzipped_read_only_package_answers_a_signed_webhook_from_its_bundled_inde
     set_read_only(&task, false);
     assert_eq!(list_tree(&task), files_before, "the function wrote nothing");
 }
+
+/// Runs `infra/package.sh --function sender` with the dev `votecheck-sender` and `extra` flags.
+fn package_sender(out: &Path, extra: &[&str]) -> Output {
+    Command::new("bash")
+        .arg(workspace_root().join("infra/package.sh"))
+        .args(["--function", "sender", "--strip"])
+        .arg("--out")
+        .arg(out)
+        .arg("--bootstrap")
+        .arg(binary("votecheck-sender"))
+        .args(extra)
+        .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+        .output()
+        .expect("run infra/package.sh --function sender")
+}
+
+#[test]
+fn the_sender_package_is_its_binary_alone_reproducibly_and_the_template_deploys_it() {
+    let directory = tempfile::tempdir().unwrap();
+    let zip = directory.path().join("votecheck-sender.zip");
+    let output = package_sender(&zip, &[]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let listed = entries(&zip);
+    assert_eq!(
+        listed.keys().collect::<Vec<_>>(),
+        ["bootstrap", "package.json"],
+        "no index, no model"
+    );
+    let unzipped = directory.path().join("unzipped");
+    extract(&zip, &unzipped);
+    let manifest = read_json(&unzipped.join("package.json"));
+    assert_eq!(manifest["function"], "votecheck-sender", "{manifest}");
+    assert_eq!(manifest["handler"], "bootstrap");
+    assert!(manifest.get("index").is_none() && manifest.get("model").is_none());
+    assert_eq!(
+        manifest["bootstrap"]["sha256"],
+        json!(sha256_hex(&unzipped.join("bootstrap")))
+    );
+
+    let again = directory.path().join("again.zip");
+    assert!(package_sender(&again, &[]).status.success());
+    assert_eq!(
+        sha256_hex(&zip),
+        sha256_hex(&again),
+        "the same inputs, the same bytes"
+    );
+
+    let refused = package_sender(
+        &directory.path().join("refused.zip"),
+        &["--corpus", "samples/corpus"],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        stderr_of(&refused).contains("--corpus is for the webhook"),
+        "{}",
+        stderr_of(&refused)
+    );
+
+    let template = sam_template();
+    let function = resource(&template, "SenderFunction");
+    assert_eq!(function["Type"].as_str(), Some("AWS::Serverless::Function"));
+    assert_eq!(
+        function["Properties"]["Handler"].as_str(),
+        Some("bootstrap")
+    );
+    assert!(
+        function["Properties"]["CodeUri"]
+            .as_str()
+            .is_some_and(|uri| uri.ends_with("target/lambda/votecheck-sender.zip")),
+        "{:?}",
+        function["Properties"]["CodeUri"]
+    );
+}

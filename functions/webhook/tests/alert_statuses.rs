@@ -46,9 +46,13 @@ async fn statuses_of_alert_messages_fill_the_funnel_once() {
         }
         let who = phone(NUMBER);
         for status in ["sent", "delivered", "delivered", "read", "sent"] {
-            setup.post(&delivery_status(&first, who, status, None)).await;
+            setup
+                .post(&delivery_status(&first, who, status, None))
+                .await;
         }
-        setup.post(&delivery_status(&second, who, "sent", None)).await;
+        setup
+            .post(&delivery_status(&second, who, "sent", None))
+            .await;
         setup
             .post(&delivery_status(&second, who, "failed", Some(131026)))
             .await;
