@@ -263,7 +263,6 @@ async fn a_citizen_and_an_authority_use_the_console_in_a_real_browser() {
     let page = client.source().await.unwrap();
     assert!(page.contains("1 helpful"), "{page}");
     save_screenshot(&client, "report.png").await;
-    client.close().await.unwrap();
 
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -275,6 +274,69 @@ async fn a_citizen_and_an_authority_use_the_console_in_a_real_browser() {
         .await
         .expect("the report JSON");
     assert_eq!(figures["feedback"]["helpful"], 1);
+
+    // Alerts: a new citizen subscribes from the alerts menu, the authority sends a sample alert
+    // from the console, and the citizen receives it as the template message.
+    client.goto(&server.url("/")).await.unwrap();
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("body[data-ready='true']"))
+        .await
+        .expect("the console is ready again");
+    client
+        .find(Locator::Id("new-chat"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    ask(&client, "alerts", 1).await;
+    let open = wait_for_count(&client, "#chat .list-open", 1).await;
+    open.last().unwrap().click().await.unwrap();
+    let deadlines = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(
+            "#list-rows .list-row[data-id='subscribe:deadlines']",
+        ))
+        .await
+        .expect("the deadlines row of the alerts menu");
+    deadlines.click().await.unwrap();
+    wait_for_count(&client, "#chat .bubble.bot", 2).await;
+    client
+        .find(Locator::Id("alerts"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let alert_row = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(
+            "#list-rows .list-row[data-file='registration-deadline.toml']",
+        ))
+        .await
+        .expect("the sample alert in the alerts sheet");
+    alert_row.click().await.unwrap();
+    let bubbles = wait_for_count(&client, "#chat .bubble.bot", 3).await;
+    let received = bubbles.last().unwrap().text().await.unwrap();
+    // The citizen wrote a moment ago: inside WhatsApp's 24-hour window the alert goes as its
+    // text (outside it, as the template).
+    assert!(
+        received.contains("the last day to register to vote is Monday, October 19"),
+        "{received}"
+    );
+    save_screenshot(&client, "console-alert.png").await;
+    client.close().await.unwrap();
+    let figures: Value = reqwest::get(server.url("/api/report?since=1d"))
+        .await
+        .expect("GET /api/report")
+        .json()
+        .await
+        .expect("the report JSON");
+    assert_eq!(figures["alerts"][0]["delivered"], 1, "{figures}");
     let (status, output) = server.stop();
     assert!(status.success(), "{output}");
 }

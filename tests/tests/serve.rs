@@ -667,3 +667,88 @@ fn a_taken_port_is_reported_clearly() {
     assert!(stderr.contains("already in use"), "{stderr}");
     assert!(stderr.contains(&address), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alert_sent_from_the_console_reaches_a_subscribed_citizen_and_the_funnel() {
+    let directory = tempfile::tempdir().unwrap();
+    let alerts = workspace_root().join("samples/alerts");
+    let server = start_server(
+        directory.path(),
+        &sample_corpus(),
+        &["--alerts", alerts.to_str().unwrap()],
+        &[
+            ("WHATSAPP_APP_SECRET", APP_SECRET),
+            ("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN),
+        ],
+    );
+    let client = http();
+    let listed = get_json(&client, &server, "/api/alerts").await;
+    let files: Vec<&str> = listed["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|alert| alert["file"].as_str().unwrap())
+        .collect();
+    assert!(files.contains(&"registration-deadline.toml"), "{listed}");
+
+    // One simulated citizen subscribes to deadlines from the alerts menu; another does not.
+    let subscribed = "console-alerts-1";
+    ask(
+        &client,
+        &server,
+        json!({"citizen": subscribed, "row": {"id": "subscribe:deadlines", "title": "Deadlines"}}),
+    )
+    .await;
+    ask(
+        &client,
+        &server,
+        json!({"citizen": "console-alerts-2", "text": "hello"}),
+    )
+    .await;
+
+    let send = |file: &'static str| {
+        let (client, server) = (&client, &server);
+        async move {
+            post_json(client, server, "/api/alerts", &json!({ "file": file }))
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let sent = send("registration-deadline.toml").await;
+    assert_eq!(sent["sent"], 1, "{sent}");
+    let deliveries = sent["deliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 1, "{sent}");
+    assert_eq!(deliveries[0]["to"], subscribed);
+    assert_eq!(deliveries[0]["dry_run"], true);
+    assert_eq!(deliveries[0]["content"]["type"], "template");
+    assert_eq!(deliveries[0]["content"]["name"], "registration_deadline");
+
+    // The same alert again sends nothing new.
+    let again = send("registration-deadline.toml").await;
+    assert_eq!(again["sent"], 0, "{again}");
+    assert!(
+        again["summary"].as_str().unwrap().contains("sent before"),
+        "{again}"
+    );
+    let refused = post_json(
+        &client,
+        &server,
+        "/api/alerts",
+        &json!({"file": "../secrets.toml"}),
+    )
+    .await;
+    assert_eq!(refused.status(), 400);
+
+    let report = report(&client, &server).await;
+    let funnel = &report["alerts"][0];
+    assert_eq!(funnel["alert_id"], "registration-deadline-2026", "{report}");
+    assert_eq!(
+        (&funnel["accepted"], &funnel["sent"], &funnel["delivered"]),
+        (&json!(1), &json!(1), &json!(1)),
+        "{report}"
+    );
+    let page = get_text(&client, &server, "/report?since=1d").await;
+    assert!(page.contains("Alerts: delivery funnel"), "{page}");
+}

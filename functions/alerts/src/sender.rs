@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use futures_util::StreamExt;
-use futures_util::stream;
+use futures_util::future::{BoxFuture, FutureExt};
+use futures_util::{StreamExt, stream};
 use tracing::warn;
 use votecheck_graph::{GraphClient, GraphError, Recipient, SentMessage};
 use votecheck_outbound::OutboundContent;
@@ -146,9 +146,14 @@ impl Sender {
     /// report, and `retry_later > 0` means the job should be redelivered.
     pub async fn deliver(&self, job: &DeliveryJob, deadline: Option<Instant>) -> DeliveryReport {
         let mut report = DeliveryReport::default();
-        let mut outcomes = stream::iter(job.recipients.iter())
-            .map(|recipient| self.deliver_one(job, recipient, deadline))
-            .buffer_unordered(IN_FLIGHT);
+        // Boxed as `Send` futures: without the box, the compiler cannot prove the stream `Send`
+        // for callers inside web handlers (a known limit of its higher-ranked lifetimes).
+        let sends: Vec<BoxFuture<'_, DeliveryReport>> = job
+            .recipients
+            .iter()
+            .map(|recipient| self.deliver_one(job, recipient, deadline).boxed())
+            .collect();
+        let mut outcomes = stream::iter(sends).buffer_unordered(IN_FLIGHT);
         while let Some(outcome) = outcomes.next().await {
             report += outcome;
         }

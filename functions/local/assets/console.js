@@ -200,6 +200,52 @@ function openList(content) {
   $("list-sheet").hidden = false;
 }
 
+// The alert files the server offers; choosing one sends it (in-process queue, dry run) and shows
+// what reached this citizen, rendered as the template message they would receive.
+async function openAlerts() {
+  let listed;
+  try {
+    listed = await (await fetch("/api/alerts")).json();
+  } catch (problem) {
+    addBubble("notice", escapeHtml("The console could not reach the server: " + problem.message));
+    return;
+  }
+  $("list-title").textContent = listed.directory ? `Alerts in ${listed.directory}` : "No alerts directory (start with --alerts DIR)";
+  const rows = $("list-rows");
+  rows.replaceChildren();
+  for (const alert of listed.alerts) {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "list-row";
+    button.dataset.file = alert.file;
+    button.textContent = alert.id || alert.file;
+    const description = document.createElement("small");
+    description.textContent = alert.problem || `${alert.topic} · ${alert.languages.join(", ")} · ${alert.file}`;
+    button.appendChild(description);
+    button.disabled = Boolean(alert.problem);
+    button.addEventListener("click", () => {
+      $("list-sheet").hidden = true;
+      sendAlert(alert.file);
+    });
+    item.appendChild(button);
+    rows.appendChild(item);
+  }
+  $("list-sheet").hidden = false;
+}
+
+async function sendAlert(file) {
+  try {
+    const result = await post("/api/alerts", { file });
+    addBubble("notice", escapeHtml(`${result.summary} · sent ${result.sent}, skipped ${result.skipped}, failed ${result.failed} (dry run)`));
+    for (const delivery of result.deliveries) {
+      if (delivery.to === citizen) addBotBubble(delivery.content, null);
+    }
+  } catch (problem) {
+    addBubble("notice", escapeHtml(problem.message));
+  }
+}
+
 function selectBubble(bubble) {
   document.querySelectorAll(".bubble.selected").forEach((b) => b.classList.remove("selected"));
   bubble.classList.add("selected");
@@ -326,6 +372,7 @@ async function start() {
     send({ text: question, forwarded }, question, forwarded);
   });
   $("menu").addEventListener("click", () => send({ text: "?" }, "?", false));
+  $("alerts").addEventListener("click", openAlerts);
   $("new-chat").addEventListener("click", () => {
     citizen = newCitizen();
     $("chat").replaceChildren();

@@ -9,6 +9,8 @@
 //!   rebuilding it when the corpus changes;
 //! - [`live`]: the engine and handler in use, swapped atomically after a rebuild;
 //! - [`console`]: the JSON API of the preview console (ask as a simulated citizen);
+//! - [`alerts`]: alert files sent from the console through the production code, with an
+//!   in-process queue and a dry-run channel;
 //! - [`simulate`]: the signed WhatsApp webhook a console message becomes;
 //! - [`outbox`]: where replies go (captured as a dry run, or sent through the Graph API);
 //! - [`traces`]: the engine's reasoning for recent answers, shown beside the reply;
@@ -19,6 +21,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod alerts;
 pub mod assets;
 pub mod console;
 pub mod index_source;

@@ -159,6 +159,42 @@ fn questions_table(title: &str, id: &str, questions: &[QuestionCount]) -> String
     html
 }
 
+/// The alerts sent in the period, each with its delivery funnel; nothing when there were none.
+fn alerts_table(alerts: &[votecheck_store::AlertFunnel]) -> String {
+    if alerts.is_empty() {
+        return String::new();
+    }
+    let mut html = String::from(
+        "<h2>Alerts: delivery funnel</h2><table id=\"alerts\"><tr><th>alert</th><th>topic</th><th>enqueued</th><th>accepted</th><th>sent</th><th>delivered</th><th>read</th><th>failed</th><th>skipped (opted out)</th></tr>",
+    );
+    for funnel in alerts {
+        let failed: Vec<String> = funnel
+            .failed
+            .iter()
+            .map(|(code, count)| format!("{count} ({code})"))
+            .collect();
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&funnel.alert_id),
+            funnel.topic.map_or("?", |topic| topic.as_str()),
+            funnel.enqueued,
+            funnel.accepted,
+            funnel.sent,
+            funnel.delivered,
+            funnel.read,
+            if failed.is_empty() {
+                "0".to_owned()
+            } else {
+                failed.join(", ")
+            },
+            funnel.skipped
+        );
+    }
+    html.push_str("</table>");
+    html
+}
+
 /// The whole page.
 pub fn render(report: &Report, queries: &[QueryRecord], since: &str) -> String {
     let mut html = String::from(
@@ -180,6 +216,7 @@ pub fn render(report: &Report, queries: &[QueryRecord], since: &str) -> String {
             latency.median, latency.p99, latency.max
         );
     }
+    html.push_str(&alerts_table(&report.alerts));
     html.push_str("<h2>Queries per day and outcome</h2>");
     html.push_str(&chart_svg(&per_day_and_outcome(queries)));
     html.push_str("<div class=\"columns\">");
@@ -261,5 +298,28 @@ mod tests {
         assert!(!page.contains("<script>alert"));
         assert!(page.contains("&lt;script&gt;"));
         assert!(page.contains("Unanswered questions"));
+    }
+
+    #[test]
+    fn the_alerts_funnel_is_a_table_with_its_failures_by_code() {
+        let now = 1_700_000_000;
+        let funnel = votecheck_store::AlertFunnel {
+            alert_id: "<b>deadline</b>".into(),
+            topic: Some(votecheck_store::Topic::Deadlines),
+            started_at: now,
+            finished: true,
+            enqueued: 10,
+            skipped: 1,
+            accepted: 9,
+            sent: 9,
+            delivered: 8,
+            read: 4,
+            failed: [(131026, 1)].into_iter().collect(),
+        };
+        let report = build_report(&[], &[], now, 86_400).with_alerts(vec![funnel]);
+        let page = render(&report, &[], "1d");
+        assert!(page.contains("<table id=\"alerts\">"), "{page}");
+        assert!(page.contains("&lt;b&gt;deadline&lt;/b&gt;</td><td>deadlines</td><td>10</td><td>9</td><td>9</td><td>8</td><td>4</td><td>1 (131026)</td><td>1</td>"), "{page}");
+        assert!(!render(&build_report(&[], &[], now, 86_400), &[], "1d").contains("Alerts"));
     }
 }

@@ -55,6 +55,8 @@ pub struct ServeOptions {
     pub store_path: PathBuf,
     /// Host names the console answers besides the loopback ones (`--allow-host`).
     pub allowed_hosts: Vec<String>,
+    /// The alert files the console can send (`--alerts`).
+    pub alerts_dir: Option<PathBuf>,
 }
 
 /// Everything the routes share.
@@ -79,6 +81,8 @@ pub struct AppState {
     pub console_messages: AtomicU64,
     /// Host names the console answers besides the loopback ones.
     pub allowed_hosts: Vec<String>,
+    /// Alerts sent from the console.
+    pub alerts: crate::alerts::LocalAlerts,
 }
 
 /// The local configuration read from the environment: the Lambda's variable names, with local
@@ -158,6 +162,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/messages", post(console::post_message))
         .route("/api/language", post(console::post_language))
         .route("/api/outbox", get(console::get_outbox))
+        .route(
+            "/api/alerts",
+            get(crate::alerts::list_alerts).post(crate::alerts::send_alert),
+        )
         .route("/passages/{id}", get(console::get_passage))
         .route("/webhook", get(webhook).post(webhook))
         .route("/healthz", get(healthz))
@@ -315,7 +323,13 @@ async fn load_report(
         .feedback_between(from, now + 1, now)
         .await
         .map_err(unavailable)?;
-    let report = votecheck_store::report::build_report(&queries, &feedback, now, since_seconds);
+    let alerts = state
+        .store
+        .alert_funnels_between(from, now + 1)
+        .await
+        .map_err(unavailable)?;
+    let report = votecheck_store::report::build_report(&queries, &feedback, now, since_seconds)
+        .with_alerts(alerts);
     Ok((report, queries))
 }
 
@@ -392,10 +406,17 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     };
     let live = parts.open(&index_dir)?;
     let corpus_version = live.engine.index().manifest().corpus_version().to_string();
+    let alerts = crate::alerts::LocalAlerts::new(
+        options.alerts_dir.clone(),
+        store.clone(),
+        outbox.clone(),
+        &environment.secrets.id_salt,
+    );
     let state = Arc::new(AppState {
         live: LiveSlot::new(live),
         store,
         outbox,
+        alerts,
         traces,
         metrics: Metrics::default(),
         app_secret: environment.secrets.app_secret.clone(),

@@ -81,10 +81,50 @@ pub fn webhook_payload(citizen: &str, message_id: &str, now: i64, input: &Consol
     })
 }
 
+/// The webhook body of a delivery status (`sent`, `delivered`, `read`) of the business's
+/// message `message_id` to `citizen`, as WhatsApp reports it.
+pub fn status_payload(citizen: &str, message_id: &str, status: &str, now: i64) -> Value {
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{
+            "id": "0",
+            "changes": [{
+                "field": "messages",
+                "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": {
+                        "display_phone_number": "preview console",
+                        "phone_number_id": "console",
+                    },
+                    "statuses": [{
+                        "id": message_id,
+                        "status": status,
+                        "timestamp": now.to_string(),
+                        "recipient_id": citizen,
+                    }],
+                },
+            }],
+        }],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use votecheck_whatsapp::{InboundEvent, MessageContent, parse_events};
+
+    #[test]
+    fn a_status_parses_as_the_cloud_api_would_deliver_it() {
+        let body = status_payload("console-1", "wamid.DRYRUN.3", "delivered", 1_700_000_000);
+        let events = parse_events(body.to_string().as_bytes()).expect("the payload parses");
+        match events.as_slice() {
+            [InboundEvent::Status(status)] => {
+                assert_eq!(status.message_id, "wamid.DRYRUN.3");
+                assert_eq!(status.status, votecheck_whatsapp::StatusKind::Delivered);
+            }
+            other => panic!("one status expected, got {other:?}"),
+        }
+    }
 
     fn parsed(input: &ConsoleInput) -> votecheck_whatsapp::InboundMessage {
         let body = webhook_payload("console-1", "wamid.console.1", 1_700_000_000, input);

@@ -6,7 +6,7 @@
 //! votecheck calibrate <REPORT.json>...
 //! votecheck store init --table <NAME>
 //! votecheck report [--store <PATH | dynamodb://TABLE>] [--since 7d] [--json]
-//! votecheck serve [--index <DIR> | --corpus <DIR> [--watch]] [--addr 127.0.0.1:8080] [--store <PATH>] [--allow-host NAME]
+//! votecheck serve [--index <DIR> | --corpus <DIR> [--watch]] [--addr 127.0.0.1:8080] [--store <PATH>] [--allow-host NAME] [--alerts <DIR>]
 //! votecheck alerts plan <ALERT.toml> [--store <PATH | dynamodb://TABLE>]
 //! votecheck alerts send <ALERT.toml> [--store <PATH | dynamodb://TABLE>] [--queue <URL>] [--print-job]
 //! ```
@@ -104,31 +104,7 @@ enum Command {
     },
     /// Run the bot locally: the preview console at `/`, the report at `/report`, the webhook at
     /// `/webhook` (same handler as the Lambda), `/healthz` and `/metrics`, with the local store.
-    Serve {
-        /// A built index to serve.
-        #[arg(long, conflicts_with = "corpus")]
-        index: Option<PathBuf>,
-        /// A corpus to build (when its index is missing or out of date) and serve; the sample
-        /// corpus when neither --index nor --corpus is given.
-        #[arg(long)]
-        corpus: Option<PathBuf>,
-        /// Where the index of --corpus is built.
-        #[arg(long, default_value = ".votecheck/index")]
-        out: PathBuf,
-        /// Rebuild the index whenever the corpus changes.
-        #[arg(long, requires = "corpus")]
-        watch: bool,
-        /// The address to listen on (port 0: any free port).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: std::net::SocketAddr,
-        /// The local SQLite store file.
-        #[arg(long, default_value = DEFAULT_LOCAL_STORE)]
-        store: PathBuf,
-        /// A host name the console answers besides localhost and 127.0.0.1 (repeatable), for
-        /// example the machine's name on a trusted network. `/webhook` answers any host.
-        #[arg(long = "allow-host", value_name = "NAME")]
-        allow_hosts: Vec<String>,
-    },
+    Serve(ServeArgs),
     /// Choose the abstention thresholds from one or more `eval --json` reports (pooled), for
     /// example one per corpus, and print them as `data/calibration.toml` lines.
     Calibrate {
@@ -136,6 +112,38 @@ enum Command {
         #[arg(required = true)]
         reports: Vec<PathBuf>,
     },
+}
+
+/// The options of `votecheck serve`.
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// A built index to serve.
+    #[arg(long, conflicts_with = "corpus")]
+    index: Option<PathBuf>,
+    /// A corpus to build (when its index is missing or out of date) and serve; the sample
+    /// corpus when neither --index nor --corpus is given.
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+    /// Where the index of --corpus is built.
+    #[arg(long, default_value = ".votecheck/index")]
+    out: PathBuf,
+    /// Rebuild the index whenever the corpus changes.
+    #[arg(long, requires = "corpus")]
+    watch: bool,
+    /// The address to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+    /// The local SQLite store file.
+    #[arg(long, default_value = DEFAULT_LOCAL_STORE)]
+    store: PathBuf,
+    /// A host name the console answers besides localhost and 127.0.0.1 (repeatable), for
+    /// example the machine's name on a trusted network. `/webhook` answers any host.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
+    /// The alert files the console can send (dry run, in-process queue); the sample alerts
+    /// when present.
+    #[arg(long, value_name = "DIR")]
+    alerts: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -229,15 +237,7 @@ fn main() -> ExitCode {
         Command::Store {
             command: StoreCommand::Init { table },
         } => report(runtime().and_then(|runtime| runtime.block_on(store_init(&table)))),
-        Command::Serve {
-            index,
-            corpus,
-            out,
-            watch,
-            addr,
-            store,
-            allow_hosts,
-        } => report(serve(index, corpus, out, watch, addr, store, allow_hosts)),
+        Command::Serve(arguments) => report(serve(arguments)),
         Command::Report { store, since, json } => report(
             runtime().and_then(|runtime| runtime.block_on(store_report(&store, &since, json))),
         ),
@@ -387,16 +387,27 @@ async fn check_templates(
 /// The corpus `votecheck serve` uses when given neither an index nor a corpus.
 const SAMPLE_CORPUS: &str = "samples/corpus";
 
+/// The alert files `votecheck serve` offers when not given `--alerts`.
+const SAMPLE_ALERTS: &str = "samples/alerts";
+
 fn serve(
-    index: Option<PathBuf>,
-    corpus: Option<PathBuf>,
-    out: PathBuf,
-    watch: bool,
-    addr: std::net::SocketAddr,
-    store: PathBuf,
-    allowed_hosts: Vec<String>,
+    ServeArgs {
+        index,
+        corpus,
+        out,
+        watch,
+        addr,
+        store,
+        allow_hosts: allowed_hosts,
+        alerts,
+    }: ServeArgs,
 ) -> anyhow::Result<()> {
     use votecheck_local::index_source::IndexSource;
+    let alerts_dir = alerts.or_else(|| {
+        Path::new(SAMPLE_ALERTS)
+            .is_dir()
+            .then(|| PathBuf::from(SAMPLE_ALERTS))
+    });
     let source = match (index, corpus) {
         (Some(index), _) => IndexSource::Index(index),
         (None, Some(corpus)) => IndexSource::Corpus { corpus, out, watch },
@@ -424,6 +435,7 @@ fn serve(
         addr,
         store_path: store,
         allowed_hosts,
+        alerts_dir,
     }))
 }
 
