@@ -7,9 +7,11 @@
 //! | `feedback:yes:<query>`, `feedback:no:<query>` | the answer's buttons | the answer to the query with this key helped, or did not |
 //! | `topic:<topic>` | the topic menu's rows | ask the topic's question |
 //! | `subscribe:<topic>`, `subscribe:<topic>:<jurisdiction>` | the alerts menu's rows | subscribe to alerts on this topic (for this jurisdiction) |
+//! | `follow:<query>` | the button under a reply to an unchecked rumour | tell me when the message with this key is fact-checked |
 //!
-//! The engine writes the feedback buttons without a query (`feedback:yes`); the handler adds
-//! the key of the message it answers before sending ([`ButtonId::for_query`]).
+//! The engine writes the feedback and follow-up buttons without a query (`feedback:yes`,
+//! `follow`); the handler adds the key of the message it answers before sending
+//! ([`ButtonId::for_query`]).
 //!
 //! ```
 //! use votecheck_outbound::ButtonId;
@@ -32,6 +34,8 @@ pub const FEEDBACK_PREFIX: &str = "feedback:";
 pub const TOPIC_PREFIX: &str = "topic:";
 /// The prefix of the alerts menu's rows.
 pub const SUBSCRIBE_PREFIX: &str = "subscribe:";
+/// The follow-up button, without its query.
+pub const FOLLOW_UP: &str = "follow";
 
 /// What a tapped button or chosen row means.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +58,12 @@ pub enum ButtonId {
         /// The jurisdiction, as the deployment names it.
         jurisdiction: Option<String>,
     },
+    /// "Tell me when this is checked", about the query with this key (`None`: the engine's
+    /// button before the handler adds the key, or a forged id).
+    FollowUp {
+        /// The key of the rumour's message, as text.
+        query: Option<String>,
+    },
     /// An id votecheck did not make (a template's quick-reply payload, say).
     Other(String),
 }
@@ -67,11 +77,20 @@ impl ButtonId {
         }
     }
 
-    /// This id for the message with `query` as key (feedback buttons only; others unchanged).
+    /// The follow-up button as the engine writes it, before the handler adds the query.
+    pub fn follow_up() -> Self {
+        ButtonId::FollowUp { query: None }
+    }
+
+    /// This id for the message with `query` as key (feedback and follow-up buttons; others
+    /// unchanged).
     pub fn for_query(self, query: impl Into<String>) -> Self {
         match self {
             ButtonId::Feedback { helpful, .. } => ButtonId::Feedback {
                 helpful,
+                query: Some(query.into()),
+            },
+            ButtonId::FollowUp { .. } => ButtonId::FollowUp {
                 query: Some(query.into()),
             },
             other => other,
@@ -96,6 +115,17 @@ impl ButtonId {
         }
         if let Some(topic) = id.strip_prefix(TOPIC_PREFIX) {
             return ButtonId::Topic(topic.to_owned());
+        }
+        if id == FOLLOW_UP {
+            return ButtonId::FollowUp { query: None };
+        }
+        if let Some(query) = id
+            .strip_prefix(FOLLOW_UP)
+            .and_then(|rest| rest.strip_prefix(':'))
+        {
+            return ButtonId::FollowUp {
+                query: (!query.is_empty()).then(|| query.to_owned()),
+            };
         }
         if let Some(rest) = id.strip_prefix(SUBSCRIBE_PREFIX) {
             let (topic, jurisdiction) = match rest.split_once(':') {
@@ -128,6 +158,13 @@ impl fmt::Display for ButtonId {
                 Ok(())
             }
             ButtonId::Topic(topic) => write!(formatter, "{TOPIC_PREFIX}{topic}"),
+            ButtonId::FollowUp { query } => {
+                write!(formatter, "{FOLLOW_UP}")?;
+                if let Some(query) = query {
+                    write!(formatter, ":{query}")?;
+                }
+                Ok(())
+            }
             ButtonId::Subscribe {
                 topic,
                 jurisdiction,
@@ -162,10 +199,21 @@ mod tests {
                 topic: "deadlines".into(),
                 jurisdiction: Some("Riverside County".into()),
             },
+            ButtonId::follow_up(),
+            ButtonId::follow_up().for_query("9b02ff"),
             ButtonId::Other("STOP".into()),
         ] {
             assert_eq!(ButtonId::parse(&id.to_string()), id, "{id}");
         }
+        assert_eq!(
+            ButtonId::parse("follow:"),
+            ButtonId::FollowUp { query: None },
+            "a follow-up about nothing"
+        );
+        assert_eq!(
+            ButtonId::parse("followers"),
+            ButtonId::Other("followers".into())
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 
+use crate::follow_up::{FollowUp, FollowUpPage};
 use crate::sends::{AlertFunnel, AlertRun, DeliveryStage, SendOutcome};
 use crate::subscription::{AudiencePage, AudienceQuery, Subscription, Topic};
 use crate::{
@@ -194,6 +195,29 @@ impl Store for OutageStore {
 
     async fn alert_funnels_between(&self, _: i64, _: i64) -> Result<Vec<AlertFunnel>, StoreError> {
         self.fail("alert_funnels_between").await
+    }
+
+    async fn request_follow_up(&self, _: &FollowUp) -> Result<(), StoreError> {
+        self.fail("request_follow_up").await
+    }
+
+    async fn pending_follow_ups(
+        &self,
+        _: Option<&str>,
+        _: u32,
+        _: i64,
+    ) -> Result<FollowUpPage, StoreError> {
+        self.fail("pending_follow_ups").await
+    }
+
+    async fn complete_follow_up(
+        &self,
+        _: &CitizenKey,
+        _: &str,
+        _: &str,
+        _: i64,
+    ) -> Result<Claim, StoreError> {
+        self.fail("complete_follow_up").await
     }
 
     async fn record_delivery_failure(&self, _: &DeliveryFailure) -> Result<(), StoreError> {

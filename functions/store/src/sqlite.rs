@@ -25,6 +25,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::contact::SealedContact;
+use crate::follow_up::{FollowUp, FollowUpPage, validate_follow_up};
 use crate::sends::{
     AlertFunnel, AlertRun, DeliveryStage, SendOutcome, SendState, advance, validate_alert_id,
     validate_run,
@@ -136,6 +137,18 @@ CREATE TABLE IF NOT EXISTS alert_counts (
     name TEXT NOT NULL,
     count INTEGER NOT NULL,
     PRIMARY KEY (alert_id, name)
+);
+CREATE TABLE IF NOT EXISTS follow_ups (
+    citizen TEXT NOT NULL,
+    query_id TEXT NOT NULL,
+    question TEXT NOT NULL,
+    language TEXT NOT NULL,
+    contact TEXT,
+    at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    done_at INTEGER,
+    fact_check_id TEXT,
+    PRIMARY KEY (citizen, query_id)
 );
 CREATE TABLE IF NOT EXISTS delivery_failures (
     citizen TEXT NOT NULL,
@@ -253,6 +266,7 @@ impl SqliteStore {
                 "delivery_failures",
                 "subscriptions",
                 "alert_sends",
+                "follow_ups",
             ] {
                 deleted += transaction.execute(
                     &format!("DELETE FROM {table} WHERE expires_at <= ?1"),
@@ -522,6 +536,7 @@ impl Store for SqliteStore {
                     "delivery_failures",
                     "subscriptions",
                     "alert_sends",
+                    "follow_ups",
                 ] {
                     deleted += transaction.execute(
                         &format!("DELETE FROM {table} WHERE citizen = ?1"),
@@ -700,11 +715,17 @@ impl Store for SqliteStore {
     async fn unsubscribe_all(&self, citizen: &CitizenKey) -> Result<u64, StoreError> {
         let citizen = citizen.as_str().to_owned();
         self.run("unsubscribe_all", move |connection| {
-            let deleted = connection.execute(
+            let transaction = connection.transaction()?;
+            let mut deleted = 0;
+            // Every topic subscription, and every pending follow-up: "stop" ends them all.
+            for statement in [
                 "DELETE FROM subscriptions WHERE citizen = ?1",
-                params![citizen],
-            )?;
-            Ok(deleted as u64)
+                "DELETE FROM follow_ups WHERE citizen = ?1 AND done_at IS NULL",
+            ] {
+                deleted += transaction.execute(statement, params![citizen])? as u64;
+            }
+            transaction.commit()?;
+            Ok(deleted)
         })
         .await
     }
@@ -977,6 +998,108 @@ impl Store for SqliteStore {
                 funnels.push(AlertFunnel::from_counts(&run, counts));
             }
             Ok(funnels)
+        })
+        .await
+    }
+
+    async fn request_follow_up(&self, follow_up: &FollowUp) -> Result<(), StoreError> {
+        validate_follow_up(follow_up)?;
+        let follow_up = follow_up.clone();
+        self.run("request_follow_up", move |connection| {
+            connection.execute(
+                "INSERT OR REPLACE INTO follow_ups
+                 (citizen, query_id, question, language, contact, at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    follow_up.citizen.as_str(),
+                    follow_up.query_id,
+                    follow_up.question,
+                    follow_up.language,
+                    follow_up.contact.as_ref().map(SealedContact::as_str),
+                    follow_up.at,
+                    follow_up.expires_at
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn pending_follow_ups(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+        now: i64,
+    ) -> Result<FollowUpPage, StoreError> {
+        if limit == 0 || limit > crate::subscription::MAX_PAGE_SIZE {
+            return Err(StoreError::InvalidInput {
+                what: "follow-up page size",
+                input: limit.to_string(),
+                expected: format!("1 to {}", crate::subscription::MAX_PAGE_SIZE),
+            });
+        }
+        // The cursor is the last `citizen#query` read.
+        let after = cursor.unwrap_or_default().to_owned();
+        self.run("pending_follow_ups", move |connection| {
+            let mut rows: Vec<FollowUp> = connection
+                .prepare(
+                    "SELECT citizen, query_id, question, language, contact, at, expires_at
+                     FROM follow_ups
+                     WHERE done_at IS NULL AND expires_at > ?1 AND citizen || '#' || query_id > ?2
+                     ORDER BY citizen || '#' || query_id LIMIT ?3",
+                )?
+                .query_map(params![now, after, i64::from(limit) + 1], |row| {
+                    Ok(FollowUp {
+                        citizen: citizen_from_row(row, 0)?,
+                        query_id: row.get(1)?,
+                        question: row.get(2)?,
+                        language: row.get(3)?,
+                        contact: row
+                            .get::<_, Option<String>>(4)?
+                            .map(SealedContact::from_stored),
+                        at: row.get(5)?,
+                        expires_at: row.get(6)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            let next = if rows.len() > limit as usize {
+                rows.truncate(limit as usize);
+                rows.last()
+                    .map(|last| format!("{}#{}", last.citizen, last.query_id))
+            } else {
+                None
+            };
+            Ok(FollowUpPage {
+                follow_ups: rows,
+                next,
+            })
+        })
+        .await
+    }
+
+    async fn complete_follow_up(
+        &self,
+        citizen: &CitizenKey,
+        query_id: &str,
+        fact_check_id: &str,
+        now: i64,
+    ) -> Result<Claim, StoreError> {
+        let (citizen, query_id, fact_check_id) = (
+            citizen.as_str().to_owned(),
+            query_id.to_owned(),
+            fact_check_id.to_owned(),
+        );
+        self.run("complete_follow_up", move |connection| {
+            let changed = connection.execute(
+                "UPDATE follow_ups SET done_at = ?3, fact_check_id = ?4
+                 WHERE citizen = ?1 AND query_id = ?2 AND done_at IS NULL AND expires_at > ?3",
+                params![citizen, query_id, now, fact_check_id],
+            )?;
+            Ok(if changed == 1 {
+                Claim::Claimed
+            } else {
+                Claim::Duplicate
+            })
         })
         .await
     }

@@ -12,6 +12,7 @@
 
 use async_trait::async_trait;
 
+use crate::follow_up::{FollowUp, FollowUpPage};
 use crate::sends::{AlertFunnel, AlertRun, DeliveryStage, SendOutcome};
 use crate::subscription::{AudiencePage, AudienceQuery, Subscription, Topic};
 use crate::{
@@ -146,7 +147,8 @@ pub trait Store: Send + Sync {
     /// Ends the citizen's subscription to `topic`; returns whether there was one.
     async fn unsubscribe(&self, citizen: &CitizenKey, topic: Topic) -> Result<bool, StoreError>;
 
-    /// Ends every subscription of the citizen ("stop"); returns how many there were.
+    /// Ends every subscription of the citizen, pending follow-ups included ("stop"); returns
+    /// how many there were.
     async fn unsubscribe_all(&self, citizen: &CitizenKey) -> Result<u64, StoreError>;
 
     /// The citizen's unexpired subscriptions, by topic.
@@ -219,6 +221,30 @@ pub trait Store: Send + Sync {
         from: i64,
         to: i64,
     ) -> Result<Vec<AlertFunnel>, StoreError>;
+
+    /// Saves a citizen's request to hear about one query's verdict (replacing an earlier one for
+    /// the same query), pending until completed. "Stop" and delete-my-data end it.
+    async fn request_follow_up(&self, follow_up: &FollowUp) -> Result<(), StoreError>;
+
+    /// One page of at most `limit` (1 to [`MAX_PAGE_SIZE`](crate::subscription::MAX_PAGE_SIZE))
+    /// pending, unexpired follow-ups, from `cursor`. Reads an index, never the table.
+    async fn pending_follow_ups(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+        now: i64,
+    ) -> Result<FollowUpPage, StoreError>;
+
+    /// Completes a pending follow-up with the fact-check found for it: [`Claim::Claimed`]
+    /// exactly once (send the verdict then), [`Claim::Duplicate`] when it was completed
+    /// already, ended or never asked for.
+    async fn complete_follow_up(
+        &self,
+        citizen: &CitizenKey,
+        query_id: &str,
+        fact_check_id: &str,
+        now: i64,
+    ) -> Result<Claim, StoreError>;
 
     /// What this store is, for logs: `dynamodb table votecheck`, `sqlite /path/to/file`.
     fn describe(&self) -> String;

@@ -25,8 +25,8 @@ use async_trait::async_trait;
 use tracing::warn;
 use votecheck_store::{
     AlertFunnel, AlertRun, AudiencePage, AudienceQuery, CitizenKey, Claim, DeliveryFailure,
-    DeliveryStage, Feedback, IdentityLink, MessageKey, Preferences, QueryRecord, SendOutcome,
-    Store, StoreError, Subscription, Topic,
+    DeliveryStage, Feedback, FollowUp, FollowUpPage, IdentityLink, MessageKey, Preferences,
+    QueryRecord, SendOutcome, Store, StoreError, Subscription, Topic,
 };
 
 use crate::sender::{OutgoingMessage, ReplySender, SendFailure};
@@ -382,6 +382,39 @@ impl Store for DeadlineStore {
         self.call(
             "alert_funnels_between",
             self.inner.alert_funnels_between(from, to),
+        )
+        .await
+    }
+
+    async fn request_follow_up(&self, follow_up: &FollowUp) -> Result<(), StoreError> {
+        self.call("request_follow_up", self.inner.request_follow_up(follow_up))
+            .await
+    }
+
+    async fn pending_follow_ups(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+        now: i64,
+    ) -> Result<FollowUpPage, StoreError> {
+        self.call(
+            "pending_follow_ups",
+            self.inner.pending_follow_ups(cursor, limit, now),
+        )
+        .await
+    }
+
+    async fn complete_follow_up(
+        &self,
+        citizen: &CitizenKey,
+        query_id: &str,
+        fact_check_id: &str,
+        now: i64,
+    ) -> Result<Claim, StoreError> {
+        self.call(
+            "complete_follow_up",
+            self.inner
+                .complete_follow_up(citizen, query_id, fact_check_id, now),
         )
         .await
     }

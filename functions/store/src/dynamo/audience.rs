@@ -1,6 +1,7 @@
-//! Reading an alert's audience from DynamoDB in pages: the index partitions of one topic and
-//! language (one per shard, see [`super::items`]), in shard order, each read with `Query` (never
-//! `Scan`), optionally narrowed to one jurisdiction with `begins_with` on the sort key.
+//! Reading an alert's audience (and the pending follow-ups) from DynamoDB in pages: the index
+//! partitions of one topic and language (one per shard, see [`super::items`]), in shard order,
+//! each read with `Query` (never `Scan`), optionally narrowed to one jurisdiction with
+//! `begins_with` on the sort key.
 //!
 //! The page cursor says where to go on: the shard, and DynamoDB's `LastEvaluatedKey` in it when
 //! the shard was left half-read. It is base64 of a small JSON object, opaque to callers, and
@@ -41,7 +42,7 @@ impl Cursor {
 
     fn decode(text: &str) -> Result<Cursor, StoreError> {
         let refused = || StoreError::InvalidInput {
-            what: "audience cursor",
+            what: "page cursor",
             input: text.chars().take(80).collect(),
             expected: "the `next` of a page of this store".to_owned(),
         };
@@ -93,6 +94,40 @@ impl DynamoStore {
         now: i64,
     ) -> Result<AudiencePage, StoreError> {
         let operation = "audience_page";
+        let sort_prefix = query
+            .jurisdiction
+            .as_deref()
+            .map(|jurisdiction| audience_sort_prefix(Some(jurisdiction)));
+        let (items, next) = self
+            .read_sharded_page(
+                operation,
+                &|shard| audience_partition(query.topic, &query.language, shard),
+                sort_prefix.as_deref(),
+                cursor,
+                limit,
+                now,
+            )
+            .await?;
+        let members = items
+            .iter()
+            .map(|item| self.reader(item, operation).audience_member())
+            .collect::<Result<_, _>>()?;
+        Ok(AudiencePage { members, next })
+    }
+
+    /// One page of at most `limit` unexpired items of a sharded index partition
+    /// (`partition(shard)` for the 16 shards in turn, optionally only sort keys starting with
+    /// `sort_prefix`), and the cursor of the next page. Audiences and pending follow-ups are
+    /// read this way.
+    pub(crate) async fn read_sharded_page(
+        &self,
+        operation: &'static str,
+        partition: &(dyn Fn(u32) -> String + Sync),
+        sort_prefix: Option<&str>,
+        cursor: Option<&str>,
+        limit: u32,
+        now: i64,
+    ) -> Result<(Vec<Item>, Option<String>), StoreError> {
         let mut cursor = match cursor {
             Some(text) => Cursor::decode(text)?,
             None => Cursor {
@@ -100,9 +135,9 @@ impl DynamoStore {
                 after: None,
             },
         };
-        let mut members = Vec::new();
+        let mut items = Vec::new();
         loop {
-            let wanted = limit as usize - members.len();
+            let wanted = limit as usize - items.len();
             let mut request = self
                 .client
                 .query()
@@ -111,36 +146,24 @@ impl DynamoStore {
                 .filter_expression("#expires_at > :now")
                 .expression_attribute_names("#partition", REPORT_PARTITION_KEY)
                 .expression_attribute_names("#expires_at", EXPIRES_AT)
-                .expression_attribute_values(
-                    ":partition",
-                    string(audience_partition(
-                        query.topic,
-                        &query.language,
-                        cursor.shard,
-                    )),
-                )
+                .expression_attribute_values(":partition", string(partition(cursor.shard)))
                 .expression_attribute_values(":now", number(now))
                 .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(cursor.start_key());
-            request = match &query.jurisdiction {
-                Some(jurisdiction) => request
+            request = match sort_prefix {
+                Some(prefix) => request
                     .key_condition_expression(
-                        "#partition = :partition AND begins_with(#sort, :jurisdiction)",
+                        "#partition = :partition AND begins_with(#sort, :prefix)",
                     )
                     .expression_attribute_names("#sort", REPORT_SORT_KEY)
-                    .expression_attribute_values(
-                        ":jurisdiction",
-                        string(audience_sort_prefix(Some(jurisdiction))),
-                    ),
+                    .expression_attribute_values(":prefix", string(prefix)),
                 None => request.key_condition_expression("#partition = :partition"),
             };
             let output = request
                 .send()
                 .await
                 .map_err(|error| from_sdk(operation, self.table(), error))?;
-            for item in output.items.unwrap_or_default() {
-                members.push(self.reader(&item, operation).audience_member()?);
-            }
+            items.extend(output.items.unwrap_or_default());
             cursor = match output.last_evaluated_key.filter(|key| !key.is_empty()) {
                 Some(key) => Cursor {
                     shard: cursor.shard,
@@ -154,18 +177,10 @@ impl DynamoStore {
                     shard: cursor.shard + 1,
                     after: None,
                 },
-                None => {
-                    return Ok(AudiencePage {
-                        members,
-                        next: None,
-                    });
-                }
+                None => return Ok((items, None)),
             };
-            if members.len() >= limit as usize {
-                return Ok(AudiencePage {
-                    members,
-                    next: Some(cursor.encode()),
-                });
+            if items.len() >= limit as usize {
+                return Ok((items, Some(cursor.encode())));
             }
         }
     }
@@ -205,7 +220,7 @@ mod tests {
             other_key.encode(),
         ] {
             let error = Cursor::decode(&forged).unwrap_err();
-            assert!(error.to_string().contains("audience cursor"), "{error}");
+            assert!(error.to_string().contains("page cursor"), "{error}");
         }
     }
 }

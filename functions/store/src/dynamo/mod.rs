@@ -18,6 +18,7 @@
 mod audience;
 pub mod client;
 mod errors;
+mod follow_ups;
 pub mod items;
 mod sends;
 
@@ -30,6 +31,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, ReturnValue, TransactWriteItem, WriteRequest,
 };
 
+use crate::follow_up::{FollowUp, FollowUpPage};
 use crate::sends::{AlertFunnel, AlertRun, DeliveryStage, SendOutcome};
 use crate::store::{
     merge_moved_preferences, preferences_expire_at, validate_delivery_failure, validate_feedback,
@@ -150,6 +152,18 @@ impl DynamoStore {
         operation: &'static str,
         citizen: &CitizenKey,
     ) -> Result<Vec<Item>, StoreError> {
+        self.prefixed_items(operation, citizen, SUBSCRIPTION_PREFIX)
+            .await
+    }
+
+    /// The citizen's items whose sort key starts with `prefix` (expired ones included), read
+    /// consistently.
+    async fn prefixed_items(
+        &self,
+        operation: &'static str,
+        citizen: &CitizenKey,
+        prefix: &str,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start_key = None;
         loop {
@@ -161,7 +175,7 @@ impl DynamoStore {
                 .expression_attribute_names("#partition", PARTITION_KEY)
                 .expression_attribute_names("#sort", SORT_KEY)
                 .expression_attribute_values(":partition", string(citizen_partition(citizen)))
-                .expression_attribute_values(":prefix", string(SUBSCRIPTION_PREFIX))
+                .expression_attribute_values(":prefix", string(prefix))
                 .consistent_read(true)
                 .set_exclusive_start_key(start_key)
                 .send()
@@ -719,12 +733,13 @@ impl Store for DynamoStore {
 
     async fn unsubscribe_all(&self, citizen: &CitizenKey) -> Result<u64, StoreError> {
         let operation = "unsubscribe_all";
-        let keys: Vec<Item> = self
-            .subscription_items(operation, citizen)
-            .await?
-            .into_iter()
-            .map(key_of)
-            .collect();
+        // Every topic subscription, and every pending follow-up: "stop" ends them all.
+        let mut items = self.subscription_items(operation, citizen).await?;
+        items.extend(
+            self.prefixed_items(operation, citizen, follow_ups::FOLLOW_UP_PREFIX)
+                .await?,
+        );
+        let keys: Vec<Item> = items.into_iter().map(key_of).collect();
         let count = keys.len() as u64;
         self.delete_keys(operation, keys).await?;
         Ok(count)
@@ -846,6 +861,30 @@ impl Store for DynamoStore {
         to: i64,
     ) -> Result<Vec<AlertFunnel>, StoreError> {
         self.funnels_between(from, to).await
+    }
+
+    async fn request_follow_up(&self, follow_up: &FollowUp) -> Result<(), StoreError> {
+        self.put_follow_up(follow_up).await
+    }
+
+    async fn pending_follow_ups(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+        now: i64,
+    ) -> Result<FollowUpPage, StoreError> {
+        self.read_pending_follow_ups(cursor, limit, now).await
+    }
+
+    async fn complete_follow_up(
+        &self,
+        citizen: &CitizenKey,
+        query_id: &str,
+        fact_check_id: &str,
+        now: i64,
+    ) -> Result<Claim, StoreError> {
+        self.complete_pending_follow_up(citizen, query_id, fact_check_id, now)
+            .await
     }
 
     fn describe(&self) -> String {
