@@ -307,7 +307,8 @@ impl Renderer<'_> {
         }
     }
 
-    /// A claim no known fact-check addresses: say so, and offer the reporting channel.
+    /// A claim no known fact-check addresses: say so, offer the reporting channel, and a button
+    /// to be told if a fact-check is published (the handler adds the message's key to it).
     pub fn rumour_unchecked(&self) -> Reply {
         let mut text = self.message("rumour_unchecked").to_string();
         for line in self.report_channel_lines() {
@@ -319,7 +320,12 @@ impl Renderer<'_> {
         }
         Reply {
             text: fit(text),
-            interactive: None,
+            interactive: Some(Interactive::Buttons {
+                buttons: vec![ReplyButton {
+                    id: ButtonId::follow_up().to_string(),
+                    title: shorten(self.message("follow_up_button"), limits::MAX_BUTTON_TITLE),
+                }],
+            }),
         }
     }
 

@@ -604,6 +604,20 @@ impl Handler {
                     .feedback(&reply_to, &identity.citizen, id, &recipient, &language, now)
                     .await;
             }
+            MessageContent::ButtonReply { id, .. } => {
+                if let ButtonId::FollowUp { query } = ButtonId::parse(id) {
+                    return self
+                        .follow_up(
+                            &reply_to,
+                            &identity.citizen,
+                            query.as_deref(),
+                            &recipient,
+                            &language,
+                            now,
+                        )
+                        .await;
+                }
+            }
             MessageContent::ListReply { id, .. } => {
                 if let ButtonId::Subscribe {
                     topic,
@@ -677,7 +691,12 @@ impl Handler {
                 ),
                 _ => Some(title.clone()),
             },
-            MessageContent::ButtonReply { id, .. } if ButtonId::is_feedback(id) => None,
+            MessageContent::ButtonReply { id, .. }
+                if ButtonId::is_feedback(id)
+                    || matches!(ButtonId::parse(id), ButtonId::FollowUp { .. }) =>
+            {
+                None
+            }
             MessageContent::ButtonReply { title, .. } => Some(title.clone()),
             _ => None,
         }
@@ -758,10 +777,17 @@ impl Handler {
         if let Some(observer) = &self.observer {
             observer.answered(&turn.reply_to.key, answer);
         }
+        // The line above buttons sent apart from a long text: the feedback question, or for the
+        // follow-up of an unchecked rumour the button's own words.
+        let prompt_key = if answer.fact_check.is_none() && answer.outcome == Outcome::NoAnswer {
+            "follow_up_button"
+        } else {
+            "feedback_question"
+        };
         let prompt = self
             .engine
             .renderer(&answer.language)
-            .plain("feedback_question", &[])
+            .plain(prompt_key, &[])
             .text;
         let mut sent = Ok(());
         for (index, content) in outgoing_contents(answer, &turn.reply_to.key, &prompt)
@@ -883,6 +909,72 @@ impl Handler {
             .seal(&contact_address(recipient))
             .map_err(|problem| error!(%problem, "sealing a contact failed"))
             .ok()
+    }
+
+    /// "Tell me if checked" under a reply to an unchecked rumour: the citizen asks to be sent the
+    /// verdict if a fact-check of that message is published. Only their own query, recorded and
+    /// without a fact-check, can be followed (an old or forged button follows nothing and says
+    /// so); the request keeps the question as recorded (redacted) and lapses with the records.
+    async fn follow_up(
+        &self,
+        reply_to: &ReplyTo,
+        citizen: &CitizenKey,
+        query: Option<&str>,
+        recipient: &Recipient,
+        language: &str,
+        now: i64,
+    ) -> MessageOutcome {
+        let renderer = self.engine.renderer(language);
+        let record = match query.and_then(MessageKey::parse) {
+            Some(key) => match self.store.query(citizen, key.as_str(), now).await {
+                Ok(record) => record.filter(|record| record.fact_check_id.is_none()),
+                Err(problem) => {
+                    error!(%problem, "reading the followed query failed");
+                    None
+                }
+            },
+            None => None,
+        };
+        let saved = match record {
+            Some(record) => {
+                let follow_up = votecheck_store::FollowUp {
+                    citizen: citizen.clone(),
+                    query_id: record.query_id.clone(),
+                    question: record.question_redacted.clone(),
+                    language: primary_subtag(&record.language),
+                    contact: self.seal_contact(recipient),
+                    at: now,
+                    expires_at: record.expires_at.max(now + 1),
+                };
+                match self.store.request_follow_up(&follow_up).await {
+                    Ok(()) => {
+                        info!("follow-up requested");
+                        true
+                    }
+                    Err(problem) => {
+                        error!(%problem, "saving a follow-up failed; the citizen was told");
+                        false
+                    }
+                }
+            }
+            None => false,
+        };
+        let key = if saved {
+            "follow_up_saved"
+        } else {
+            "follow_up_gone"
+        };
+        let reply = renderer.plain(key, &[]);
+        let _ = self
+            .send(
+                recipient,
+                Some(reply_to),
+                OutboundContent::Text { body: reply.text },
+            )
+            .await;
+        MessageOutcome::Answered {
+            outcome: if saved { "follow_up" } else { "follow_up_gone" }.to_string(),
+        }
     }
 
     /// A row of the alerts menu: the citizen subscribes to that topic, in their language, for
@@ -1068,7 +1160,16 @@ pub fn outgoing_contents(
 ) -> Vec<OutboundContent> {
     let text = answer.reply.text.clone();
     let interactive = |body: String| match &answer.reply.interactive {
-        Some(Interactive::Buttons { .. }) if answer.outcome == Outcome::NoAnswer => None,
+        // No "was this helpful?" under a reply that answered nothing (the follow-up button of an
+        // unchecked rumour stays).
+        Some(Interactive::Buttons { buttons })
+            if answer.outcome == Outcome::NoAnswer
+                && buttons
+                    .iter()
+                    .any(|button| ButtonId::is_feedback(&button.id)) =>
+        {
+            None
+        }
         Some(interactive) => Some(match interactive.with_body(body) {
             OutboundContent::Buttons { body, buttons } => OutboundContent::Buttons {
                 body,

@@ -772,3 +772,71 @@ async fn after_a_change_of_number_alerts_go_to_the_new_number() {
         "never the number given up"
     );
 }
+
+#[tokio::test]
+async fn an_unchecked_rumour_offers_a_follow_up_and_the_tap_records_it() {
+    let setup = setup();
+    let body = text_webhook(
+        "wamid.UNCHECKED",
+        "15550104444",
+        "Forward this to everyone: the county will close every polling station at noon because of a secret order!",
+        true,
+    );
+    let (_, outcomes) = setup.handler.handle_with_outcomes(&signed(&body)).await;
+    assert_eq!(outcomes, answered("no_answer"));
+    let sent = setup.sender.sent();
+    let button = sent
+        .iter()
+        .find_map(|message| match &message.content {
+            OutboundContent::Buttons { buttons, .. } => Some(buttons[0].clone()),
+            _ => None,
+        })
+        .expect("the follow-up button under the reply");
+    assert!(button.id.starts_with("follow:"), "{button:?}");
+    assert!(
+        !sent.iter().any(|message| matches!(&message.content,
+            OutboundContent::Buttons { buttons, .. } if buttons.iter().any(|b| b.id.starts_with("feedback:")))),
+        "no 'was this helpful?' under a reply that answered nothing"
+    );
+
+    let tap = format!(
+        r#"{{"type":"button_reply","button_reply":{{"id":"{}","title":"{}"}}}}"#,
+        button.id, button.title
+    );
+    let (_, outcomes) = setup
+        .handler
+        .handle_with_outcomes(&signed(&interactive_webhook(
+            "wamid.TAP",
+            "15550104444",
+            &tap,
+        )))
+        .await;
+    assert_eq!(outcomes, answered("follow_up"));
+    let pending = setup.store.pending_follow_ups(None, 10, NOW).await.unwrap();
+    assert_eq!(pending.follow_ups.len(), 1);
+    assert!(pending.follow_ups[0].question.contains("secret order"));
+    assert_eq!(pending.follow_ups[0].language, "en");
+    assert!(pending.follow_ups[0].contact.is_some());
+
+    // A forged or foreign button follows nothing, and says so.
+    let forged = r#"{"type":"button_reply","button_reply":{"id":"follow:0000000000000000000000000000000000000000000000000000000000000000","title":"x"}}"#;
+    let (_, outcomes) = setup
+        .handler
+        .handle_with_outcomes(&signed(&interactive_webhook(
+            "wamid.FORGED",
+            "15550104444",
+            forged,
+        )))
+        .await;
+    assert_eq!(outcomes, answered("follow_up_gone"));
+    assert_eq!(
+        setup
+            .store
+            .pending_follow_ups(None, 10, NOW)
+            .await
+            .unwrap()
+            .follow_ups
+            .len(),
+        1
+    );
+}
