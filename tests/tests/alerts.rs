@@ -384,3 +384,128 @@ fn from_an_alert_file_to_phones_and_back_to_the_report() {
         "{text}"
     );
 }
+
+/// A ClaimReview of our own, published after the first index: ballots marked in pencil.
+const PENCIL_CHECK: &str = r#"{
+  "@context": "https://schema.org",
+  "@type": "ClaimReview",
+  "claimReviewed": "Ballots marked with a pencil are thrown away and not counted",
+  "reviewRating": {"@type": "Rating", "alternateName": "False", "ratingValue": 1, "bestRating": 5, "worstRating": 1},
+  "url": "https://riverside-factcheck.example/2026/11/pencil-ballots-are-counted",
+  "datePublished": "2026-11-01",
+  "author": {"@type": "Organization", "name": "Riverside Fact Check Desk", "url": "https://riverside-factcheck.example"},
+  "inLanguage": "en",
+  "headline": "Ballots marked with a pencil are counted",
+  "reviewBody": "A chain message says that ballots marked with a pencil are thrown away and never counted. This is false: the scanners read pencil marks, and a ballot the scanner cannot read is counted by hand."
+}"#;
+
+#[test]
+fn after_a_corpus_update_follow_ups_send_each_late_verdict_once() {
+    let work = tempfile::tempdir().unwrap();
+    let corpus = work.path().join("corpus");
+    votecheck_end_to_end::copy_tree(&sample_corpus(), &corpus);
+    std::fs::write(corpus.join("fact-checks/pencil-ballots.json"), PENCIL_CHECK).unwrap();
+    let index = work.path().join("new-index");
+    let built = run("index-builder", &[&"build", &corpus, &"--out", &index]);
+    assert!(built.status.success(), "{}", stderr_of(&built));
+
+    // Two citizens asked to be told: one about the pencil rumour, one about something else.
+    let store_file = work.path().join("store.sqlite3");
+    let asked = "15550109001";
+    {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let store = votecheck_store::SqliteStore::open(
+            &store_file,
+            votecheck_store::StoreConfig::default(),
+        )
+        .unwrap();
+        let sealer = votecheck_store::contact::ContactSealer::from_salt(SALT.as_bytes());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        for (number, question) in [
+            (
+                asked,
+                "Forward to everyone: ballots marked with a pencil are thrown away and never counted!",
+            ),
+            (
+                "15550109002",
+                "Forward this: the bridge on Route 9 is closed for repairs all next month!",
+            ),
+        ] {
+            let follow_up = votecheck_store::FollowUp {
+                citizen: votecheck_store::CitizenKey::derive(SALT.as_bytes(), number),
+                query_id: format!("query-{number}"),
+                question: question.to_owned(),
+                language: "en".to_owned(),
+                contact: Some(
+                    sealer
+                        .seal(&votecheck_store::contact::ContactAddress::PhoneNumber(
+                            number.to_owned(),
+                        ))
+                        .unwrap(),
+                ),
+                at: now - 86_400,
+                expires_at: now + 30 * 86_400,
+            };
+            use votecheck_store::Store as _;
+            runtime
+                .block_on(store.request_follow_up(&follow_up))
+                .unwrap();
+        }
+    }
+
+    let graph = GraphServer::start();
+    let environment = [
+        ("WHATSAPP_ACCESS_TOKEN", ACCESS_TOKEN.to_owned()),
+        ("WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID.to_owned()),
+        ("VOTECHECK_GRAPH_BASE_URL", graph.base_url()),
+        ("VOTECHECK_ID_SALT", SALT.to_owned()),
+    ];
+    let environment: Vec<(&str, &str)> = environment
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let follow_ups = |extra: &[&dyn AsRef<std::ffi::OsStr>]| {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![
+            &"alerts",
+            &"follow-ups",
+            &"--index",
+            &index,
+            &"--store",
+            &store_file,
+        ];
+        args.extend_from_slice(extra);
+        run_with_env("votecheck", &args, &environment)
+    };
+
+    let plan = follow_ups(&[&"--dry-run"]);
+    let planned = stdout_of(&plan);
+    assert!(plan.status.success(), "{}", stderr_of(&plan));
+    assert!(
+        planned.contains("2 pending follow-up(s); 1 now have a fact-check"),
+        "{planned}"
+    );
+    assert!(planned.contains("dry run: nothing was sent"), "{planned}");
+    assert!(graph.sends().is_empty());
+
+    let sent = follow_ups(&[]);
+    assert!(sent.status.success(), "{}", stderr_of(&sent));
+    assert!(stdout_of(&sent).contains("sent 1,"), "{}", stdout_of(&sent));
+    let sends = graph.sends();
+    assert_eq!(sends.len(), 1);
+    assert_eq!(
+        sends[0].body["to"], asked,
+        "only the citizen who asked about it"
+    );
+    assert_eq!(sends[0].body["template"]["name"], "fact_check_update");
+
+    let again = follow_ups(&[]);
+    assert!(
+        stdout_of(&again).contains("sent 0,"),
+        "{}",
+        stdout_of(&again)
+    );
+    assert_eq!(graph.sends().len(), 1, "each verdict once");
+}

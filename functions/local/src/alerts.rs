@@ -5,6 +5,9 @@
 //! simulated citizen's copy is reported `delivered` back through the webhook handler, so the
 //! report's funnel fills as it would in production.
 //!
+//! After each `--watch` rebuild the pending follow-ups ("tell me if checked") are matched against
+//! the new fact-checks and their verdicts captured the same way ([`LocalAlerts::send_follow_ups`]).
+//!
 //! - `GET /api/alerts`: the alert files, each with its id, topic and languages (or its problem);
 //! - `POST /api/alerts`: `{file}` → the enqueue summary, what happened to the recipients, and
 //!   the messages captured for them.
@@ -100,6 +103,7 @@ pub struct LocalAlerts {
     queue: LocalQueue,
     sender: Sender,
     channel: Arc<DryRunChannel>,
+    salt: Vec<u8>,
 }
 
 impl LocalAlerts {
@@ -117,7 +121,27 @@ impl LocalAlerts {
             queue: LocalQueue::new(),
             sender,
             channel,
+            salt: id_salt.to_vec(),
         }
+    }
+
+    /// Late verdicts after a rebuild: the pending follow-ups matched against `engine`'s
+    /// fact-checks, each verdict captured in the console (dry run) once.
+    pub async fn send_follow_ups(
+        &self,
+        engine: &votecheck_engine::Engine,
+        store: &dyn Store,
+        now: i64,
+    ) -> Result<votecheck_follow_ups::FollowUpReport, votecheck_store::StoreError> {
+        votecheck_follow_ups::run_follow_ups(
+            engine,
+            store,
+            self.channel.as_ref(),
+            &self.salt,
+            votecheck_follow_ups::Mode::Send,
+            now,
+        )
+        .await
     }
 }
 

@@ -437,11 +437,29 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
             watch: true,
         } => {
             let (state, parts, out_dir) = (state.clone(), parts.clone(), out.clone());
+            let runtime = tokio::runtime::Handle::current();
             Some(watch(corpus, out, move |manifest| {
                 match parts.open(&out_dir) {
                     Ok(live) => {
+                        let engine = live.engine.clone();
                         state.live.replace(live);
                         eprintln!("now serving corpus version {}", manifest.corpus_version());
+                        // New fact-checks may answer citizens who asked to be told.
+                        let state = state.clone();
+                        runtime.spawn(async move {
+                            let now = votecheck_webhook::handler::system_clock();
+                            match state
+                                .alerts
+                                .send_follow_ups(&engine, state.store.as_ref(), now)
+                                .await
+                            {
+                                Ok(report) if !report.matches.is_empty() => {
+                                    eprintln!("late verdicts (dry run): {report}");
+                                }
+                                Ok(_) => {}
+                                Err(problem) => eprintln!("late verdicts: {problem}"),
+                            }
+                        });
                     }
                     Err(problem) => eprintln!("{problem:#}"),
                 }

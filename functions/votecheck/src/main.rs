@@ -9,6 +9,7 @@
 //! votecheck serve [--index <DIR> | --corpus <DIR> [--watch]] [--addr 127.0.0.1:8080] [--store <PATH>] [--allow-host NAME] [--alerts <DIR>]
 //! votecheck alerts plan <ALERT.toml> [--store <PATH | dynamodb://TABLE>]
 //! votecheck alerts send <ALERT.toml> [--store <PATH | dynamodb://TABLE>] [--queue <URL>] [--print-job]
+//! votecheck alerts follow-ups --index <NEW INDEX> [--store <PATH | dynamodb://TABLE>] [--dry-run]
 //! ```
 //!
 //! `ask` prints the exact WhatsApp reply (or, with `--json`, the decision as one JSON object);
@@ -180,6 +181,21 @@ enum AlertsCommand {
         #[arg(long)]
         print_job: bool,
     },
+    /// After a corpus update: match the citizens' pending "tell me if checked" requests against
+    /// the new index's fact-checks and send each verdict once (free-form inside the citizen's
+    /// 24-hour window, the `fact_check_update` template outside it). Sending needs
+    /// `WHATSAPP_ACCESS_TOKEN`, `WHATSAPP_PHONE_NUMBER_ID` and `VOTECHECK_ID_SALT`.
+    FollowUps {
+        /// The new index (as deployed).
+        #[arg(long)]
+        index: PathBuf,
+        /// A local SQLite store file, or `dynamodb://<TABLE>`.
+        #[arg(long, default_value = DEFAULT_LOCAL_STORE)]
+        store: String,
+        /// List the matches; change and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -255,7 +271,63 @@ fn main() -> ExitCode {
         } => report(runtime().and_then(|runtime| {
             runtime.block_on(alerts_send(&file, &store, queue.as_deref(), print_job))
         })),
+        Command::Alerts {
+            command:
+                AlertsCommand::FollowUps {
+                    index,
+                    store,
+                    dry_run,
+                },
+        } => report(
+            runtime().and_then(|runtime| runtime.block_on(follow_ups(&index, &store, dry_run))),
+        ),
     }
+}
+
+/// `votecheck alerts follow-ups`.
+async fn follow_ups(index: &Path, store: &str, dry_run: bool) -> anyhow::Result<()> {
+    use votecheck_follow_ups::{Mode, run_follow_ups};
+    let engine = votecheck_engine::Engine::open(index)
+        .with_context(|| format!("opening the new index {}", index.display()))?;
+    let environment = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+    };
+    let (channel, salt, mode): (
+        Box<dyn votecheck_alerts::sender::AlertChannel>,
+        Vec<u8>,
+        Mode,
+    ) = if dry_run {
+        (
+            Box::new(votecheck_alerts::recording::RecordingChannel::counting()),
+            Vec::new(),
+            Mode::DryRun,
+        )
+    } else {
+        let salt = environment("VOTECHECK_ID_SALT").context(
+                "VOTECHECK_ID_SALT is not set: sending needs the deployment's id salt (it opens the citizens' sealed addresses); or pass --dry-run",
+            )?;
+        anyhow::ensure!(
+            environment("WHATSAPP_ACCESS_TOKEN").is_some(),
+            "WHATSAPP_ACCESS_TOKEN is not set: sending needs the Graph API; or pass --dry-run"
+        );
+        let config = votecheck_graph::GraphConfig::from_lookup(environment)
+            .map_err(|problems| anyhow::anyhow!("{}", problems.join("; ")))?;
+        let client = votecheck_graph::GraphClient::new(config)
+            .context("configuring the Graph API client")?;
+        (Box::new(client), salt.into_bytes(), Mode::Send)
+    };
+    let store = open_store(store).await?;
+    let now = unix_now();
+    let report = run_follow_ups(&engine, store.as_ref(), channel.as_ref(), &salt, mode, now)
+        .await
+        .with_context(|| format!("reading follow-ups from {}", store.describe()))?;
+    out!("{report}");
+    if dry_run {
+        out!("dry run: nothing was sent or changed");
+    }
+    Ok(())
 }
 
 /// Reads and checks an alert file against the engine's languages.
