@@ -10,6 +10,7 @@
 //! cargo run --release -p votecheck-bench -- encoder [--corpus DIR]
 //! cargo run --release -p votecheck-bench -- cpu-share [--corpus DIR --cases FILE] [--network-ms 300]
 //! cargo run --release -p votecheck-bench -- audience [--subscribers 100000]
+//! cargo run --release -p votecheck-bench -- fan-out [--subscribers 100000 --rate 1000 --limited-messages 20000 --parallel-jobs 4]
 //! ```
 //!
 //! - [`summary`] (`all`): every benchmark below in one run, then ONE table with each figure
@@ -24,6 +25,10 @@
 //! - [`encoder`]: the sentence encoder on one core against the pinned package's own engine.
 //! - [`audience`]: an alert's audience on the local store: subscribers written, read in pages
 //!   and their sealed addresses opened per second, next to one plain `SELECT`.
+//! - [`fan_out`]: an alert from its audience to the Cloud API: enqueued, then delivered by the
+//!   sender through the real Graph client to a local stand-in, messages/s with no limit (and
+//!   with a counting channel instead of HTTP), the limiter's achieved rate, peak memory. Not
+//!   part of `all` (about two and a half minutes of its own).
 //! - [`cpu_share`]: answer latency at the CPU share of 512, 1,024 and 1,769 MB functions (cgroup
 //!   quotas), and the cost per 1,000 messages at each.
 //!
@@ -37,6 +42,7 @@ mod cold_start;
 mod common;
 mod cpu_share;
 mod encoder;
+mod fan_out;
 mod footprint;
 mod index_build;
 mod summary;
@@ -178,6 +184,24 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         subscribers: usize,
     },
+    /// An alert's fan-out: enqueue, then deliver through the real Graph client to a local stand-in.
+    FanOut {
+        /// Synthetic subscribers (the alert's audience).
+        #[arg(long, default_value_t = 100_000)]
+        subscribers: usize,
+        /// Messages per second of the rate-limited run (one sender instance).
+        #[arg(long, default_value_t = 1_000)]
+        rate: u32,
+        /// Recipients of the rate-limited run (whole jobs of 100).
+        #[arg(long, default_value_t = 20_000)]
+        limited_messages: usize,
+        /// Jobs delivered at once in the process.
+        #[arg(long, default_value_t = 4)]
+        parallel_jobs: usize,
+    },
+    /// (Internal) the Graph API stand-in of `fan-out`, in a process of its own.
+    #[command(hide = true)]
+    FanOutGraphServer,
     /// (Internal) one share's measurement, run by `cpu-share` inside its cgroup.
     #[command(hide = true)]
     CpuShareWorker { index: PathBuf, cases: PathBuf },
@@ -276,6 +300,26 @@ fn main() -> anyhow::Result<()> {
             audience::print(&audience::run(subscribers.max(1))?);
             Ok(())
         }
+        Command::FanOut {
+            subscribers,
+            rate,
+            limited_messages,
+            parallel_jobs,
+        } => {
+            println!("machine: {machine}");
+            let figures = fan_out::run(&fan_out::FanOutOptions {
+                subscribers: subscribers.max(1),
+                rate: rate.max(1),
+                limited_messages: limited_messages.max(1),
+                parallel_jobs: parallel_jobs.max(1),
+            })?;
+            figures.print();
+            let report = report_directory()?.join("fan-out.json");
+            write_json(&report, &figures.to_json())?;
+            println!("written to {}", report.display());
+            Ok(())
+        }
+        Command::FanOutGraphServer => fan_out::graph_server_worker(),
         Command::Encoder { corpus } => {
             let corpus = corpus.unwrap_or_else(default_corpus);
             println!("machine: {machine}");

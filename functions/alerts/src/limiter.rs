@@ -18,6 +18,9 @@ pub const MAX_PAUSE: Duration = Duration::from_secs(60);
 /// Paces one sender instance.
 pub struct Limiter {
     bucket: Option<DefaultDirectRateLimiter>,
+    /// One send at a time waits for a token: waiting sends queue here instead of all waking
+    /// at each token time and finding it taken (half the limiter's CPU in the fan-out bench).
+    turn: tokio::sync::Mutex<()>,
     pause: Mutex<Pause>,
 }
 
@@ -50,6 +53,7 @@ impl Limiter {
         });
         Limiter {
             bucket,
+            turn: tokio::sync::Mutex::new(()),
             pause: Mutex::new(Pause {
                 until: None,
                 next: FIRST_PAUSE,
@@ -69,6 +73,7 @@ impl Limiter {
             }
         }
         if let Some(bucket) = &self.bucket {
+            let _turn = self.turn.lock().await;
             bucket.until_ready().await;
         }
     }
