@@ -671,6 +671,13 @@ impl Engine {
         Some(self.simple(outcome, intent, language, reply))
     }
 
+    /// The alerts menu in `language`, for the topic menu's alerts row (the command word's own
+    /// answer, without a jurisdiction).
+    pub fn alerts_menu(&self, language: &str) -> Answer {
+        let reply = self.renderer(language).alerts_menu(None);
+        self.simple(Outcome::Menu, Intent::Alerts, language, reply)
+    }
+
     fn command(&self, found: &IntentMatch, language: &str, message: &str) -> Answer {
         let renderer = self.renderer(language);
         if found.intent == Intent::Alerts {

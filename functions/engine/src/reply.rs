@@ -275,14 +275,20 @@ impl Renderer<'_> {
 
     /// The topic menu as a WhatsApp list, when the deployment has topics.
     pub fn menu_list(&self) -> Option<Interactive> {
-        if self.settings.topics.is_empty() {
-            return None;
-        }
+        // The deployment's topics, then one row that opens the alerts menu.
+        let alerts = MenuRow {
+            id: ButtonId::AlertsMenu.to_string(),
+            title: shorten(self.message("alerts_button"), limits::MAX_ROW_TITLE),
+            description: Some(shorten(
+                self.message("alerts_section"),
+                limits::MAX_ROW_DESCRIPTION,
+            )),
+        };
         let rows = self
             .settings
             .topics
             .iter()
-            .take(limits::MAX_LIST_ROWS)
+            .take(limits::MAX_LIST_ROWS - 1)
             .map(|topic| MenuRow {
                 id: ButtonId::Topic(topic.id.clone()).to_string(),
                 title: shorten(&topic.title, limits::MAX_ROW_TITLE),
@@ -291,6 +297,7 @@ impl Renderer<'_> {
                     .as_deref()
                     .map(|description| shorten(description, limits::MAX_ROW_DESCRIPTION)),
             })
+            .chain(std::iter::once(alerts))
             .collect();
         Some(Interactive::List {
             button: shorten(self.message("menu_button"), limits::MAX_LIST_BUTTON),

@@ -7,6 +7,7 @@
 //! | `feedback:yes:<query>`, `feedback:no:<query>` | the answer's buttons | the answer to the query with this key helped, or did not |
 //! | `topic:<topic>` | the topic menu's rows | ask the topic's question |
 //! | `subscribe:<topic>`, `subscribe:<topic>:<jurisdiction>` | the alerts menu's rows | subscribe to alerts on this topic (for this jurisdiction) |
+//! | `alerts` | the topic menu's last row | show the alerts menu |
 //! | `follow:<query>` | the button under a reply to an unchecked rumour | tell me when the message with this key is fact-checked |
 //!
 //! The engine writes the feedback and follow-up buttons without a query (`feedback:yes`,
@@ -36,6 +37,8 @@ pub const TOPIC_PREFIX: &str = "topic:";
 pub const SUBSCRIBE_PREFIX: &str = "subscribe:";
 /// The follow-up button, without its query.
 pub const FOLLOW_UP: &str = "follow";
+/// The topic menu's row that opens the alerts menu.
+pub const ALERTS_MENU: &str = "alerts";
 
 /// What a tapped button or chosen row means.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +67,8 @@ pub enum ButtonId {
         /// The key of the rumour's message, as text.
         query: Option<String>,
     },
+    /// The topic menu's row that opens the alerts menu.
+    AlertsMenu,
     /// An id votecheck did not make (a template's quick-reply payload, say).
     Other(String),
 }
@@ -118,6 +123,9 @@ impl ButtonId {
         }
         if id == FOLLOW_UP {
             return ButtonId::FollowUp { query: None };
+        }
+        if id == ALERTS_MENU {
+            return ButtonId::AlertsMenu;
         }
         if let Some(query) = id
             .strip_prefix(FOLLOW_UP)
@@ -175,6 +183,7 @@ impl fmt::Display for ButtonId {
                 }
                 Ok(())
             }
+            ButtonId::AlertsMenu => formatter.write_str(ALERTS_MENU),
             ButtonId::Other(id) => formatter.write_str(id),
         }
     }
@@ -201,6 +210,7 @@ mod tests {
             },
             ButtonId::follow_up(),
             ButtonId::follow_up().for_query("9b02ff"),
+            ButtonId::AlertsMenu,
             ButtonId::Other("STOP".into()),
         ] {
             assert_eq!(ButtonId::parse(&id.to_string()), id, "{id}");

@@ -656,7 +656,13 @@ impl Handler {
             info!(kind, "message type ignored");
             return MessageOutcome::Ignored { kind };
         };
-        let answer = self.engine.answer(&question, &context);
+        let alerts_row = matches!(&message.content,
+            MessageContent::ListReply { id, .. } if ButtonId::parse(id) == ButtonId::AlertsMenu);
+        let answer = if alerts_row {
+            self.engine.alerts_menu(&language)
+        } else {
+            self.engine.answer(&question, &context)
+        };
         let _ = self.sender.mark_read(&message.message_id).await;
         let turn = Turn {
             message,

@@ -840,3 +840,43 @@ async fn an_unchecked_rumour_offers_a_follow_up_and_the_tap_records_it() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_topic_menu_ends_with_a_row_that_opens_the_alerts_menu() {
+    let setup = setup();
+    setup.text("wamid.MENU", "15550105555", "hi").await;
+    let rows = setup
+        .sender
+        .sent()
+        .iter()
+        .find_map(|message| match &message.content {
+            OutboundContent::List { rows, .. } => Some(rows.clone()),
+            _ => None,
+        })
+        .expect("the topic menu");
+    let last = rows.last().unwrap();
+    assert_eq!(last.id, "alerts", "{rows:?}");
+    let tap = format!(
+        r#"{{"type":"list_reply","list_reply":{{"id":"{}","title":"{}"}}}}"#,
+        last.id, last.title
+    );
+    let (_, outcomes) = setup
+        .handler
+        .handle_with_outcomes(&signed(&interactive_webhook(
+            "wamid.ROW",
+            "15550105555",
+            &tap,
+        )))
+        .await;
+    assert_eq!(outcomes, answered("menu"));
+    let alerts_rows = match &setup.sender.sent().last().unwrap().content {
+        OutboundContent::List { rows, .. } => rows.clone(),
+        other => panic!("the alerts menu: {other:?}"),
+    };
+    assert!(
+        alerts_rows
+            .iter()
+            .any(|row| row.id == "subscribe:deadlines"),
+        "{alerts_rows:?}"
+    );
+}
