@@ -752,3 +752,97 @@ async fn an_alert_sent_from_the_console_reaches_a_subscribed_citizen_and_the_fun
     let page = get_text(&client, &server, "/report?since=1d").await;
     assert!(page.contains("Alerts: delivery funnel"), "{page}");
 }
+
+/// A ClaimReview of our own, added to the watched corpus: ballots marked in pencil.
+const PENCIL_CHECK: &str = r#"{
+  "@context": "https://schema.org",
+  "@type": "ClaimReview",
+  "claimReviewed": "Ballots marked with a pencil are thrown away and not counted",
+  "reviewRating": {"@type": "Rating", "alternateName": "False", "ratingValue": 1, "bestRating": 5, "worstRating": 1},
+  "url": "https://riverside-factcheck.example/2026/11/pencil-ballots-are-counted",
+  "datePublished": "2026-11-01",
+  "author": {"@type": "Organization", "name": "Riverside Fact Check Desk", "url": "https://riverside-factcheck.example"},
+  "inLanguage": "en",
+  "headline": "Ballots marked with a pencil are counted",
+  "reviewBody": "A chain message says that ballots marked with a pencil are thrown away and never counted. This is false: the scanners read pencil marks, and a ballot the scanner cannot read is counted by hand."
+}"#;
+
+#[test]
+fn after_a_rebuild_the_citizen_who_asked_gets_the_late_verdict_in_the_console() {
+    let directory = tempfile::tempdir().unwrap();
+    let corpus = directory.path().join("corpus");
+    copy_tree(&sample_corpus(), &corpus);
+    let server = start_server(directory.path(), &corpus, &["--watch"], &[]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = http();
+    let citizen = "console-late";
+
+    // The rumour is unchecked: the reply offers "tell me if checked", and the citizen taps it.
+    let exchange = runtime.block_on(ask(
+        &client,
+        &server,
+        json!({"citizen": citizen, "text": "Forward to everyone: ballots marked with a pencil are thrown away and never counted!", "forwarded": true}),
+    ));
+    assert_eq!(exchange["outcomes"][0], "no_answer", "{exchange:#}");
+    let button = exchange["replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|reply| reply["content"]["buttons"].get(0).cloned())
+        .unwrap_or_else(|| panic!("a follow-up button: {exchange:#}"));
+    assert!(button["id"].as_str().unwrap().starts_with("follow:"));
+    let tapped = runtime.block_on(ask(
+        &client,
+        &server,
+        json!({"citizen": citizen, "button": {"id": button["id"], "title": button["title"]}}),
+    ));
+    assert_eq!(tapped["outcomes"][0], "follow_up", "{tapped:#}");
+    let seen: u64 = runtime.block_on(async {
+        get_json(&client, &server, "/api/outbox?after=0").await["last_seq"]
+            .as_u64()
+            .unwrap()
+    });
+
+    // A fact-check of it arrives in the corpus; after the rebuild the verdict reaches them.
+    std::fs::write(corpus.join("fact-checks/pencil-ballots.json"), PENCIL_CHECK).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let verdict = loop {
+        let outbox = runtime.block_on(get_json(
+            &client,
+            &server,
+            &format!("/api/outbox?after={seen}&citizen={citizen}"),
+        ));
+        let found = outbox["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|entry| entry["to"] == citizen)
+            .cloned();
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no late verdict after the rebuild:\n{}",
+            server.output()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    // The citizen wrote a moment ago: inside the 24-hour window the engine's own reply goes.
+    let body = verdict["content"]["body"].as_str().unwrap_or_default();
+    assert!(body.contains("pencil-ballots-are-counted"), "{verdict:#}");
+    assert_eq!(verdict["dry_run"], true);
+    // Without `citizen`, the webhook-traffic panel does not list console citizens' messages.
+    let traffic = runtime.block_on(get_json(
+        &client,
+        &server,
+        &format!("/api/outbox?after={seen}"),
+    ));
+    assert!(
+        traffic["entries"].as_array().unwrap().is_empty(),
+        "{traffic:#}"
+    );
+    let (status, output) = server.stop();
+    assert!(status.success(), "{output}");
+    assert!(output.contains("late verdicts"), "{output}");
+}

@@ -70,6 +70,8 @@ pub struct FollowUpReport {
     pub already_sent: u64,
     /// Verdicts that could not be sent (the follow-up stays pending when nothing went out).
     pub failed: u64,
+    /// Matches not sent because the citizen had opted out.
+    pub opted_out: u64,
 }
 
 impl std::fmt::Display for FollowUpReport {
@@ -92,8 +94,8 @@ impl std::fmt::Display for FollowUpReport {
         }
         write!(
             formatter,
-            "sent {}, sent before {}, failed {}",
-            self.sent, self.already_sent, self.failed
+            "sent {}, sent before {}, failed {}, opted out {}",
+            self.sent, self.already_sent, self.failed, self.opted_out
         )
     }
 }
@@ -205,6 +207,20 @@ async fn send_verdict(
             return Ok(());
         }
     };
+    // A citizen who opted out since gets nothing ("stop" also ends pending follow-ups; this
+    // covers one that raced it).
+    let preferences = store
+        .preferences(&follow_up.citizen, now)
+        .await
+        .ok()
+        .flatten();
+    if preferences
+        .as_ref()
+        .is_some_and(|preferences| preferences.opted_out)
+    {
+        report.opted_out += 1;
+        return Ok(());
+    }
     match store
         .complete_follow_up(
             &follow_up.citizen,
@@ -220,12 +236,7 @@ async fn send_verdict(
         }
         Claim::Claimed => {}
     }
-    let last_seen = store
-        .preferences(&follow_up.citizen, now)
-        .await
-        .ok()
-        .flatten()
-        .and_then(|preferences| preferences.last_seen);
+    let last_seen = preferences.and_then(|preferences| preferences.last_seen);
     let claim: String = fact_check.claim.chars().take(MAX_CLAIM_CHARS).collect();
     let template = Template {
         name: TEMPLATE.to_owned(),

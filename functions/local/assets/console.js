@@ -7,6 +7,10 @@ const answers = new Map(); // bot bubble id -> {answer, latency}
 let citizen = sessionStorage.getItem("votecheck.citizen") || newCitizen();
 let outboxSeq = 0;
 let bubbleCount = 0;
+// Outbox entries already in the chat (answers to the citizen's messages, alerts sent from here),
+// so that polling adds only what reached the citizen otherwise (a late verdict).
+const shownSeqs = new Set();
+let inFlight = 0;
 
 function newCitizen() {
   const bytes = new Uint8Array(6);
@@ -103,17 +107,21 @@ async function post(path, body) {
 // Sends one message (text, tapped button or list row) and shows what came back.
 async function send(message, shownText, forwarded) {
   const quoted = addCitizenBubble(shownText, forwarded);
+  inFlight += 1;
   try {
     const exchange = await post("/api/messages", Object.assign({ citizen }, message));
     showExchange(exchange, quoted);
   } catch (problem) {
     addBubble("notice", escapeHtml("The console could not reach the server: " + problem.message));
+  } finally {
+    inFlight -= 1;
   }
 }
 
 function showExchange(exchange, quoted) {
   let first = null;
   for (const reply of exchange.replies) {
+    shownSeqs.add(reply.seq);
     const bubble = addBotBubble(reply.content, reply.reply_to ? quoted : null);
     first = first || bubble;
   }
@@ -235,14 +243,18 @@ async function openAlerts() {
 }
 
 async function sendAlert(file) {
+  inFlight += 1;
   try {
     const result = await post("/api/alerts", { file });
     addBubble("notice", escapeHtml(`${result.summary} · sent ${result.sent}, skipped ${result.skipped}, failed ${result.failed} (dry run)`));
     for (const delivery of result.deliveries) {
+      shownSeqs.add(delivery.seq);
       if (delivery.to === citizen) addBotBubble(delivery.content, null);
     }
   } catch (problem) {
     addBubble("notice", escapeHtml(problem.message));
+  } finally {
+    inFlight -= 1;
   }
 }
 
@@ -321,10 +333,20 @@ function showReasoning({ answer, latency, outcomes }) {
 }
 
 async function pollOutbox() {
+  // While a message is on its way its answer arrives with the exchange; poll after it.
+  if (inFlight > 0) return;
   try {
-    const response = await fetch("/api/outbox?after=" + outboxSeq);
+    const response = await fetch(`/api/outbox?after=${outboxSeq}&citizen=${encodeURIComponent(citizen)}`);
     const data = await response.json();
     for (const entry of data.entries) {
+      if (entry.console) {
+        // A message to this citizen that answered nothing they sent here: a late verdict.
+        if (entry.to === citizen && !shownSeqs.has(entry.seq)) {
+          shownSeqs.add(entry.seq);
+          addBotBubble(entry.content, null);
+        }
+        continue;
+      }
       const item = document.createElement("li");
       try {
         const badge = entry.dry_run ? '<span class="badge">DRY RUN</span>' : "";

@@ -8,7 +8,8 @@
 //!   `{citizen, row: {id, title}}` → `{message_id, status, outcomes, replies, answer, latency_ms}`;
 //! - `POST /api/language`: `{citizen, language}` saves the simulated citizen's language, as a
 //!   citizen's earlier messages would;
-//! - `GET /api/outbox?after=N`: replies to real WhatsApp users (webhook traffic) since `N`;
+//! - `GET /api/outbox?after=N[&citizen=C]`: replies to real WhatsApp users (webhook traffic)
+//!   since `N`, and with `citizen` every message to that simulated citizen (alerts, late verdicts);
 //! - `GET /passages/{id}`: one passage's full text, the target of citation links.
 
 use std::sync::Arc;
@@ -286,9 +287,14 @@ pub struct After {
     #[serde(default)]
     /// The last sequence number the console has seen.
     pub after: u64,
+    #[serde(default)]
+    /// The console's simulated citizen, whose own messages not answering a console message
+    /// (an alert, a late verdict) are included too.
+    pub citizen: Option<String>,
 }
 
-/// `GET /api/outbox`: replies to real WhatsApp users (not the console's own citizens).
+/// `GET /api/outbox`: replies to real WhatsApp users, and, with `citizen`, every message to that
+/// simulated citizen (the console shows those it did not get as the answer to a message).
 pub async fn get_outbox(
     State(state): State<Arc<AppState>>,
     Query(after): Query<After>,
@@ -297,7 +303,7 @@ pub async fn get_outbox(
         .outbox
         .after(after.after)
         .into_iter()
-        .filter(|entry| !entry.console)
+        .filter(|entry| !entry.console || after.citizen.as_deref() == Some(entry.to.as_str()))
         .collect();
     Json(json!({ "last_seq": state.outbox.last_seq(), "entries": entries })).into_response()
 }
