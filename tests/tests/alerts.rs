@@ -30,6 +30,18 @@ const INVOKE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Three citizens who subscribe; the third says "stop" after the alert is enqueued.
 const CITIZENS: [&str; 3] = ["15550107001", "15550107002", "15550107003"];
 
+/// The same alert, for a time to come.
+const TIMED_ALERT: &str = r#"
+id = "registration-deadline-timed"
+topic = "deadlines"
+send_at = "2030-01-01T08:00:00Z"
+[templates.en]
+name = "registration_deadline"
+language = "en_US"
+parameters = ["October 19"]
+body = "Register to vote by {{1}}."
+"#;
+
 const ALERT: &str = r#"
 id = "registration-deadline-e2e"
 topic = "deadlines"
@@ -508,4 +520,159 @@ fn after_a_corpus_update_follow_ups_send_each_late_verdict_once() {
         stdout_of(&again)
     );
     assert_eq!(graph.sends().len(), 1, "each verdict once");
+}
+
+#[test]
+fn a_timed_alert_put_on_the_queue_by_its_schedule_is_expanded_and_delivered() {
+    let moto = MotoServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let aws = [
+        ("AWS_ENDPOINT_URL_DYNAMODB", moto.endpoint.clone()),
+        ("AWS_ENDPOINT_URL_SQS", moto.endpoint.clone()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+    ];
+    let aws_refs: Vec<(&str, &str)> = aws
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let init = run_with_env(
+        "votecheck",
+        &[&"store", &"init", &"--table", &TABLE],
+        &aws_refs,
+    );
+    assert!(init.status.success(), "{}", stderr_of(&init));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sqs = sqs_client(&moto.endpoint);
+    let queue_url = runtime
+        .block_on(sqs.create_queue().queue_name("votecheck-alerts").send())
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+
+    // Two subscribers, written as the webhook writes them (key and sealed address under the
+    // deployment's salt).
+    {
+        use votecheck_store::Store as _;
+        let client = runtime.block_on(votecheck_store::dynamo_client(
+            &votecheck_store::ClientSettings::local(moto.endpoint.clone()),
+        ));
+        let store = votecheck_store::DynamoStore::new(
+            client,
+            votecheck_store::StoreConfig::for_table(TABLE),
+        );
+        let sealer = votecheck_store::contact::ContactSealer::from_salt(SALT.as_bytes());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        for number in ["15550106001", "15550106002"] {
+            let subscription = votecheck_store::Subscription {
+                citizen: votecheck_store::CitizenKey::derive(SALT.as_bytes(), number),
+                topic: votecheck_store::Topic::Deadlines,
+                language: "en".into(),
+                jurisdiction: None,
+                contact: Some(
+                    sealer
+                        .seal(&votecheck_store::contact::ContactAddress::PhoneNumber(
+                            number.to_owned(),
+                        ))
+                        .unwrap(),
+                ),
+                at: now,
+                expires_at: now + 86_400,
+            };
+            runtime.block_on(store.subscribe(&subscription)).unwrap();
+        }
+    }
+
+    // The job the schedule will put on the queue, printed by the CLI.
+    let alert_file = work.path().join("timed.toml");
+    std::fs::write(&alert_file, TIMED_ALERT).unwrap();
+    let graph = GraphServer::start();
+    let cli_env: Vec<(&str, String)> = vec![("VOTECHECK_GRAPH_BASE_URL", graph.base_url())];
+    let cli_refs: Vec<(&str, &str)> = aws_refs
+        .iter()
+        .copied()
+        .chain(cli_env.iter().map(|(name, value)| (*name, value.as_str())))
+        .collect();
+    let store_arg = format!("dynamodb://{TABLE}");
+    let too_early = run_with_env(
+        "votecheck",
+        &[
+            &"alerts",
+            &"send",
+            &alert_file,
+            &"--store",
+            &store_arg,
+            &"--queue",
+            &queue_url,
+        ],
+        &cli_refs,
+    );
+    assert!(!too_early.status.success());
+    assert!(
+        stderr_of(&too_early).contains("in the future"),
+        "{}",
+        stderr_of(&too_early)
+    );
+    let printed = run_with_env(
+        "votecheck",
+        &[&"alerts", &"send", &alert_file, &"--print-job"],
+        &cli_refs,
+    );
+    assert!(printed.status.success(), "{}", stderr_of(&printed));
+    let job = stdout_of(&printed).trim().to_owned();
+    assert!(job.contains("\"kind\":\"expand\""), "{job}");
+
+    // At the time, the schedule puts it on the queue; the sender expands it into delivery jobs
+    // on the same queue, then delivers them.
+    runtime
+        .block_on(
+            sqs.send_message()
+                .queue_url(&queue_url)
+                .message_body(&job)
+                .send(),
+        )
+        .unwrap();
+    let environment: Vec<(&str, String)> = vec![
+        ("VOTECHECK_TABLE_NAME", TABLE.to_owned()),
+        ("WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID.to_owned()),
+        ("VOTECHECK_GRAPH_BASE_URL", graph.base_url()),
+        ("WHATSAPP_ACCESS_TOKEN", ACCESS_TOKEN.to_owned()),
+        ("VOTECHECK_ID_SALT", SALT.to_owned()),
+        ("VOTECHECK_ALERT_QUEUE_URL", queue_url.clone()),
+    ]
+    .into_iter()
+    .chain(aws.iter().cloned())
+    .collect();
+    let mut sender = Function::start("votecheck-sender", &environment, work.path());
+    let receive = |runtime: &tokio::runtime::Runtime| {
+        runtime
+            .block_on(
+                sqs.receive_message()
+                    .queue_url(&queue_url)
+                    .max_number_of_messages(10)
+                    .send(),
+            )
+            .unwrap()
+            .messages()
+            .to_vec()
+    };
+    let expand = receive(&runtime);
+    assert_eq!(expand.len(), 1);
+    let response = sender.invoke(sqs_event(&expand));
+    assert_eq!(response["batchItemFailures"], json!([]), "{}", sender.log());
+    let deliveries = receive(&runtime);
+    assert_eq!(deliveries.len(), 1, "one delivery job for two subscribers");
+    let response = sender.invoke(sqs_event(&deliveries));
+    assert_eq!(response["batchItemFailures"], json!([]), "{}", sender.log());
+    let mut reached: Vec<String> = template_sends(&graph)
+        .into_iter()
+        .map(|(to, _)| to)
+        .collect();
+    reached.sort();
+    assert_eq!(reached, ["15550106001", "15550106002"]);
 }
