@@ -19,7 +19,9 @@ use votecheck_end_to_end::graph_server::{Failure, GraphServer};
 use votecheck_end_to_end::lambda_runtime_api::{Invocation, RuntimeApi};
 use votecheck_end_to_end::moto::MotoServer;
 use votecheck_end_to_end::webhooks::{PHONE_NUMBER_ID, TextMessage, delivery_status, list_reply};
-use votecheck_end_to_end::{binary, run, run_with_env, sample_corpus, stderr_of, stdout_of};
+use votecheck_end_to_end::{
+    binary, run, run_with_env, sample_corpus, stderr_of, stdout_of, workspace_root,
+};
 
 const APP_SECRET: &str = "alerts-app-secret";
 const ACCESS_TOKEN: &str = "alerts-token";
@@ -397,26 +399,16 @@ fn from_an_alert_file_to_phones_and_back_to_the_report() {
     );
 }
 
-/// A ClaimReview of our own, published after the first index: ballots marked in pencil.
-const PENCIL_CHECK: &str = r#"{
-  "@context": "https://schema.org",
-  "@type": "ClaimReview",
-  "claimReviewed": "Ballots marked with a pencil are thrown away and not counted",
-  "reviewRating": {"@type": "Rating", "alternateName": "False", "ratingValue": 1, "bestRating": 5, "worstRating": 1},
-  "url": "https://riverside-factcheck.example/2026/11/pencil-ballots-are-counted",
-  "datePublished": "2026-11-01",
-  "author": {"@type": "Organization", "name": "Riverside Fact Check Desk", "url": "https://riverside-factcheck.example"},
-  "inLanguage": "en",
-  "headline": "Ballots marked with a pencil are counted",
-  "reviewBody": "A chain message says that ballots marked with a pencil are thrown away and never counted. This is false: the scanners read pencil marks, and a ballot the scanner cannot read is counted by hand."
-}"#;
-
 #[test]
 fn after_a_corpus_update_follow_ups_send_each_late_verdict_once() {
     let work = tempfile::tempdir().unwrap();
     let corpus = work.path().join("corpus");
     votecheck_end_to_end::copy_tree(&sample_corpus(), &corpus);
-    std::fs::write(corpus.join("fact-checks/pencil-ballots.json"), PENCIL_CHECK).unwrap();
+    std::fs::copy(
+        workspace_root().join("samples/fact-checks-later/pencil-ballots.json"),
+        corpus.join("fact-checks/pencil-ballots.json"),
+    )
+    .unwrap();
     let index = work.path().join("new-index");
     let built = run("index-builder", &[&"build", &corpus, &"--out", &index]);
     assert!(built.status.success(), "{}", stderr_of(&built));

@@ -753,20 +753,6 @@ async fn an_alert_sent_from_the_console_reaches_a_subscribed_citizen_and_the_fun
     assert!(page.contains("Alerts: delivery funnel"), "{page}");
 }
 
-/// A ClaimReview of our own, added to the watched corpus: ballots marked in pencil.
-const PENCIL_CHECK: &str = r#"{
-  "@context": "https://schema.org",
-  "@type": "ClaimReview",
-  "claimReviewed": "Ballots marked with a pencil are thrown away and not counted",
-  "reviewRating": {"@type": "Rating", "alternateName": "False", "ratingValue": 1, "bestRating": 5, "worstRating": 1},
-  "url": "https://riverside-factcheck.example/2026/11/pencil-ballots-are-counted",
-  "datePublished": "2026-11-01",
-  "author": {"@type": "Organization", "name": "Riverside Fact Check Desk", "url": "https://riverside-factcheck.example"},
-  "inLanguage": "en",
-  "headline": "Ballots marked with a pencil are counted",
-  "reviewBody": "A chain message says that ballots marked with a pencil are thrown away and never counted. This is false: the scanners read pencil marks, and a ballot the scanner cannot read is counted by hand."
-}"#;
-
 #[test]
 fn after_a_rebuild_the_citizen_who_asked_gets_the_late_verdict_in_the_console() {
     let directory = tempfile::tempdir().unwrap();
@@ -804,7 +790,11 @@ fn after_a_rebuild_the_citizen_who_asked_gets_the_late_verdict_in_the_console() 
     });
 
     // A fact-check of it arrives in the corpus; after the rebuild the verdict reaches them.
-    std::fs::write(corpus.join("fact-checks/pencil-ballots.json"), PENCIL_CHECK).unwrap();
+    std::fs::copy(
+        workspace_root().join("samples/fact-checks-later/pencil-ballots.json"),
+        corpus.join("fact-checks/pencil-ballots.json"),
+    )
+    .unwrap();
     let deadline = Instant::now() + Duration::from_secs(90);
     let verdict = loop {
         let outbox = runtime.block_on(get_json(

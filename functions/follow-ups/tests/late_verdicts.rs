@@ -23,20 +23,6 @@ const NOW: i64 = 1_793_534_400;
 const RUMOUR: &str =
     "Forward to all your contacts: ballots marked with a pencil are thrown away and never counted!";
 
-/// A ClaimReview of our own about the pencil rumour, published after the first index.
-const PENCIL_CHECK: &str = r#"{
-  "@context": "https://schema.org",
-  "@type": "ClaimReview",
-  "claimReviewed": "Ballots marked with a pencil are thrown away and not counted",
-  "reviewRating": {"@type": "Rating", "alternateName": "False", "ratingValue": 1, "bestRating": 5, "worstRating": 1},
-  "url": "https://riverside-factcheck.example/2026/11/pencil-ballots-are-counted",
-  "datePublished": "2026-11-01",
-  "author": {"@type": "Organization", "name": "Riverside Fact Check Desk", "url": "https://riverside-factcheck.example"},
-  "inLanguage": "en",
-  "headline": "Ballots marked with a pencil are counted",
-  "reviewBody": "A chain message says that ballots marked with a pencil are thrown away and never counted. This is false: the scanners read pencil marks, and any ballot the scanner cannot read is counted by hand by a bipartisan board."
-}"#;
-
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -80,7 +66,11 @@ async fn a_late_verdict_reaches_exactly_the_citizens_who_asked_once() {
     let corpus = work.path().join("corpus");
     copy_tree(&sample, &corpus);
     let old = engine_over(&corpus, &work.path().join("old"));
-    std::fs::write(corpus.join("fact-checks/pencil-ballots.json"), PENCIL_CHECK).unwrap();
+    std::fs::copy(
+        sample.join("../fact-checks-later/pencil-ballots.json"),
+        corpus.join("fact-checks/pencil-ballots.json"),
+    )
+    .unwrap();
     let new = engine_over(&corpus, &work.path().join("new"));
 
     let store: Arc<dyn Store> = Arc::new(

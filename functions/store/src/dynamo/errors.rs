@@ -102,6 +102,32 @@ pub(crate) fn store_error(
     }
 }
 
+/// The outcome of a conditional write that claims something once (a message, a recipient, a
+/// follow-up): [`Claim::Claimed`](crate::Claim) when it went through,
+/// [`Claim::Duplicate`](crate::Claim) when its condition failed, the error otherwise.
+pub(crate) fn claim_outcome<T, E>(
+    operation: &'static str,
+    table: &str,
+    result: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<crate::Claim, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(crate::Claim::Claimed),
+        Err(error) if condition_failed(&error) => Ok(crate::Claim::Duplicate),
+        Err(error) => Err(from_sdk(operation, table, error)),
+    }
+}
+
+/// Whether a conditional request failed its condition.
+pub(crate) fn condition_failed<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
+    error
+        .as_service_error()
+        .and_then(ProvideErrorMetadata::code)
+        == Some("ConditionalCheckFailedException")
+}
+
 /// Maps an SDK error of any operation.
 pub(crate) fn from_sdk<E>(
     operation: &'static str,

@@ -6,7 +6,7 @@
 //! index.
 
 use super::items::{Item, audience_shard, citizen_partition, key, number, string};
-use super::{DynamoStore, from_sdk};
+use super::{DynamoStore, claim_outcome};
 use crate::contact::SealedContact;
 use crate::follow_up::{FollowUp, FollowUpPage, validate_follow_up};
 use crate::subscription::MAX_PAGE_SIZE;
@@ -123,16 +123,6 @@ impl DynamoStore {
             .expression_attribute_values(":fact_check", string(fact_check_id))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Claim::Claimed),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|service| service.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Claim::Duplicate)
-            }
-            Err(error) => Err(from_sdk("complete_follow_up", self.table(), error)),
-        }
+        claim_outcome("complete_follow_up", self.table(), result)
     }
 }

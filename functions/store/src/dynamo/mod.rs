@@ -49,7 +49,7 @@ use crate::{
     CitizenKey, Claim, DAY_SECONDS, DeliveryFailure, Feedback, IdentityLink, MessageKey,
     Preferences, QueryRecord, Store, StoreConfig, StoreError, redact,
 };
-pub(crate) use errors::{Kind, from_sdk, store_error};
+pub(crate) use errors::{Kind, claim_outcome, condition_failed, from_sdk, store_error};
 use items::{
     ALIAS_PREFIX, CLAIM_SORT_KEY, DELIVERY_PREFIX, FEEDBACK_PREFIX, IDENTITY_SORT_KEY, Item,
     PREFERENCES_SORT_KEY, QUERY_PREFIX, RATE_PREFIX, Reader, SUBSCRIPTION_PREFIX,
@@ -410,17 +410,7 @@ impl Store for DynamoStore {
             .expression_attribute_values(":now", number(now))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Claim::Claimed),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|service| service.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Claim::Duplicate)
-            }
-            Err(error) => Err(from_sdk("claim_message", self.table(), error)),
-        }
+        claim_outcome("claim_message", self.table(), result)
     }
 
     async fn release_message(&self, message_id: &str) -> Result<(), StoreError> {

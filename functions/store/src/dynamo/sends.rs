@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 
 use super::items::{Item, citizen_partition, key, number, string};
-use super::{DynamoStore, Kind, from_sdk, store_error};
+use super::{DynamoStore, Kind, claim_outcome, condition_failed, from_sdk, store_error};
 use crate::sends::{
     AlertFunnel, AlertRun, DeliveryStage, SendOutcome, SendState, advance, validate_alert_id,
     validate_run,
@@ -140,11 +140,7 @@ impl DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(None),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|service| service.is_conditional_check_failed_exception()) =>
-            {
+            Err(error) if condition_failed(&error) => {
                 let item = self
                     .get(
                         operation,
@@ -196,17 +192,7 @@ impl DynamoStore {
             .expression_attribute_values(":now", number(now))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Claim::Claimed),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|service| service.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Claim::Duplicate)
-            }
-            Err(error) => Err(from_sdk("claim_send", self.table(), error)),
-        }
+        claim_outcome("claim_send", self.table(), result)
     }
 
     pub(super) async fn release_recipient(
@@ -228,13 +214,7 @@ impl DynamoStore {
         match result {
             Ok(_) => Ok(()),
             // Not claimed (any more): nothing to release.
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|service| service.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
+            Err(error) if condition_failed(&error) => Ok(()),
             Err(error) => Err(from_sdk("release_send", self.table(), error)),
         }
     }
