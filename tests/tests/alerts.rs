@@ -179,9 +179,10 @@ fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::from_conf(config)
 }
 
-/// The `to` of every successful template send, and the message id the server answered with, in
-/// order (the server numbers its successful sends `wamid.REPLY.<n>`).
-fn template_sends(graph: &GraphServer) -> Vec<(String, String)> {
+/// The `to` of every successful send of the alert (its template, or its text inside the
+/// citizen's 24-hour window), and the message id the server answered with, in order (the server
+/// numbers its successful sends `wamid.REPLY.<n>`).
+fn alert_sends(graph: &GraphServer) -> Vec<(String, String)> {
     let mut successful = 0;
     let mut sends = Vec::new();
     for request in graph.requests() {
@@ -189,7 +190,11 @@ fn template_sends(graph: &GraphServer) -> Vec<(String, String)> {
             continue;
         }
         successful += 1;
-        if request.body["type"] == "template" {
+        let is_alert = request.body["type"] == "template"
+            || request.body["text"]["body"]
+                .as_str()
+                .is_some_and(|text| text.starts_with("Register to vote by"));
+        if is_alert {
             sends.push((
                 request.body["to"].as_str().unwrap_or_default().to_owned(),
                 format!("wamid.REPLY.{successful}"),
@@ -350,7 +355,7 @@ fn from_an_alert_file_to_phones_and_back_to_the_report() {
         "{throttled}\n{}",
         sender.log()
     );
-    assert!(template_sends(&graph).is_empty());
+    assert!(alert_sends(&graph).is_empty());
     // The number's throughput recovers, and SQS redelivers the job.
     graph.clear_failures();
     let redelivered = sender.invoke(event.clone());
@@ -360,7 +365,15 @@ fn from_an_alert_file_to_phones_and_back_to_the_report() {
         "{}",
         sender.log()
     );
-    let sent = template_sends(&graph);
+    let sent = alert_sends(&graph);
+    // They subscribed a moment ago: inside their 24-hour window the alert goes as its text.
+    assert!(
+        graph
+            .sends()
+            .iter()
+            .any(|send| send.body["text"]["body"] == "Register to vote by October 19."),
+        "the free-form text inside the window"
+    );
     let mut reached: Vec<&str> = sent.iter().map(|(to, _)| to.as_str()).collect();
     reached.sort();
     assert_eq!(
@@ -371,7 +384,7 @@ fn from_an_alert_file_to_phones_and_back_to_the_report() {
     // 6. A third delivery of the same job sends nothing.
     let again = sender.invoke(event);
     assert_eq!(again["batchItemFailures"], json!([]));
-    assert_eq!(template_sends(&graph).len(), 2, "{}", sender.log());
+    assert_eq!(alert_sends(&graph).len(), 2, "{}", sender.log());
     for (name, value) in [("messages", CITIZENS[0]), ("token", ACCESS_TOKEN)] {
         assert!(
             !sender.log().contains(value),
@@ -661,10 +674,7 @@ fn a_timed_alert_put_on_the_queue_by_its_schedule_is_expanded_and_delivered() {
     assert_eq!(deliveries.len(), 1, "one delivery job for two subscribers");
     let response = sender.invoke(sqs_event(&deliveries));
     assert_eq!(response["batchItemFailures"], json!([]), "{}", sender.log());
-    let mut reached: Vec<String> = template_sends(&graph)
-        .into_iter()
-        .map(|(to, _)| to)
-        .collect();
+    let mut reached: Vec<String> = alert_sends(&graph).into_iter().map(|(to, _)| to).collect();
     reached.sort();
     assert_eq!(reached, ["15550106001", "15550106002"]);
 }

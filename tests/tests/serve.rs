@@ -722,8 +722,39 @@ async fn an_alert_sent_from_the_console_reaches_a_subscribed_citizen_and_the_fun
     assert_eq!(deliveries.len(), 1, "{sent}");
     assert_eq!(deliveries[0]["to"], subscribed);
     assert_eq!(deliveries[0]["dry_run"], true);
-    assert_eq!(deliveries[0]["content"]["type"], "template");
-    assert_eq!(deliveries[0]["content"]["name"], "registration_deadline");
+    // They subscribed a moment ago: inside their 24-hour window, the alert's text.
+    assert_eq!(deliveries[0]["content"]["type"], "text");
+    assert!(
+        deliveries[0]["content"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("the last day to register to vote is Monday, October 19"),
+        "{sent}"
+    );
+
+    // An alert whose file gives no body can only go as its template: a Portuguese citizen
+    // subscribed to rumours receives the template message.
+    let portuguese = "console-alerts-3";
+    let saved = post_json(
+        &client,
+        &server,
+        "/api/language",
+        &json!({"citizen": portuguese, "language": "pt"}),
+    )
+    .await;
+    assert_eq!(saved.status(), 200);
+    ask(
+        &client,
+        &server,
+        json!({"citizen": portuguese, "row": {"id": "subscribe:rumours", "title": "Boatos"}}),
+    )
+    .await;
+    let rumour = send("rumour-ballot-boxes.toml").await;
+    let template = &rumour["deliveries"][0];
+    assert_eq!(template["to"], portuguese, "{rumour}");
+    assert_eq!(template["content"]["type"], "template");
+    assert_eq!(template["content"]["name"], "rumour_fact_check");
+    assert_eq!(template["content"]["language"], "pt_BR");
 
     // The same alert again sends nothing new.
     let again = send("registration-deadline.toml").await;

@@ -543,13 +543,14 @@ impl Handler {
             self.reseal_contacts(&new, now).await;
             return MessageOutcome::Ignored { kind };
         }
-        let preferences = match self.store.preferences(&identity.citizen, now).await {
-            Ok(preferences) => preferences.unwrap_or_default(),
-            Err(problem) => {
-                error!(%problem, "reading preferences failed");
-                Preferences::default()
-            }
-        };
+        let (preferences, preferences_read) =
+            match self.store.preferences(&identity.citizen, now).await {
+                Ok(preferences) => (preferences.unwrap_or_default(), true),
+                Err(problem) => {
+                    error!(%problem, "reading preferences failed");
+                    (Preferences::default(), false)
+                }
+            };
         let language = preferences
             .language
             .clone()
@@ -597,7 +598,18 @@ impl Handler {
             return MessageOutcome::OptedOut;
         }
 
-        // 6. Feedback, media, or a question.
+        // 6. Feedback, media, or a question. Any message opens WhatsApp's 24-hour window: a
+        // question's time is saved with its answer below, every other message's here (only
+        // over preferences read, never over a default that would lose them).
+        if question.is_none() && preferences_read {
+            let seen = Preferences {
+                last_seen: Some(now),
+                ..preferences.clone()
+            };
+            if let Err(problem) = self.store.save_preferences(&identity.citizen, &seen).await {
+                error!(%problem, "saving the time of the last message failed");
+            }
+        }
         match &message.content {
             MessageContent::ButtonReply { id, .. } if ButtonId::is_feedback(id) => {
                 return self

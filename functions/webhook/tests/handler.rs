@@ -880,3 +880,25 @@ async fn the_topic_menu_ends_with_a_row_that_opens_the_alerts_menu() {
         "{alerts_rows:?}"
     );
 }
+
+#[tokio::test]
+async fn a_tap_opens_the_24_hour_window_as_a_typed_message_does() {
+    let setup = setup();
+    let from = "15550106666";
+    let citizen = CitizenKey::derive(b"test salt", from);
+    let tap =
+        r#"{"type":"list_reply","list_reply":{"id":"subscribe:deadlines","title":"Deadlines"}}"#;
+    let (_, outcomes) = setup
+        .handler
+        .handle_with_outcomes(&signed(&interactive_webhook("wamid.ROW1", from, tap)))
+        .await;
+    assert_eq!(outcomes, answered("subscribed"));
+    let preferences = setup
+        .store
+        .preferences(&citizen, NOW)
+        .await
+        .unwrap()
+        .expect("preferences saved by the tap");
+    assert_eq!(preferences.last_seen, Some(NOW));
+    assert!(!preferences.opted_out);
+}
