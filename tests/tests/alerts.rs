@@ -204,36 +204,64 @@ fn alert_sends(graph: &GraphServer) -> Vec<(String, String)> {
     sends
 }
 
+/// moto_server (DynamoDB with the table made by `votecheck store init`, and SQS with the alert
+/// queue), the AWS environment that points a process at it, and an SQS client.
+struct Peers {
+    moto: MotoServer,
+    aws: Vec<(&'static str, String)>,
+    runtime: tokio::runtime::Runtime,
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
+impl Peers {
+    fn start() -> Peers {
+        let moto = MotoServer::start();
+        let aws = vec![
+            ("AWS_ENDPOINT_URL_DYNAMODB", moto.endpoint.clone()),
+            ("AWS_ENDPOINT_URL_SQS", moto.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+        ];
+        let aws_refs: Vec<(&str, &str)> = aws
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        let init = run_with_env(
+            "votecheck",
+            &[&"store", &"init", &"--table", &TABLE],
+            &aws_refs,
+        );
+        assert!(init.status.success(), "{}", stderr_of(&init));
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let sqs = sqs_client(&moto.endpoint);
+        let queue_url = runtime
+            .block_on(sqs.create_queue().queue_name("votecheck-alerts").send())
+            .expect("create the queue on moto")
+            .queue_url()
+            .unwrap()
+            .to_owned();
+        Peers {
+            moto,
+            aws,
+            runtime,
+            sqs,
+            queue_url,
+        }
+    }
+}
+
 #[test]
 fn from_an_alert_file_to_phones_and_back_to_the_report() {
-    let moto = MotoServer::start();
+    let Peers {
+        moto: _moto,
+        aws,
+        runtime,
+        sqs,
+        queue_url,
+    } = Peers::start();
     let work = tempfile::tempdir().unwrap();
-    let aws = [
-        ("AWS_ENDPOINT_URL_DYNAMODB", moto.endpoint.clone()),
-        ("AWS_ENDPOINT_URL_SQS", moto.endpoint.clone()),
-        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-    ];
-    let aws_refs: Vec<(&str, &str)> = aws
-        .iter()
-        .map(|(name, value)| (*name, value.as_str()))
-        .collect();
-    let init = run_with_env(
-        "votecheck",
-        &[&"store", &"init", &"--table", &TABLE],
-        &aws_refs,
-    );
-    assert!(init.status.success(), "{}", stderr_of(&init));
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let sqs = sqs_client(&moto.endpoint);
-    let queue_url = runtime
-        .block_on(sqs.create_queue().queue_name("votecheck-alerts").send())
-        .expect("create the queue on moto")
-        .queue_url()
-        .unwrap()
-        .to_owned();
-
     let graph = GraphServer::start();
     graph.set_message_templates(vec![json!({
         "name": "registration_deadline",
@@ -529,33 +557,18 @@ fn after_a_corpus_update_follow_ups_send_each_late_verdict_once() {
 
 #[test]
 fn a_timed_alert_put_on_the_queue_by_its_schedule_is_expanded_and_delivered() {
-    let moto = MotoServer::start();
+    let Peers {
+        moto,
+        aws,
+        runtime,
+        sqs,
+        queue_url,
+    } = Peers::start();
     let work = tempfile::tempdir().unwrap();
-    let aws = [
-        ("AWS_ENDPOINT_URL_DYNAMODB", moto.endpoint.clone()),
-        ("AWS_ENDPOINT_URL_SQS", moto.endpoint.clone()),
-        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-    ];
     let aws_refs: Vec<(&str, &str)> = aws
         .iter()
         .map(|(name, value)| (*name, value.as_str()))
         .collect();
-    let init = run_with_env(
-        "votecheck",
-        &[&"store", &"init", &"--table", &TABLE],
-        &aws_refs,
-    );
-    assert!(init.status.success(), "{}", stderr_of(&init));
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let sqs = sqs_client(&moto.endpoint);
-    let queue_url = runtime
-        .block_on(sqs.create_queue().queue_name("votecheck-alerts").send())
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_owned();
 
     // Two subscribers, written as the webhook writes them (key and sealed address under the
     // deployment's salt).
