@@ -207,10 +207,15 @@ pub fn worker(input: &Path) -> anyhow::Result<()> {
     let mut judgement_times = Vec::with_capacity(questions.len());
     for question in &questions {
         let started = Instant::now();
-        let embedding = encoder.embed(Role::Query, question)?;
+        // What the engine runs for a question: the embedding and the judgement's layer mean.
+        let layered = encoder.embed_with_layer(Role::Query, question, judgement.layer)?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         let started = Instant::now();
-        std::hint::black_box(judgement.judge(embedding.as_slice(), false));
+        std::hint::black_box(judgement.judge(
+            layered.embedding.as_slice(),
+            &layered.layer_mean,
+            false,
+        ));
         judgement_times.push(started.elapsed().as_secs_f64() * 1e6);
     }
     times.sort_by(f64::total_cmp);

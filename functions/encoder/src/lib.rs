@@ -11,7 +11,9 @@
 //! - [`tokenizer`]: the SentencePiece Unigram tokenizer over an FST of the vocabulary;
 //! - [`transformer`]: the encoder's forward pass;
 //! - [`Encoder`]: text in, L2-normalised [`Embedding`] out, with the model's `query: ` /
-//!   `passage: ` prefixes ([`Role`]) and windows of 510 pieces for long passages.
+//!   `passage: ` prefixes ([`Role`]) and windows of 510 pieces for long passages; with
+//!   [`Encoder::embed_with_layer`], also the mean hidden state after an earlier layer
+//!   ([`LayeredEmbedding`], which the engine's learned judgement reads).
 //!
 //! ```no_run
 //! use votecheck_encoder::{Encoder, Role};
@@ -35,7 +37,7 @@ use std::path::{Path, PathBuf};
 
 pub use model_file::{ModelFile, ModelHeader, Provenance};
 pub use tokenizer::Tokenizer;
-pub use transformer::Transformer;
+pub use transformer::{PooledStates, Transformer};
 
 /// Weights per Q4_0 block.
 pub const Q4_BLOCK: usize = 32;
@@ -155,6 +157,15 @@ impl Embedding {
     }
 }
 
+/// A text's embedding with the mean of its hidden states after an earlier layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayeredEmbedding {
+    /// The sentence embedding, as [`Encoder::embed`] gives it.
+    pub embedding: Embedding,
+    /// The mean hidden state after the layer asked for (not normalised).
+    pub layer_mean: Vec<f32>,
+}
+
 /// The encoder: a model file's tokenizer and transformer.
 pub struct Encoder {
     file: ModelFile,
@@ -233,9 +244,58 @@ impl Encoder {
     /// cut into windows; a text's embedding is the mean of its windows' pooled states weighted by
     /// their pieces, normalised (the mean over the whole text, up to the windows' attention).
     pub fn embed_batch(&self, role: Role, texts: &[&str]) -> Result<Vec<Embedding>, EncoderError> {
+        Ok(self
+            .pooled_batch(role, texts, None)?
+            .into_iter()
+            .map(|pooled| Embedding::normalized(pooled.last))
+            .collect())
+    }
+
+    /// The embeddings of several texts, as [`Encoder::embed_batch`] computes them, each with the
+    /// mean of its hidden states after the first `layer` layers (not normalised; windows weighted
+    /// as for the embedding). The learned judgement reads both; the forward pass is the same.
+    pub fn embed_batch_with_layer(
+        &self,
+        role: Role,
+        texts: &[&str],
+        layer: usize,
+    ) -> Result<Vec<LayeredEmbedding>, EncoderError> {
+        Ok(self
+            .pooled_batch(role, texts, Some(layer))?
+            .into_iter()
+            .map(|pooled| LayeredEmbedding {
+                embedding: Embedding::normalized(pooled.last),
+                layer_mean: pooled.layer.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// One text's [`LayeredEmbedding`].
+    pub fn embed_with_layer(
+        &self,
+        role: Role,
+        text: &str,
+        layer: usize,
+    ) -> Result<LayeredEmbedding, EncoderError> {
+        let mut embeddings = self.embed_batch_with_layer(role, &[text], layer)?;
+        Ok(embeddings.pop().unwrap_or_else(|| LayeredEmbedding {
+            embedding: Embedding(vec![0.0; self.dimensions()]),
+            layer_mean: vec![0.0; self.dimensions()],
+        }))
+    }
+
+    /// Per text: the windows' weighted mean of the final states, and of the states after
+    /// `layer` when asked.
+    fn pooled_batch(
+        &self,
+        role: Role,
+        texts: &[&str],
+        layer: Option<usize>,
+    ) -> Result<Vec<PooledStates>, EncoderError> {
         let windows = self.windows(role, texts);
         let hidden = self.dimensions();
-        let mut sums = vec![vec![0.0f32; hidden]; texts.len()];
+        let layer_width = if layer.is_some() { hidden } else { 0 };
+        let mut sums = vec![(vec![0.0f32; hidden], vec![0.0f32; layer_width]); texts.len()];
         let mut weights = vec![0.0f64; texts.len()];
         let mut start = 0;
         while start < windows.len() {
@@ -251,10 +311,14 @@ impl Encoder {
                 .iter()
                 .map(|window| window.pieces.clone())
                 .collect();
-            let pooled = self.transformer.mean_pooled(&sequences)?;
-            for (window, mean) in windows[start..end].iter().zip(pooled) {
+            let pooled = self.transformer.mean_pooled_with_layer(&sequences, layer)?;
+            for (window, states) in windows[start..end].iter().zip(pooled) {
                 let weight = window.content.max(1) as f32;
-                for (sum, value) in sums[window.text].iter_mut().zip(mean) {
+                let (last, earlier) = &mut sums[window.text];
+                for (sum, value) in last.iter_mut().zip(states.last) {
+                    *sum += weight * value;
+                }
+                for (sum, value) in earlier.iter_mut().zip(states.layer.unwrap_or_default()) {
                     *sum += weight * value;
                 }
                 weights[window.text] += f64::from(weight);
@@ -264,12 +328,17 @@ impl Encoder {
         Ok(sums
             .into_iter()
             .zip(weights)
-            .map(|(mut sum, weight)| {
+            .map(|((mut last, mut earlier), weight)| {
                 if weight > 0.0 {
                     let inverse = (1.0 / weight) as f32;
-                    sum.iter_mut().for_each(|value| *value *= inverse);
+                    last.iter_mut()
+                        .chain(earlier.iter_mut())
+                        .for_each(|value| *value *= inverse);
                 }
-                Embedding::normalized(sum)
+                PooledStates {
+                    last,
+                    layer: layer.map(|_| earlier),
+                }
             })
             .collect())
     }

@@ -104,3 +104,33 @@ fn related_texts_are_closer_than_unrelated_ones_across_languages() {
         .unwrap();
     assert!(question.dot(&answer) > question.dot(&unrelated) + 0.05);
 }
+
+#[test]
+fn an_earlier_layer_mean_comes_with_the_same_embedding() {
+    let encoder = encoder();
+    let layers = encoder.header().config.layers;
+    let texts = ["where do i vote", "quem é o melhor candidato?"];
+    let layered = encoder
+        .embed_batch_with_layer(Role::Query, &texts, 7)
+        .expect("embeds");
+    for (text, layered) in texts.iter().zip(&layered) {
+        let alone = encoder.embed(Role::Query, text).expect("embeds");
+        assert!(alone.dot(&layered.embedding) > 0.9999, "{text:?}");
+        assert_eq!(layered.layer_mean.len(), 384);
+        // After layer 7 the states are not the final ones yet.
+        let earlier = Embedding::normalized(layered.layer_mean.clone());
+        assert!(earlier.dot(&alone) < 0.99, "{text:?}");
+    }
+    // After the last layer, the layer mean is the embedding before normalising.
+    let last = encoder
+        .embed_with_layer(Role::Query, texts[0], layers)
+        .expect("embeds");
+    let normalised = Embedding::normalized(last.layer_mean);
+    assert!(normalised.dot(&last.embedding) > 0.9999);
+    for missing in [0, layers + 1] {
+        let error = encoder
+            .embed_with_layer(Role::Query, texts[0], missing)
+            .unwrap_err();
+        assert!(error.to_string().contains("layers"), "{error}");
+    }
+}

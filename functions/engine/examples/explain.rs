@@ -34,6 +34,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             thresholds.answer_confidence,
             trace.best_fact_check_similarity,
         );
+        if let Some(verdict) = trace.judgement {
+            println!(
+                "  judged {} ({:.3})",
+                verdict.judgement.as_str(),
+                verdict.probability
+            );
+        }
         if let Some(fact_check) = &answer.fact_check {
             println!(
                 "  fact-check {} ({:.3})",

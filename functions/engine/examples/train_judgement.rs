@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use votecheck_encoder::{Encoder, Role, locate_model};
 use votecheck_engine::engine::bound;
 use votecheck_engine::judgement::training::{
-    Example, LabelledMessage, TRAINING_FILES, fingerprint, fit, read_labelled,
+    Example, LAYER, LabelledMessage, TRAINING_FILES, fingerprint, fit, read_labelled,
 };
 use votecheck_engine::judgement::{JUDGEMENT_PATH, Judgement, decide};
 
@@ -47,11 +47,12 @@ fn main() -> Result<()> {
     for chunk in messages.chunks(BATCH) {
         let texts: Vec<String> = chunk.iter().map(|message| bound(&message.text)).collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let embeddings = encoder.embed_batch(Role::Query, &refs)?;
-        for (message, embedding) in chunk.iter().zip(embeddings) {
+        let embeddings = encoder.embed_batch_with_layer(Role::Query, &refs, LAYER)?;
+        for (message, layered) in chunk.iter().zip(embeddings) {
             examples.push(Example {
                 id: message.id.clone(),
-                embedding: embedding.into_vec(),
+                embedding: layered.embedding.into_vec(),
+                layer_mean: layered.layer_mean,
                 forwarded: message.forwarded,
                 judgement: message.judgement,
             });

@@ -86,6 +86,14 @@ impl PassageRef {
     }
 }
 
+/// A question's vectors: its sentence embedding, and the mean hidden state after the layer the
+/// judgement model reads (empty without a judgement model).
+#[derive(Debug, Clone)]
+struct QuestionVectors {
+    embedding: Vec<f32>,
+    layer_mean: Vec<f32>,
+}
+
 /// The answer engine over one index.
 pub struct Engine {
     index: PassageIndex,
@@ -96,7 +104,7 @@ pub struct Engine {
     /// How keyword and semantic evidence combine.
     weights: RetrievalWeights,
     /// Question embeddings kept by text, for tools that answer the same questions many times.
-    memo: Option<std::sync::Mutex<std::collections::HashMap<String, Vec<f32>>>>,
+    memo: Option<std::sync::Mutex<std::collections::HashMap<String, QuestionVectors>>>,
     catalogue: Catalogue,
     intents: IntentClassifier,
     lexicon: Lexicon,
@@ -233,8 +241,10 @@ impl Engine {
         let jurisdictions =
             JurisdictionMatcher::with_compiled(&manifest.jurisdictions, &data.jurisdictions);
         let judgement = match &encoder {
-            Some(encoder) => Some(JudgementModel::bundled()?)
-                .filter(|model| model.model_id == encoder.model_id()),
+            Some(encoder) => Some(JudgementModel::bundled()?).filter(|model| {
+                model.model_id == encoder.model_id()
+                    && (1..=encoder.header().config.layers).contains(&model.layer)
+            }),
             None => None,
         };
         Ok(Engine {
@@ -332,9 +342,9 @@ impl Engine {
         Ok(())
     }
 
-    /// The question's embedding, when the index has vectors (`None` also if the encoder failed:
+    /// The question's vectors, when the index has vectors (`None` also if the encoder failed:
     /// the question is then answered from keywords alone).
-    fn embed_question(&self, message: &str, trace: &mut Trace) -> Option<Vec<f32>> {
+    fn embed_question(&self, message: &str, trace: &mut Trace) -> Option<QuestionVectors> {
         let encoder = self.encoder.as_ref()?;
         if let Some(memo) = &self.memo
             && let Some(known) = memo.lock().ok()?.get(message)
@@ -342,14 +352,28 @@ impl Engine {
             return Some(known.clone());
         }
         let started = Instant::now();
-        let embedding = encoder.embed(Role::Query, message).ok()?.into_vec();
+        let vectors = match &self.judgement {
+            Some(model) => {
+                let layered = encoder
+                    .embed_with_layer(Role::Query, message, model.layer)
+                    .ok()?;
+                QuestionVectors {
+                    embedding: layered.embedding.into_vec(),
+                    layer_mean: layered.layer_mean,
+                }
+            }
+            None => QuestionVectors {
+                embedding: encoder.embed(Role::Query, message).ok()?.into_vec(),
+                layer_mean: Vec::new(),
+            },
+        };
         trace.embedding_us = micros(started);
         if let Some(memo) = &self.memo
             && let Ok(mut memo) = memo.lock()
         {
-            memo.insert(message.to_string(), embedding.clone());
+            memo.insert(message.to_string(), vectors.clone());
         }
-        Some(embedding)
+        Some(vectors)
     }
 
     /// Replaces the thresholds (calibration and tests).
@@ -728,12 +752,15 @@ impl Engine {
         let default = primary_subtag(&self.default_language);
         let function_words = self.lexicon.function_words(language);
         let mut trace = Trace::default();
-        let embedding = self.embed_question(message, &mut trace);
+        let vectors = self.embed_question(message, &mut trace);
         trace.judgement = self
             .judgement
             .as_ref()
-            .zip(embedding.as_deref())
-            .map(|(model, embedding)| model.judge(embedding, context.forwarded));
+            .zip(vectors.as_ref())
+            .map(|(model, vectors)| {
+                model.judge(&vectors.embedding, &vectors.layer_mean, context.forwarded)
+            });
+        let embedding = vectors.map(|vectors| vectors.embedding);
         let judged = trace.judgement.map(|verdict| verdict.judgement);
         if let Some(phrase) = partisan_phrase
             && judged != Some(Judgement::Mixed)

@@ -4,9 +4,11 @@
 //!
 //! [`JudgementModel`] is a small ensemble of neural networks (each one hidden layer of rectified
 //! linear units and a softmax over the judgements; their probabilities are averaged) over the
-//! question's sentence embedding (the same multilingual-e5 vector retrieval uses, so judging
-//! costs a few small matrix-vector products) and whether WhatsApp marked the message as
-//! forwarded. It is trained on
+//! question's sentence embedding (the same multilingual-e5 vector retrieval uses), the mean of
+//! the encoder's hidden states after one of its middle layers (the same forward pass: it keeps
+//! more of how the message is worded, "who is better" against "how do I change"), and whether
+//! WhatsApp marked the message as forwarded; judging costs a few small matrix-vector products.
+//! It is trained on
 //! labelled messages of ours ([`training`]; `bash scripts/train-judgement.sh`) and compiled in
 //! as `data/compiled/judgement.postcard`, like the engine's other data. Each class has a
 //! probability threshold chosen on cross-validated predictions for a stated false-positive budget
@@ -19,7 +21,8 @@
 //! # use votecheck_engine::judgement::{JudgementModel, Judgement};
 //! let model = JudgementModel::bundled().unwrap();
 //! let embedding = vec![0.0f32; model.dimensions];
-//! let verdict = model.judge(&embedding, false);
+//! let layer_mean = vec![0.0f32; model.dimensions];
+//! let verdict = model.judge(&embedding, &layer_mean, false);
 //! assert!(verdict.probability <= 1.0);
 //! ```
 
@@ -118,6 +121,8 @@ pub struct JudgementModel {
     pub training_fingerprint: u64,
     /// Embedding dimensions.
     pub dimensions: usize,
+    /// The encoder layer after which the mean hidden state is read (1 is the first).
+    pub layer: usize,
     /// Subtracted from each feature before weighting (the training mean).
     pub feature_mean: Vec<f32>,
     /// Multiplies each centred feature (one over the training standard deviation).
@@ -195,7 +200,7 @@ impl JudgementModel {
     }
 
     fn features(&self) -> usize {
-        self.dimensions + 1
+        2 * self.dimensions + 1
     }
 
     fn check(&self) -> Result<(), String> {
@@ -216,15 +221,22 @@ impl JudgementModel {
     }
 
     /// The probability of each judgement (in [`Judgement::ALL`] order) for a message with this
-    /// embedding. An embedding of the wrong length is a question for sure.
-    pub fn probabilities(&self, embedding: &[f32], forwarded: bool) -> Vec<f32> {
-        if embedding.len() != self.dimensions {
+    /// embedding and mean hidden state after [`JudgementModel::layer`]. Vectors of the wrong
+    /// length are a question for sure.
+    pub fn probabilities(
+        &self,
+        embedding: &[f32],
+        layer_mean: &[f32],
+        forwarded: bool,
+    ) -> Vec<f32> {
+        if embedding.len() != self.dimensions || layer_mean.len() != self.dimensions {
             let mut certain = vec![0.0; Judgement::ALL.len()];
             certain[Judgement::Question.row()] = 1.0;
             return certain;
         }
         let features = standardize(
             embedding,
+            layer_mean,
             forwarded,
             &self.feature_mean,
             &self.feature_scale,
@@ -238,8 +250,8 @@ impl JudgementModel {
 
     /// The judgement the engine acts on: the first of [`Judgement::PRECEDENCE`] whose
     /// probability reaches its threshold, else [`Judgement::Question`].
-    pub fn judge(&self, embedding: &[f32], forwarded: bool) -> Verdict {
-        let probabilities = self.probabilities(embedding, forwarded);
+    pub fn judge(&self, embedding: &[f32], layer_mean: &[f32], forwarded: bool) -> Verdict {
+        let probabilities = self.probabilities(embedding, layer_mean, forwarded);
         decide(&probabilities, &self.thresholds)
     }
 }
@@ -261,14 +273,28 @@ pub fn decide(probabilities: &[f32], thresholds: &[f32]) -> Verdict {
     }
 }
 
-/// The feature vector: the embedding and the forwarded flag, centred and scaled.
-fn standardize(embedding: &[f32], forwarded: bool, mean: &[f32], scale: &[f32]) -> Vec<f32> {
-    embedding
-        .iter()
-        .copied()
-        .chain(std::iter::once(if forwarded { 1.0 } else { 0.0 }))
+/// The feature vector: the embedding, the layer mean and the forwarded flag, centred and scaled.
+fn standardize(
+    embedding: &[f32],
+    layer_mean: &[f32],
+    forwarded: bool,
+    mean: &[f32],
+    scale: &[f32],
+) -> Vec<f32> {
+    raw_features(embedding, layer_mean, forwarded)
+        .into_iter()
         .zip(mean.iter().zip(scale))
         .map(|(value, (mean, scale))| (value - mean) * scale)
+        .collect()
+}
+
+/// The features before centring: the embedding, the layer mean, the forwarded flag.
+fn raw_features(embedding: &[f32], layer_mean: &[f32], forwarded: bool) -> Vec<f32> {
+    embedding
+        .iter()
+        .chain(layer_mean)
+        .copied()
+        .chain(std::iter::once(if forwarded { 1.0 } else { 0.0 }))
         .collect()
 }
 
@@ -319,7 +345,8 @@ mod tests {
         let model = JudgementModel::bundled().unwrap();
         assert_eq!(model.dimensions, 384);
         assert!(model.model_id.starts_with("multilingual-e5-small"));
-        let probabilities = model.probabilities(&vec![0.05; 384], false);
+        assert!((1..12).contains(&model.layer));
+        let probabilities = model.probabilities(&vec![0.05; 384], &vec![0.1; 384], false);
         assert!((probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
     }
 
@@ -365,7 +392,9 @@ mod tests {
     #[test]
     fn an_embedding_of_another_length_is_a_question() {
         let model = JudgementModel::bundled().unwrap();
-        let verdict = model.judge(&[0.1; 10], true);
+        let verdict = model.judge(&[0.1; 10], &[0.1; 10], true);
+        assert_eq!(verdict.judgement, Judgement::Question);
+        let verdict = model.judge(&[0.1; 384], &[0.1; 10], true);
         assert_eq!(verdict.judgement, Judgement::Question);
         assert_eq!(verdict.probability, 1.0);
     }
