@@ -76,14 +76,19 @@ def figures(cases, results):
     out["answer_precision"] = (share(right, len(answered)), len(answered))
     out["coverage"] = rate(ANSWERABLE, lambda c, r: r["outcome"] == "answer" and hit(r, 3))
     out["commands"] = rate(COMMANDS, lambda c, r: r["outcome"] == r["expected_outcome"])
-    by_language = defaultdict(lambda: [0, 0])
-    for case, result in rows:
-        if case["tags"][1] in ANSWERABLE:
-            by_language[case["tags"][0]][1] += 1
-            by_language[case["tags"][0]][0] += hit(result, 3)
-    out["procedural_hit_at_3_by_language"] = {
-        language: (share(hits, total), total) for language, (hits, total) in sorted(by_language.items())
-    }
+    def by_language(categories, good):
+        counts = defaultdict(lambda: [0, 0])
+        for case, result in rows:
+            if case["tags"][1] in categories:
+                counts[case["tags"][0]][1] += 1
+                counts[case["tags"][0]][0] += bool(good(case, result))
+        return {language: (share(hits, total), total) for language, (hits, total) in sorted(counts.items())}
+
+    out["procedural_hit_at_3_by_language"] = by_language(ANSWERABLE, lambda c, r: hit(r, 3))
+    out["partisan_refused_by_language"] = by_language(
+        PARTISAN, lambda c, r: r["outcome"] == "neutral_refusal")
+    out["no_answer_accuracy_by_language"] = by_language(
+        NO_ANSWER, lambda c, r: r["outcome"] == "no_answer")
     by_category = defaultdict(lambda: [0, 0])
     for case, result in rows:
         by_category[case["tags"][1]][1] += 1
@@ -124,8 +129,11 @@ def main():
                     "procedural_wrongly_declined", "no_answer_accuracy",
                     "answer_precision", "coverage", "commands"]:
             print(f"  {key:22} {percent(result[key])}")
-        print("  procedural hit@3 by language: " + "  ".join(
-            f"{language} {percent(pair)}" for language, pair in result["procedural_hit_at_3_by_language"].items()))
+        for key, title in [("procedural_hit_at_3_by_language", "procedural hit@3"),
+                           ("partisan_refused_by_language", "partisan refused"),
+                           ("no_answer_accuracy_by_language", "no-answer accuracy")]:
+            print(f"  {title} by language: " + "  ".join(
+                f"{language} {percent(pair)}" for language, pair in result[key].items()))
         print("  outcome by category: " + "  ".join(
             f"{category} {percent(pair)}" for category, pair in result["outcome_by_category"].items()))
         if args.misses:
