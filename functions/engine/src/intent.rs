@@ -420,6 +420,35 @@ mod tests {
         assert_eq!(intent("obrigado", "pt"), Some(Intent::SmallTalk));
     }
 
+    /// Opt-out and delete-my-data act at once (the citizen stops hearing from us, or their
+    /// records go): no message labelled as anything else may reach them. The labelled messages
+    /// are the judgement's training files and the third batch (never a test split).
+    #[test]
+    fn no_labelled_message_is_taken_for_stop_or_delete() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let classifier = IntentClassifier::load().unwrap();
+        let files = crate::judgement::training::TRAINING_FILES
+            .iter()
+            .copied()
+            .chain(["samples/intent/third-batch.jsonl"]);
+        let mut wrongly = Vec::new();
+        let mut read = 0;
+        for file in files {
+            let text = std::fs::read_to_string(root.join(file)).unwrap();
+            for message in crate::judgement::training::read_labelled(file, &text).unwrap() {
+                read += 1;
+                let found = classifier.classify(&message.text, &message.language);
+                if let Some(found) = found
+                    && matches!(found.intent, Intent::OptOut | Intent::DeleteMyData)
+                {
+                    wrongly.push(format!("{} ({}): {}", message.id, found.rule, message.text));
+                }
+            }
+        }
+        assert!(read > 2_000, "{read} labelled messages");
+        assert!(wrongly.is_empty(), "{}", wrongly.join("\n"));
+    }
+
     #[test]
     fn partisan_requests_are_recognised_but_procedural_party_questions_are_not() {
         assert_eq!(
