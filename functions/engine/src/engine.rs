@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use votecheck_encoder::{Encoder, Role};
+use votecheck_encoder::{Encoder, LayeredEmbedding, Role};
 use votecheck_index::language::{detect_among, primary_subtag};
 use votecheck_index::{Passage, PassageIndex, PassageKind};
 
@@ -16,6 +16,7 @@ use crate::catalogue::{Catalogue, FALLBACK_LANGUAGE};
 use crate::claim_form::ClaimForm;
 use crate::compiled::EngineData;
 use crate::intent::{IntentClassifier, IntentMatch};
+use crate::judgement::clauses::clauses;
 use crate::judgement::{Judgement, JudgementModel, Verdict};
 use crate::jurisdiction::JurisdictionMatcher;
 use crate::lexicon::Lexicon;
@@ -374,6 +375,75 @@ impl Engine {
             memo.insert(message.to_string(), vectors.clone());
         }
         Some(vectors)
+    }
+
+    /// For a message judged mixed: its procedural clauses, joined, with their vectors (see
+    /// [`clauses`]). A clause is partisan when the judgement gives partisan and mixed together
+    /// at least even odds; the procedural clauses are those before the first partisan clause,
+    /// or when the message starts with one, those after the last. `None` when the clauses
+    /// cannot be told apart (one clause, all partisan, none partisan): the whole message is
+    /// searched then.
+    fn procedural_part(&self, message: &str, forwarded: bool) -> Option<(String, QuestionVectors)> {
+        let model = self.judgement.as_ref()?;
+        let encoder = self.encoder.as_ref()?;
+        let clauses = clauses(message);
+        if clauses.len() < 2 {
+            return None;
+        }
+        let texts: Vec<&str> = clauses.iter().map(String::as_str).collect();
+        let layered = encoder
+            .embed_batch_with_layer(Role::Query, &texts, model.layer)
+            .ok()?;
+        let partisan: Vec<bool> = layered
+            .iter()
+            .map(|vectors| {
+                let probabilities = model.probabilities(
+                    vectors.embedding.as_slice(),
+                    &vectors.layer_mean,
+                    forwarded,
+                );
+                probabilities[Judgement::Partisan.row()] + probabilities[Judgement::Mixed.row()]
+                    >= 0.5
+            })
+            .collect();
+        let first = partisan.iter().position(|&partisan| partisan)?;
+        let last = partisan.iter().rposition(|&partisan| partisan)?;
+        // The procedural question comes before the partisan one or after it; what trails the
+        // partisan clause ("...and why", "tell me straight") is part of it.
+        let span = if first > 0 {
+            0..first
+        } else {
+            last + 1..clauses.len()
+        };
+        let kept: Vec<(&str, &LayeredEmbedding)> = texts[span.clone()]
+            .iter()
+            .copied()
+            .zip(&layered[span])
+            .collect();
+        if kept.is_empty() {
+            return None;
+        }
+        let text = kept
+            .iter()
+            .map(|(text, _)| *text)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let vectors = match kept.as_slice() {
+            [(_, only)] => QuestionVectors {
+                embedding: only.embedding.as_slice().to_vec(),
+                layer_mean: only.layer_mean.clone(),
+            },
+            _ => {
+                let layered = encoder
+                    .embed_with_layer(Role::Query, &text, model.layer)
+                    .ok()?;
+                QuestionVectors {
+                    embedding: layered.embedding.into_vec(),
+                    layer_mean: layered.layer_mean,
+                }
+            }
+        };
+        Some((text, vectors))
     }
 
     /// Replaces the thresholds (calibration and tests).
@@ -746,8 +816,6 @@ impl Engine {
         partisan_phrase: Option<&IntentMatch>,
     ) -> (Answer, Trace) {
         let retriever = Retriever::with_weights(&self.index, self.weights);
-        let expansion = self.lexicon.expand(message, language);
-        let jurisdiction = self.jurisdictions.find(message);
         let own = primary_subtag(language);
         let default = primary_subtag(&self.default_language);
         let function_words = self.lexicon.function_words(language);
@@ -760,7 +828,6 @@ impl Engine {
             .map(|(model, vectors)| {
                 model.judge(&vectors.embedding, &vectors.layer_mean, context.forwarded)
             });
-        let embedding = vectors.map(|vectors| vectors.embedding);
         let judged = trace.judgement.map(|verdict| verdict.judgement);
         if let Some(phrase) = partisan_phrase
             && judged != Some(Judgement::Mixed)
@@ -770,6 +837,22 @@ impl Engine {
         if let Some(answer) = self.judged_without_retrieval(judged, language) {
             return (answer, trace);
         }
+        // A mixed message is searched with its procedural clauses alone (the place it names may
+        // be in the other clause: "... and who wins Ohio?").
+        let whole_jurisdiction = self.jurisdictions.find(message);
+        let procedural = (judged == Some(Judgement::Mixed))
+            .then(|| self.procedural_part(message, context.forwarded))
+            .flatten();
+        let (message, embedding) = match procedural {
+            Some((clauses, vectors)) => (clauses, Some(vectors.embedding)),
+            None => (
+                message.to_string(),
+                vectors.map(|vectors| vectors.embedding),
+            ),
+        };
+        let message = message.as_str();
+        let expansion = self.lexicon.expand(message, language);
+        let jurisdiction = self.jurisdictions.find(message).or(whole_jurisdiction);
         // A rumour, like a forwarded message, looks for its fact-check first (the threshold for
         // forwarded messages, no margin over the passages).
         let rumour = context.forwarded || judged == Some(Judgement::Rumour);

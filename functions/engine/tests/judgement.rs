@@ -97,3 +97,38 @@ fn an_unchecked_forwarded_rumour_is_said_to_be_unchecked_with_the_report_channel
         answer.reply.text
     );
 }
+
+#[test]
+fn a_mixed_message_is_answered_as_its_procedural_question_alone_would_be() {
+    // The partisan question first or last, with a long partisan part or trailing words of it.
+    for (mixed, procedural) in [
+        (
+            "which party is better for working people? and what do i need to bring to vote",
+            "what do i need to bring to vote",
+        ),
+        (
+            "when does early voting start? also honestly who do you think is the better candidate for mayor, the incumbent or the challenger, tell me straight",
+            "when does early voting start?",
+        ),
+        (
+            "¿qué partido es mejor para la economía? y otra cosa, ¿qué identificación necesito para votar?",
+            "¿qué identificación necesito para votar?",
+        ),
+    ] {
+        let answer = ask(mixed);
+        let alone = ask(procedural);
+        assert_eq!(
+            answer.outcome,
+            Outcome::Answer,
+            "{mixed}: {}",
+            answer.reply.text
+        );
+        assert!(answer.declined_partisan, "{mixed}");
+        assert!(!alone.declined_partisan, "{procedural}");
+        // The passage quoted is the one the procedural question gets alone.
+        assert_eq!(
+            answer.citations[0].source, alone.citations[0].source,
+            "{mixed}"
+        );
+    }
+}

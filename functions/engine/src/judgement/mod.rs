@@ -26,6 +26,7 @@
 //! assert!(verdict.probability <= 1.0);
 //! ```
 
+pub mod clauses;
 pub mod training;
 
 use serde::{Deserialize, Serialize};
@@ -95,7 +96,8 @@ impl Judgement {
         }
     }
 
-    fn row(self) -> usize {
+    /// The judgement's row in the model's outputs and thresholds.
+    pub fn row(self) -> usize {
         Judgement::ALL
             .iter()
             .position(|judgement| *judgement == self)
