@@ -104,6 +104,8 @@ pub struct LocalAlerts {
     sender: Sender,
     channel: Arc<DryRunChannel>,
     salt: Vec<u8>,
+    /// The languages an alert may be written in (the catalogue's), read once.
+    languages: Vec<String>,
 }
 
 impl LocalAlerts {
@@ -122,6 +124,7 @@ impl LocalAlerts {
             sender,
             channel,
             salt: id_salt.to_vec(),
+            languages: catalogue_languages(),
         }
     }
 
@@ -160,7 +163,7 @@ pub struct AlertFile {
     pub problem: Option<String>,
 }
 
-fn languages() -> Vec<String> {
+fn catalogue_languages() -> Vec<String> {
     votecheck_engine::catalogue::Catalogue::load()
         .map(|catalogue| catalogue.languages())
         .unwrap_or_default()
@@ -181,14 +184,14 @@ pub async fn list_alerts(State(state): State<Arc<AppState>>) -> Response {
         })
         .unwrap_or_default();
     names.sort();
-    let languages = languages();
+    let languages = &state.alerts.languages;
     let alerts: Vec<AlertFile> = names
         .into_iter()
         .map(|file| {
             let read = std::fs::read_to_string(directory.join(&file))
                 .map_err(|problem| problem.to_string())
                 .and_then(|text| {
-                    Alert::parse(&file, &text, &languages).map_err(|problem| problem.to_string())
+                    Alert::parse(&file, &text, languages).map_err(|problem| problem.to_string())
                 });
             match read {
                 Ok(alert) => AlertFile {
@@ -265,7 +268,7 @@ pub async fn send_alert(
             return problem(StatusCode::NOT_FOUND, format!("{}: {reason}", request.file));
         }
     };
-    let alert = match Alert::parse(&request.file, &text, &languages()) {
+    let alert = match Alert::parse(&request.file, &text, &state.alerts.languages) {
         Ok(alert) => alert,
         Err(reason) => return problem(StatusCode::BAD_REQUEST, reason.to_string()),
     };
