@@ -367,7 +367,7 @@ async fn alerts_send(
         );
         return Ok(());
     }
-    let now = jiff::Timestamp::now().as_second();
+    let now = unix_now();
     if let Some(send_at) = alert.send_at
         && send_at.as_second() > now
     {
@@ -400,7 +400,7 @@ async fn alerts_plan(file: &Path, store: &str) -> anyhow::Result<()> {
     let (name, _, mut alert) = read_alert(file)?;
     let templates = check_templates(&mut alert, &name).await?;
     let store = open_store(store).await?;
-    let now = jiff::Timestamp::now().as_second();
+    let now = unix_now();
     let plan = votecheck_alerts::plan::plan(&alert, store.as_ref(), now)
         .await
         .with_context(|| format!("reading the audience from {}", store.describe()))?;
@@ -705,11 +705,9 @@ async fn store_report(store: &str, since: &str, as_json: bool) -> anyhow::Result
     Ok(())
 }
 
-/// Seconds since 1970 now.
+/// Seconds since 1970 now (one clock for every command).
 fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+    jiff::Timestamp::now().as_second()
 }
 
 fn calibrate_reports(reports: &[PathBuf]) -> anyhow::Result<()> {
