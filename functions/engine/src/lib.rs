@@ -11,7 +11,8 @@
 //! - [`engine`]: the sequence of steps and the [`ConversationContext`] it takes;
 //! - [`intent`]: commands, greetings, partisan requests, problem reports (phrases as data);
 //! - [`judgement`]: the learned judgement of other messages (partisan, mixed, rumour,
-//!   unanswerable, small talk) from the question's embedding;
+//!   unanswerable, small talk) from the question's embedding and a middle layer's mean, and
+//!   the clauses of a mixed message;
 //! - [`lexicon`]: election synonyms per language (data) for query expansion;
 //! - [`compiled`]: the intent phrases and the lexicon, normalised ahead of time for fast starts;
 //! - [`jurisdiction`]: which jurisdiction a question names;
