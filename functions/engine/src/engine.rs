@@ -87,14 +87,6 @@ impl PassageRef {
     }
 }
 
-/// A question's vectors: its sentence embedding, and the mean hidden state after the layer the
-/// judgement model reads (empty without a judgement model).
-#[derive(Debug, Clone)]
-struct QuestionVectors {
-    embedding: Vec<f32>,
-    layer_mean: Vec<f32>,
-}
-
 /// The answer engine over one index.
 pub struct Engine {
     index: PassageIndex,
@@ -105,7 +97,7 @@ pub struct Engine {
     /// How keyword and semantic evidence combine.
     weights: RetrievalWeights,
     /// Question embeddings kept by text, for tools that answer the same questions many times.
-    memo: Option<std::sync::Mutex<std::collections::HashMap<String, QuestionVectors>>>,
+    memo: Option<std::sync::Mutex<std::collections::HashMap<String, LayeredEmbedding>>>,
     catalogue: Catalogue,
     intents: IntentClassifier,
     lexicon: Lexicon,
@@ -343,9 +335,10 @@ impl Engine {
         Ok(())
     }
 
-    /// The question's vectors, when the index has vectors (`None` also if the encoder failed:
-    /// the question is then answered from keywords alone).
-    fn embed_question(&self, message: &str, trace: &mut Trace) -> Option<QuestionVectors> {
+    /// The question's embedding, with the mean hidden state after the layer the judgement
+    /// model reads (empty without a judgement model), when the index has vectors (`None` also
+    /// if the encoder failed: the question is then answered from keywords alone).
+    fn embed_question(&self, message: &str, trace: &mut Trace) -> Option<LayeredEmbedding> {
         let encoder = self.encoder.as_ref()?;
         if let Some(memo) = &self.memo
             && let Some(known) = memo.lock().ok()?.get(message)
@@ -354,17 +347,11 @@ impl Engine {
         }
         let started = Instant::now();
         let vectors = match &self.judgement {
-            Some(model) => {
-                let layered = encoder
-                    .embed_with_layer(Role::Query, message, model.layer)
-                    .ok()?;
-                QuestionVectors {
-                    embedding: layered.embedding.into_vec(),
-                    layer_mean: layered.layer_mean,
-                }
-            }
-            None => QuestionVectors {
-                embedding: encoder.embed(Role::Query, message).ok()?.into_vec(),
+            Some(model) => encoder
+                .embed_with_layer(Role::Query, message, model.layer)
+                .ok()?,
+            None => LayeredEmbedding {
+                embedding: encoder.embed(Role::Query, message).ok()?,
                 layer_mean: Vec::new(),
             },
         };
@@ -383,7 +370,11 @@ impl Engine {
     /// or when the message starts with one, those after the last. `None` when the clauses
     /// cannot be told apart (one clause, all partisan, none partisan): the whole message is
     /// searched then.
-    fn procedural_part(&self, message: &str, forwarded: bool) -> Option<(String, QuestionVectors)> {
+    fn procedural_part(
+        &self,
+        message: &str,
+        forwarded: bool,
+    ) -> Option<(String, LayeredEmbedding)> {
         let model = self.judgement.as_ref()?;
         let encoder = self.encoder.as_ref()?;
         let clauses = clauses(message);
@@ -415,33 +406,16 @@ impl Engine {
         } else {
             last + 1..clauses.len()
         };
-        let kept: Vec<(&str, &LayeredEmbedding)> = texts[span.clone()]
-            .iter()
-            .copied()
-            .zip(&layered[span])
-            .collect();
-        if kept.is_empty() {
+        if span.is_empty() {
             return None;
         }
-        let text = kept
-            .iter()
-            .map(|(text, _)| *text)
-            .collect::<Vec<_>>()
-            .join(" ");
-        let vectors = match kept.as_slice() {
-            [(_, only)] => QuestionVectors {
-                embedding: only.embedding.as_slice().to_vec(),
-                layer_mean: only.layer_mean.clone(),
-            },
-            _ => {
-                let layered = encoder
-                    .embed_with_layer(Role::Query, &text, model.layer)
-                    .ok()?;
-                QuestionVectors {
-                    embedding: layered.embedding.into_vec(),
-                    layer_mean: layered.layer_mean,
-                }
-            }
+        let text = texts[span.clone()].join(" ");
+        let vectors = if span.len() == 1 {
+            layered[span.start].clone()
+        } else {
+            encoder
+                .embed_with_layer(Role::Query, &text, model.layer)
+                .ok()?
         };
         Some((text, vectors))
     }
@@ -826,7 +800,11 @@ impl Engine {
             .as_ref()
             .zip(vectors.as_ref())
             .map(|(model, vectors)| {
-                model.judge(&vectors.embedding, &vectors.layer_mean, context.forwarded)
+                model.judge(
+                    vectors.embedding.as_slice(),
+                    &vectors.layer_mean,
+                    context.forwarded,
+                )
             });
         let judged = trace.judgement.map(|verdict| verdict.judgement);
         if let Some(phrase) = partisan_phrase
@@ -843,16 +821,16 @@ impl Engine {
         let procedural = (judged == Some(Judgement::Mixed))
             .then(|| self.procedural_part(message, context.forwarded))
             .flatten();
-        let (message, embedding) = match procedural {
-            Some((clauses, vectors)) => (clauses, Some(vectors.embedding)),
-            None => (
-                message.to_string(),
-                vectors.map(|vectors| vectors.embedding),
+        let (message, jurisdiction, vectors) = match &procedural {
+            Some((clauses, vectors)) => (
+                clauses.as_str(),
+                self.jurisdictions.find(clauses).or(whole_jurisdiction),
+                Some(vectors),
             ),
+            None => (message, whole_jurisdiction, vectors.as_ref()),
         };
-        let message = message.as_str();
+        let embedding = vectors.map(|vectors| vectors.embedding.as_slice());
         let expansion = self.lexicon.expand(message, language);
-        let jurisdiction = self.jurisdictions.find(message).or(whole_jurisdiction);
         // A rumour, like a forwarded message, looks for its fact-check first (the threshold for
         // forwarded messages, no margin over the passages).
         let rumour = context.forwarded || judged == Some(Judgement::Rumour);
@@ -873,7 +851,7 @@ impl Engine {
             function_words,
             synonyms: &expansion.synonyms,
             concepts: &[],
-            embedding: embedding.as_deref(),
+            embedding,
             semantic_languages: &self.fact_check_languages,
         };
         // Without fact-checks in the citizen's or the default language, only the encoder can
@@ -904,7 +882,7 @@ impl Engine {
                 function_words,
                 synonyms: &expansion.synonyms,
                 concepts: &[],
-                embedding: embedding.as_deref(),
+                embedding,
                 semantic_languages: &[],
             })
             .unwrap_or_default();
@@ -930,7 +908,7 @@ impl Engine {
                         function_words: self.lexicon.function_words(&default),
                         synonyms: &[],
                         concepts: &shares,
-                        embedding: embedding.as_deref(),
+                        embedding,
                         semantic_languages: &[],
                     })
                     .unwrap_or_default();
