@@ -327,21 +327,7 @@ fn from_an_alert_file_to_phones_and_back_to_the_report() {
     assert!(planned.contains("templates: approved"), "{planned}");
 
     // 3. Send, twice: the second enqueues nothing.
-    let send = || {
-        run_with_env(
-            "votecheck",
-            &[
-                &"alerts",
-                &"send",
-                &alert_file,
-                &"--store",
-                &store_arg,
-                &"--queue",
-                &queue_url,
-            ],
-            &cli_refs,
-        )
-    };
+    let send = || send_alert(&alert_file, &queue_url, &cli_refs);
     let first = send();
     assert!(first.status.success(), "{}", stderr_of(&first));
     assert!(
@@ -616,20 +602,7 @@ fn a_timed_alert_put_on_the_queue_by_its_schedule_is_expanded_and_delivered() {
         .copied()
         .chain(cli_env.iter().map(|(name, value)| (*name, value.as_str())))
         .collect();
-    let store_arg = format!("dynamodb://{TABLE}");
-    let too_early = run_with_env(
-        "votecheck",
-        &[
-            &"alerts",
-            &"send",
-            &alert_file,
-            &"--store",
-            &store_arg,
-            &"--queue",
-            &queue_url,
-        ],
-        &cli_refs,
-    );
+    let too_early = send_alert(&alert_file, &queue_url, &cli_refs);
     assert!(!too_early.status.success());
     assert!(
         stderr_of(&too_early).contains("in the future"),
@@ -690,4 +663,22 @@ fn a_timed_alert_put_on_the_queue_by_its_schedule_is_expanded_and_delivered() {
     let mut reached: Vec<String> = alert_sends(&graph).into_iter().map(|(to, _)| to).collect();
     reached.sort();
     assert_eq!(reached, ["15550106001", "15550106002"]);
+}
+
+/// `votecheck alerts send FILE --store dynamodb://TABLE --queue URL`, with `env`.
+fn send_alert(alert_file: &Path, queue_url: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let store = format!("dynamodb://{TABLE}");
+    run_with_env(
+        "votecheck",
+        &[
+            &"alerts",
+            &"send",
+            &alert_file,
+            &"--store",
+            &store,
+            &"--queue",
+            &queue_url,
+        ],
+        env,
+    )
 }
