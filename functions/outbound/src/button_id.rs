@@ -9,6 +9,7 @@
 //! | `subscribe:<topic>`, `subscribe:<topic>:<jurisdiction>` | the alerts menu's rows | subscribe to alerts on this topic (for this jurisdiction) |
 //! | `alerts` | the topic menu's last row | show the alerts menu |
 //! | `follow:<query>` | the button under a reply to an unchecked rumour | tell me when the message with this key is fact-checked |
+//! | `confirm:stop`, `confirm:delete` | the buttons under "stop or delete?" | the citizen confirms the opt-out, or the deletion of their data |
 //!
 //! The engine writes the feedback and follow-up buttons without a query (`feedback:yes`,
 //! `follow`); the handler adds the key of the message it answers before sending
@@ -39,6 +40,27 @@ pub const SUBSCRIBE_PREFIX: &str = "subscribe:";
 pub const FOLLOW_UP: &str = "follow";
 /// The topic menu's row that opens the alerts menu.
 pub const ALERTS_MENU: &str = "alerts";
+/// The prefix of the buttons that confirm a command.
+pub const CONFIRM_PREFIX: &str = "confirm:";
+
+/// A command a citizen confirms with a button, after asking in words no command phrase matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmedCommand {
+    /// No more messages.
+    Stop,
+    /// Delete everything stored about the citizen.
+    Delete,
+}
+
+impl ConfirmedCommand {
+    /// The name in the button's id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfirmedCommand::Stop => "stop",
+            ConfirmedCommand::Delete => "delete",
+        }
+    }
+}
 
 /// What a tapped button or chosen row means.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +91,8 @@ pub enum ButtonId {
     },
     /// The topic menu's row that opens the alerts menu.
     AlertsMenu,
+    /// A button that confirms a command.
+    Confirm(ConfirmedCommand),
     /// An id votecheck did not make (a template's quick-reply payload, say).
     Other(String),
 }
@@ -127,6 +151,11 @@ impl ButtonId {
         if id == ALERTS_MENU {
             return ButtonId::AlertsMenu;
         }
+        match id.strip_prefix(CONFIRM_PREFIX) {
+            Some("stop") => return ButtonId::Confirm(ConfirmedCommand::Stop),
+            Some("delete") => return ButtonId::Confirm(ConfirmedCommand::Delete),
+            _ => {}
+        }
         if let Some(query) = id
             .strip_prefix(FOLLOW_UP)
             .and_then(|rest| rest.strip_prefix(':'))
@@ -184,6 +213,7 @@ impl fmt::Display for ButtonId {
                 Ok(())
             }
             ButtonId::AlertsMenu => formatter.write_str(ALERTS_MENU),
+            ButtonId::Confirm(command) => write!(formatter, "{CONFIRM_PREFIX}{}", command.as_str()),
             ButtonId::Other(id) => formatter.write_str(id),
         }
     }
@@ -211,6 +241,8 @@ mod tests {
             ButtonId::follow_up(),
             ButtonId::follow_up().for_query("9b02ff"),
             ButtonId::AlertsMenu,
+            ButtonId::Confirm(ConfirmedCommand::Stop),
+            ButtonId::Confirm(ConfirmedCommand::Delete),
             ButtonId::Other("STOP".into()),
         ] {
             assert_eq!(ButtonId::parse(&id.to_string()), id, "{id}");
@@ -223,6 +255,11 @@ mod tests {
         assert_eq!(
             ButtonId::parse("followers"),
             ButtonId::Other("followers".into())
+        );
+        assert_eq!(
+            ButtonId::parse("confirm:everything"),
+            ButtonId::Other("confirm:everything".into()),
+            "only the two commands can be confirmed"
         );
     }
 

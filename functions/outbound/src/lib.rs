@@ -19,5 +19,5 @@ pub mod content;
 pub mod limits;
 pub mod window;
 
-pub use button_id::ButtonId;
+pub use button_id::{ButtonId, ConfirmedCommand};
 pub use content::{Button, LimitError, ListRow, OutboundContent, Template};
