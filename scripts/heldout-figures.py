@@ -24,7 +24,9 @@ Figures (each over the cases of the categories named):
   rumour_unchecked);
 - answer precision: of the messages answered with passages, the share whose citations hold a
   right passage; coverage: of the answerable questions, the share answered rightly;
-- commands: the outcome of small talk, greetings, commands and problem reports.
+- commands: the outcome of small talk, greetings, commands and problem reports;
+- stop/delete handled: a stop or delete request (command) acted on from its phrase, or offered
+  with the "stop or delete?" buttons; offered wrongly: any other message given those buttons.
 """
 import argparse
 import json
@@ -76,6 +78,11 @@ def figures(cases, results):
     out["answer_precision"] = (share(right, len(answered)), len(answered))
     out["coverage"] = rate(ANSWERABLE, lambda c, r: r["outcome"] == "answer" and hit(r, 3))
     out["commands"] = rate(COMMANDS, lambda c, r: r["outcome"] == r["expected_outcome"])
+    out["stop_delete_handled"] = rate(
+        {"command"}, lambda c, r: r["outcome"] in ("opt_out", "command_offer"))
+    everything_else = {c["tags"][1] for c, _ in rows} - {"command"}
+    out["command_offered_wrongly"] = rate(
+        everything_else, lambda c, r: r["outcome"] == "command_offer")
     def by_language(categories, good):
         counts = defaultdict(lambda: [0, 0])
         for case, result in rows:
@@ -127,7 +134,8 @@ def main():
         for key in ["hit_at_1", "hit_at_3", "procedural_hit_at_3", "fact_check_hit_at_1",
                     "partisan_refused", "partisan_cited", "false_refusals", "mixed_partisan_declined",
                     "procedural_wrongly_declined", "no_answer_accuracy",
-                    "answer_precision", "coverage", "commands"]:
+                    "answer_precision", "coverage", "commands", "stop_delete_handled",
+                    "command_offered_wrongly"]:
             print(f"  {key:22} {percent(result[key])}")
         for key, title in [("procedural_hit_at_3_by_language", "procedural hit@3"),
                            ("partisan_refused_by_language", "partisan refused"),

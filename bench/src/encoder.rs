@@ -203,6 +203,7 @@ pub fn worker(input: &Path) -> anyhow::Result<()> {
     encoder.embed(Role::Query, "warm up")?;
     let first_embed_ms = started.elapsed().as_secs_f64() * 1000.0;
     let judgement = votecheck_engine::judgement::JudgementModel::bundled()?;
+    let commands = votecheck_engine::judgement::JudgementModel::bundled_commands()?;
     let mut times = Vec::with_capacity(questions.len());
     let mut judgement_times = Vec::with_capacity(questions.len());
     for question in &questions {
@@ -210,8 +211,14 @@ pub fn worker(input: &Path) -> anyhow::Result<()> {
         // What the engine runs for a question: the embedding and the judgement's layer mean.
         let layered = encoder.embed_with_layer(Role::Query, question, judgement.layer)?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
+        // Both models the engine runs on a question (the stop-and-delete one beside the main).
         let started = Instant::now();
         std::hint::black_box(judgement.judge(
+            layered.embedding.as_slice(),
+            &layered.layer_mean,
+            false,
+        ));
+        std::hint::black_box(commands.judge(
             layered.embedding.as_slice(),
             &layered.layer_mean,
             false,

@@ -1,7 +1,9 @@
-//! Trains the judgement model (`votecheck_engine::judgement`) on the labelled files of
-//! `judgement::training::TRAINING_FILES` with the encoder's model, prints what cross-validation
-//! measured, and writes `functions/engine/data/compiled/judgement.postcard`. Deterministic: the
-//! same files and model give the same bytes. Run through `bash scripts/train-judgement.sh`.
+//! Trains the judgement models (`votecheck_engine::judgement`) with the encoder's model: the main
+//! model on the labelled files of `judgement::training::TRAINING_FILES` (every judgement but
+//! commands), the stop-and-delete model on those of `COMMAND_TRAINING_FILES` (every judgement);
+//! prints what cross-validation measured, and writes
+//! `functions/engine/data/compiled/judgement.postcard` and `commands.postcard`. Deterministic:
+//! the same files and model give the same bytes. Run through `bash scripts/train-judgement.sh`.
 //!
 //! ```text
 //! cargo run --release -p votecheck-engine --example train_judgement
@@ -14,26 +16,34 @@ use anyhow::{Context, Result};
 use votecheck_encoder::{Encoder, Role, locate_model};
 use votecheck_engine::engine::bound;
 use votecheck_engine::judgement::training::{
-    Example, LAYER, LabelledMessage, TRAINING_FILES, fingerprint, fit, read_labelled,
+    COMMAND_TRAINING_FILES, Example, Fitted, LAYER, LabelledMessage, TRAINING_FILES, fingerprint,
+    fit, read_labelled,
 };
-use votecheck_engine::judgement::{JUDGEMENT_PATH, Judgement, decide};
+use votecheck_engine::judgement::{COMMANDS_PATH, JUDGEMENT_PATH, Judgement, decide};
 
 /// Texts embedded per call.
 const BATCH: usize = 16;
 
+/// One labelled message, embedded, with the file it came from.
+struct Embedded {
+    file: &'static str,
+    message: LabelledMessage,
+    example: Example,
+}
+
 fn main() -> Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut sources = Vec::new();
-    for file in TRAINING_FILES {
+    let mut sources: Vec<(&'static str, Vec<u8>)> = Vec::new();
+    for file in COMMAND_TRAINING_FILES {
         let bytes = std::fs::read(root.join(file)).with_context(|| format!("reading {file}"))?;
         sources.push((*file, bytes));
     }
-    let named: Vec<(&str, &[u8])> = sources.iter().map(|(n, b)| (*n, b.as_slice())).collect();
-    let training_fingerprint = fingerprint(&named);
-    let mut messages: Vec<LabelledMessage> = Vec::new();
+    let mut messages: Vec<(&'static str, LabelledMessage)> = Vec::new();
     for (file, bytes) in &sources {
         let text = std::str::from_utf8(bytes).with_context(|| format!("{file} is not UTF-8"))?;
-        messages.extend(read_labelled(file, text).map_err(anyhow::Error::msg)?);
+        for message in read_labelled(file, text).map_err(anyhow::Error::msg)? {
+            messages.push((file, message));
+        }
     }
     let model_path: PathBuf = locate_model();
     let encoder = Encoder::open(&model_path)
@@ -43,29 +53,91 @@ fn main() -> Result<()> {
         messages.len(),
         encoder.model_id()
     );
-    let mut examples = Vec::with_capacity(messages.len());
+    let mut embedded = Vec::with_capacity(messages.len());
     for chunk in messages.chunks(BATCH) {
-        let texts: Vec<String> = chunk.iter().map(|message| bound(&message.text)).collect();
+        let texts: Vec<String> = chunk
+            .iter()
+            .map(|(_, message)| bound(&message.text))
+            .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let embeddings = encoder.embed_batch_with_layer(Role::Query, &refs, LAYER)?;
-        for (message, layered) in chunk.iter().zip(embeddings) {
-            examples.push(Example {
-                id: message.id.clone(),
-                embedding: layered.embedding.into_vec(),
-                layer_mean: layered.layer_mean,
-                forwarded: message.forwarded,
-                judgement: message.judgement,
+        for ((file, message), layered) in chunk.iter().zip(embeddings) {
+            embedded.push(Embedded {
+                file,
+                example: Example {
+                    id: message.id.clone(),
+                    embedding: layered.embedding.into_vec(),
+                    layer_mean: layered.layer_mean,
+                    forwarded: message.forwarded,
+                    judgement: message.judgement,
+                },
+                message: message.clone(),
             });
         }
     }
-    let fitted = fit(&examples, encoder.model_id(), training_fingerprint);
+
+    let main: Vec<&Embedded> = embedded
+        .iter()
+        .filter(|one| {
+            TRAINING_FILES.contains(&one.file) && Judgement::MAIN.contains(&one.example.judgement)
+        })
+        .collect();
+    let fitted = train(
+        &sources,
+        TRAINING_FILES,
+        &main,
+        &Judgement::MAIN,
+        encoder.model_id(),
+    )?;
+    print_partisan_by_language(&main, &fitted);
+    write(&fitted, JUDGEMENT_PATH)?;
+
+    let every: Vec<&Embedded> = embedded.iter().collect();
+    println!("\nstop-and-delete model (only its command judgement is used):");
+    let fitted = train(
+        &sources,
+        COMMAND_TRAINING_FILES,
+        &every,
+        &Judgement::ALL,
+        encoder.model_id(),
+    )?;
+    write(&fitted, COMMANDS_PATH)
+}
+
+/// Fits a model with outputs `classes` on `chosen`, fingerprinted by `files`, and prints what
+/// cross-validation measured.
+fn train(
+    sources: &[(&'static str, Vec<u8>)],
+    files: &[&str],
+    chosen: &[&Embedded],
+    classes: &[Judgement],
+    model_id: &str,
+) -> Result<Fitted> {
+    let named: Vec<(&str, &[u8])> = sources
+        .iter()
+        .filter(|(name, _)| files.contains(name))
+        .map(|(name, bytes)| (*name, bytes.as_slice()))
+        .collect();
+    let examples: Vec<Example> = chosen.iter().map(|one| one.example.clone()).collect();
+    let fitted = fit(&examples, classes, model_id, fingerprint(&named));
     println!("{}", fitted.model.cross_validation);
+    Ok(fitted)
+}
+
+fn print_partisan_by_language(chosen: &[&Embedded], fitted: &Fitted) {
     println!("cross-validated, by language (partisan refused / questions refused):");
     let mut by_language: BTreeMap<&str, [usize; 4]> = BTreeMap::new();
-    for (message, probabilities) in messages.iter().zip(&fitted.cross_validated) {
-        let decided = decide(probabilities, &fitted.model.thresholds).judgement;
-        let counts = by_language.entry(message.language.as_str()).or_default();
-        match message.judgement {
+    for (one, probabilities) in chosen.iter().zip(&fitted.cross_validated) {
+        let decided = decide(
+            probabilities,
+            &fitted.model.thresholds,
+            &fitted.model.classes,
+        )
+        .judgement;
+        let counts = by_language
+            .entry(one.message.language.as_str())
+            .or_default();
+        match one.message.judgement {
             Judgement::Partisan => {
                 counts[1] += 1;
                 counts[0] += usize::from(decided == Judgement::Partisan);
@@ -80,7 +152,10 @@ fn main() -> Result<()> {
     for (language, [refused, partisan, wrongly, questions]) in by_language {
         println!("  {language:<3} {refused}/{partisan}  {wrongly}/{questions}");
     }
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join(JUDGEMENT_PATH);
+}
+
+fn write(fitted: &Fitted, path: &str) -> Result<()> {
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
     std::fs::write(&out, fitted.model.encode())
         .with_context(|| format!("writing {}", out.display()))?;
     eprintln!("wrote {}", out.display());

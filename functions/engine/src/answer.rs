@@ -26,6 +26,9 @@ pub enum Outcome {
     ReportProblem,
     /// Opt-out, opt-in or delete-my-data command.
     OptOut,
+    /// A request to stop or delete in the citizen's own words: which one is asked, with a
+    /// button for each; nothing is done until one is tapped.
+    CommandOffer,
 }
 
 impl Outcome {
@@ -40,6 +43,7 @@ impl Outcome {
             Outcome::SmallTalk => "small_talk",
             Outcome::ReportProblem => "report_problem",
             Outcome::OptOut => "opt_out",
+            Outcome::CommandOffer => "command_offer",
         }
     }
 
@@ -54,6 +58,7 @@ impl Outcome {
             Outcome::SmallTalk,
             Outcome::ReportProblem,
             Outcome::OptOut,
+            Outcome::CommandOffer,
         ]
         .into_iter()
         .find(|outcome| outcome.as_str() == name)
@@ -84,6 +89,8 @@ pub enum Intent {
     DeleteMyData,
     /// A report of a problem at the polls.
     ReportProblem,
+    /// Stop or delete, asked in words no command phrase matched: offered, not acted on.
+    CommandOffer,
 }
 
 impl Intent {
@@ -106,6 +113,7 @@ impl Intent {
             Intent::OptIn => "opt_in",
             Intent::DeleteMyData => "delete_my_data",
             Intent::ReportProblem => "report_problem",
+            Intent::CommandOffer => "command_offer",
         }
     }
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use votecheck_encoder::{Encoder, LayeredEmbedding, Role};
 use votecheck_index::language::{detect_among, primary_subtag};
 use votecheck_index::{Passage, PassageIndex, PassageKind};
+use votecheck_outbound::ConfirmedCommand;
 
 use crate::EngineError;
 use crate::answer::{Answer, Citation, FactCheckMatch, Intent, Outcome, Reply, Timings};
@@ -94,6 +95,9 @@ pub struct Engine {
     encoder: Option<Encoder>,
     /// The learned judgement of questions, when the encoder is the one it was trained with.
     judgement: Option<JudgementModel>,
+    /// The learned recognition of stop and delete requests (offered, never acted on), beside
+    /// the judgement and reading the same vectors.
+    commands: Option<JudgementModel>,
     /// How keyword and semantic evidence combine.
     weights: RetrievalWeights,
     /// Question embeddings kept by text, for tools that answer the same questions many times.
@@ -240,8 +244,14 @@ impl Engine {
             }),
             None => None,
         };
+        let commands = match &judgement {
+            Some(main) => Some(JudgementModel::bundled_commands()?)
+                .filter(|model| model.model_id == main.model_id && model.layer == main.layer),
+            None => None,
+        };
         Ok(Engine {
             judgement,
+            commands,
             general_jurisdictions: jurisdictions.widest(),
             jurisdictions,
             catalogue,
@@ -315,6 +325,10 @@ impl Engine {
 
     /// Replaces or removes the judgement model (evaluation of the engine without it, tests).
     pub fn with_judgement_model(mut self, model: Option<JudgementModel>) -> Self {
+        if model.is_none() {
+            // Commands are judged beside the main model, from the vectors it asks for.
+            self.commands = None;
+        }
         self.judgement = model;
         self
     }
@@ -393,8 +407,9 @@ impl Engine {
                     &vectors.layer_mean,
                     forwarded,
                 );
-                probabilities[Judgement::Partisan.row()] + probabilities[Judgement::Mixed.row()]
-                    >= 0.5
+                let probability =
+                    |judgement| model.row(judgement).map_or(0.0, |row| probabilities[row]);
+                probability(Judgement::Partisan) + probability(Judgement::Mixed) >= 0.5
             })
             .collect();
         let first = partisan.iter().position(|&partisan| partisan)?;
@@ -714,8 +729,30 @@ impl Engine {
         }
     }
 
-    /// The reply to a message the judgement model says is partisan, a greeting or small talk:
-    /// nothing is retrieved (a partisan message never gets a citation or a fact-check).
+    /// The judgement of a message with these vectors: the main model's, unless that is neither
+    /// partisan nor mixed and the stop-and-delete model takes it for a command.
+    fn judge(&self, message: &str, vectors: &LayeredEmbedding, forwarded: bool) -> Option<Verdict> {
+        let embedding = vectors.embedding.as_slice();
+        let verdict = self.judgement.as_ref()?.judge_message(
+            message,
+            embedding,
+            &vectors.layer_mean,
+            forwarded,
+        );
+        if matches!(verdict.judgement, Judgement::Partisan | Judgement::Mixed) {
+            return Some(verdict);
+        }
+        let offered = self.commands.as_ref().map(|commands| {
+            commands.judge_message(message, embedding, &vectors.layer_mean, forwarded)
+        });
+        Some(match offered {
+            Some(offered) if offered.judgement == Judgement::Command => offered,
+            _ => verdict,
+        })
+    }
+
+    /// The reply to a message the judgement model says is partisan, a greeting, small talk or a
+    /// stop or delete request (offered with buttons, not acted on): nothing is retrieved (a partisan message never gets a citation or a fact-check).
     fn judged_without_retrieval(
         &self,
         judged: Option<Judgement>,
@@ -729,6 +766,11 @@ impl Engine {
                 renderer.neutral_refusal(),
             ),
             Judgement::Greeting => (Outcome::Menu, Intent::Greeting, renderer.menu()),
+            Judgement::Command => (
+                Outcome::CommandOffer,
+                Intent::CommandOffer,
+                renderer.command_offer(),
+            ),
             Judgement::SmallTalk => (
                 Outcome::SmallTalk,
                 Intent::SmallTalk,
@@ -772,9 +814,22 @@ impl Engine {
                 };
                 (Outcome::SmallTalk, renderer.plain(key, &[]))
             }
-            Intent::Question => unreachable!("questions are not commands"),
+            Intent::Question | Intent::CommandOffer => {
+                unreachable!("questions and offers are not commands")
+            }
         };
         self.simple(outcome, found.intent, language, reply)
+    }
+
+    /// The command a citizen confirmed with a button of [`Renderer::command_offer`], answered
+    /// in `language` as the same command in words would be; the handler then applies it.
+    pub fn confirmed_command(&self, command: ConfirmedCommand, language: &str) -> Answer {
+        let renderer = self.renderer(language);
+        let (intent, key) = match command {
+            ConfirmedCommand::Stop => (Intent::OptOut, "opt_out_confirm"),
+            ConfirmedCommand::Delete => (Intent::DeleteMyData, "delete_confirm"),
+        };
+        self.simple(Outcome::OptOut, intent, language, renderer.plain(key, &[]))
     }
 
     /// A question: fact-checks, then passages. A search error on the read-only index (not expected:
@@ -795,17 +850,9 @@ impl Engine {
         let function_words = self.lexicon.function_words(language);
         let mut trace = Trace::default();
         let vectors = self.embed_question(message, &mut trace);
-        trace.judgement = self
-            .judgement
+        trace.judgement = vectors
             .as_ref()
-            .zip(vectors.as_ref())
-            .map(|(model, vectors)| {
-                model.judge(
-                    vectors.embedding.as_slice(),
-                    &vectors.layer_mean,
-                    context.forwarded,
-                )
-            });
+            .and_then(|vectors| self.judge(message, vectors, context.forwarded));
         let judged = trace.judgement.map(|verdict| verdict.judgement);
         if let Some(phrase) = partisan_phrase
             && judged != Some(Judgement::Mixed)

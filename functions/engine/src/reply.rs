@@ -4,7 +4,7 @@
 //! never cut inside a word or a link.
 
 use votecheck_index::DeploymentSettings;
-use votecheck_outbound::{ButtonId, limits};
+use votecheck_outbound::{ButtonId, ConfirmedCommand, limits};
 
 use crate::answer::{Citation, FactCheckMatch, Interactive, MenuRow, Reply, ReplyButton};
 use crate::catalogue::Catalogue;
@@ -189,6 +189,24 @@ impl Renderer<'_> {
         Reply {
             text: fit(text),
             interactive: None,
+        }
+    }
+
+    /// A request to stop or delete in words no command phrase matched: which one, with a button
+    /// for each (tapping one is the command; nothing is done before).
+    pub fn command_offer(&self) -> Reply {
+        let button = |command: ConfirmedCommand, key: &str| ReplyButton {
+            id: ButtonId::Confirm(command).to_string(),
+            title: shorten(self.message(key), limits::MAX_BUTTON_TITLE),
+        };
+        Reply {
+            text: fit(self.message("command_offer").to_string()),
+            interactive: Some(Interactive::Buttons {
+                buttons: vec![
+                    button(ConfirmedCommand::Stop, "command_stop_button"),
+                    button(ConfirmedCommand::Delete, "command_delete_button"),
+                ],
+            }),
         }
     }
 

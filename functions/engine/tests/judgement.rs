@@ -6,7 +6,8 @@
 
 mod common;
 
-use votecheck_engine::{ConversationContext, Outcome};
+use votecheck_engine::{ConversationContext, Interactive, Outcome};
+use votecheck_outbound::{ButtonId, ConfirmedCommand};
 
 use common::{ask, engine};
 
@@ -130,5 +131,89 @@ fn a_mixed_message_is_answered_as_its_procedural_question_alone_would_be() {
             answer.citations[0].source, alone.citations[0].source,
             "{mixed}"
         );
+    }
+}
+
+#[test]
+fn a_stop_or_delete_request_in_own_words_is_offered_with_buttons_and_not_acted_on() {
+    for question in [
+        "i never signed up for this, leave me alone",
+        "nunca pedi pra receber isso, me deixa em paz",
+        "もうこういうの送らなくていいです、いりません",
+        "ya estuvo, no quiero saber nada de ustedes, bórrenme",
+    ] {
+        assert!(
+            engine()
+                .answer_command(question, &ConversationContext::default())
+                .is_none(),
+            "{question}: a command phrase matched; this test is about words no phrase has"
+        );
+        let answer = ask(question);
+        assert_eq!(
+            answer.outcome,
+            Outcome::CommandOffer,
+            "{question}: {}",
+            answer.reply.text
+        );
+        assert!(answer.citations.is_empty() && answer.fact_check.is_none());
+        let Some(Interactive::Buttons { buttons }) = &answer.reply.interactive else {
+            panic!("{question}: no buttons");
+        };
+        let confirms: Vec<ButtonId> = buttons.iter().map(|b| ButtonId::parse(&b.id)).collect();
+        assert_eq!(
+            confirms,
+            [
+                ButtonId::Confirm(ConfirmedCommand::Stop),
+                ButtonId::Confirm(ConfirmedCommand::Delete)
+            ],
+            "{question}"
+        );
+    }
+}
+
+#[test]
+fn a_long_message_is_never_offered_the_stop_or_delete_buttons() {
+    let long = "i never signed up for this, leave me alone. ".repeat(6);
+    assert!(long.chars().count() > votecheck_engine::judgement::SHORT_MESSAGE_MAX_CHARS);
+    let answer = ask(long.trim());
+    assert_ne!(
+        answer.outcome,
+        Outcome::CommandOffer,
+        "{}",
+        answer.reply.text
+    );
+}
+
+#[test]
+fn questions_about_cancelling_or_removing_are_answered_not_offered_a_command() {
+    for question in [
+        "how do i stop getting mail ballots for my son who moved out",
+        "can i cancel my mail ballot request",
+    ] {
+        let answer = ask(question);
+        assert_ne!(
+            answer.outcome,
+            Outcome::CommandOffer,
+            "{question}: {}",
+            answer.reply.text
+        );
+    }
+}
+
+#[test]
+fn a_confirmed_command_is_answered_like_the_command_in_words() {
+    let context = ConversationContext {
+        previous_language: Some("es".into()),
+        ..ConversationContext::default()
+    };
+    for (command, typed) in [
+        (ConfirmedCommand::Stop, "STOP"),
+        (ConfirmedCommand::Delete, "borrar mis datos"),
+    ] {
+        let confirmed = engine().confirmed_command(command, "es");
+        let in_words = engine().answer_command(typed, &context).unwrap();
+        assert_eq!(confirmed.outcome, Outcome::OptOut);
+        assert_eq!(confirmed.intent, in_words.intent, "{typed}");
+        assert_eq!(confirmed.reply.text, in_words.reply.text, "{typed}");
     }
 }

@@ -1,6 +1,7 @@
 //! The learned judgement of a message that no command phrase matched: is it an ordinary
 //! question, a rumour, a request for a partisan opinion, a question with a partisan one attached,
-//! something the official documents cannot answer, small talk or a greeting?
+//! something the official documents cannot answer, small talk, a greeting, or a request to stop
+//! the messages or delete the citizen's data in words no command phrase has?
 //!
 //! [`JudgementModel`] is a small ensemble of neural networks (each one hidden layer of rectified
 //! linear units and a softmax over the judgements; their probabilities are averaged) over the
@@ -15,7 +16,9 @@
 //! ([`training::FALSE_POSITIVE_BUDGETS`]); below every threshold a message is a question.
 //!
 //! The phrase lists of [`crate::intent`] stay in front as high-precision overrides: commands
-//! (stop, delete my data) are only ever recognised from them.
+//! (stop, delete my data) are only ever *acted on* from them. A message judged
+//! [`Judgement::Command`] is not acted on: the citizen is asked which of the two they want, with
+//! a button for each (a wrong guess costs one tap, never an opt-out or a deletion).
 //!
 //! ```no_run
 //! # use votecheck_engine::judgement::{JudgementModel, Judgement};
@@ -36,8 +39,14 @@ use crate::EngineError;
 /// Where the trained model lives, relative to the engine crate.
 pub const JUDGEMENT_PATH: &str = "data/compiled/judgement.postcard";
 
+/// Where the model that recognises stop and delete requests lives, relative to the engine crate.
+pub const COMMANDS_PATH: &str = "data/compiled/commands.postcard";
+
 /// The trained model as committed.
 const BUNDLED: &[u8] = include_bytes!("../../data/compiled/judgement.postcard");
+
+/// The trained stop-and-delete model as committed.
+const BUNDLED_COMMANDS: &[u8] = include_bytes!("../../data/compiled/commands.postcard");
 
 /// What a message is, as far as the engine's decisions go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -58,11 +67,27 @@ pub enum Judgement {
     SmallTalk,
     /// Hello.
     Greeting,
+    /// A request to stop the messages or delete the citizen's data, in words no command phrase
+    /// matched: the citizen is asked to confirm which, never acted on.
+    Command,
 }
 
 impl Judgement {
     /// Every judgement, in the order the model's rows are stored.
-    pub const ALL: [Judgement; 7] = [
+    pub const ALL: [Judgement; 8] = [
+        Judgement::Question,
+        Judgement::Rumour,
+        Judgement::Partisan,
+        Judgement::Mixed,
+        Judgement::Unanswerable,
+        Judgement::SmallTalk,
+        Judgement::Greeting,
+        Judgement::Command,
+    ];
+
+    /// The judgements of the main model: every one but [`Judgement::Command`], which a model
+    /// of its own recognises (learning it beside the others cost partisan recall).
+    pub const MAIN: [Judgement; 7] = [
         Judgement::Question,
         Judgement::Rumour,
         Judgement::Partisan,
@@ -74,9 +99,10 @@ impl Judgement {
 
     /// The order in which judgements other than [`Judgement::Question`] are acted on when
     /// several pass their thresholds: neutrality first.
-    pub const PRECEDENCE: [Judgement; 6] = [
+    pub const PRECEDENCE: [Judgement; 7] = [
         Judgement::Partisan,
         Judgement::Mixed,
+        Judgement::Command,
         Judgement::Greeting,
         Judgement::SmallTalk,
         Judgement::Unanswerable,
@@ -93,15 +119,8 @@ impl Judgement {
             Judgement::Unanswerable => "unanswerable",
             Judgement::SmallTalk => "small_talk",
             Judgement::Greeting => "greeting",
+            Judgement::Command => "command",
         }
-    }
-
-    /// The judgement's row in the model's outputs and thresholds.
-    pub fn row(self) -> usize {
-        Judgement::ALL
-            .iter()
-            .position(|judgement| *judgement == self)
-            .expect("every judgement is in ALL")
     }
 }
 
@@ -125,14 +144,16 @@ pub struct JudgementModel {
     pub dimensions: usize,
     /// The encoder layer after which the mean hidden state is read (1 is the first).
     pub layer: usize,
+    /// The judgements of the outputs, in order ([`Judgement::Question`] among them).
+    pub classes: Vec<Judgement>,
     /// Subtracted from each feature before weighting (the training mean).
     pub feature_mean: Vec<f32>,
     /// Multiplies each centred feature (one over the training standard deviation).
     pub feature_scale: Vec<f32>,
     /// The networks whose probabilities are averaged.
     pub members: Vec<Network>,
-    /// Per judgement: the probability from which the engine acts on it
-    /// ([`Judgement::Question`]'s is unused).
+    /// Per judgement of [`JudgementModel::classes`]: the probability from which the engine acts
+    /// on it ([`Judgement::Question`]'s is unused).
     pub thresholds: Vec<f32>,
     /// What cross-validation measured at those thresholds, for people (printed by training).
     pub cross_validation: String,
@@ -144,7 +165,8 @@ pub struct JudgementModel {
 pub struct Network {
     /// Per hidden unit: the feature weights, then the bias.
     pub hidden: Vec<Vec<f32>>,
-    /// Per judgement (in [`Judgement::ALL`] order): the hidden units' weights, then the bias.
+    /// Per judgement (in the model's [`JudgementModel::classes`] order): the hidden units'
+    /// weights, then the bias.
     pub output: Vec<Vec<f32>>,
 }
 
@@ -162,14 +184,12 @@ impl Network {
         softmax(&logits(&self.output, &self.activations(features)))
     }
 
-    fn check(&self, features: usize) -> Result<(), String> {
+    fn check(&self, features: usize, classes: usize) -> Result<(), String> {
         let units = self.hidden.len();
         if units == 0 || self.hidden.iter().any(|row| row.len() != features + 1) {
             return Err(format!("a hidden layer does not read {features} features"));
         }
-        if self.output.len() != Judgement::ALL.len()
-            || self.output.iter().any(|row| row.len() != units + 1)
-        {
+        if self.output.len() != classes || self.output.iter().any(|row| row.len() != units + 1) {
             return Err("an output layer does not match the judgements".into());
         }
         Ok(())
@@ -177,23 +197,34 @@ impl Network {
 }
 
 impl JudgementModel {
-    /// The model bundled with the engine.
+    /// The main model bundled with the engine (every judgement but commands).
     pub fn bundled() -> Result<Self, EngineError> {
-        Self::decode(BUNDLED)
+        Self::decode(BUNDLED, JUDGEMENT_PATH)
     }
 
-    /// Decodes a model written by [`JudgementModel::encode`].
-    pub fn decode(bytes: &[u8]) -> Result<Self, EngineError> {
+    /// The stop-and-delete model bundled with the engine: it is trained on every judgement, and
+    /// only its [`Judgement::Command`] is used.
+    pub fn bundled_commands() -> Result<Self, EngineError> {
+        Self::decode(BUNDLED_COMMANDS, COMMANDS_PATH)
+    }
+
+    /// Decodes a model written by [`JudgementModel::encode`]; `file` names it in errors.
+    pub fn decode(bytes: &[u8], file: &str) -> Result<Self, EngineError> {
         let model: JudgementModel =
             postcard::from_bytes(bytes).map_err(|error| EngineError::Data {
-                file: JUDGEMENT_PATH.to_string(),
+                file: file.to_string(),
                 reason: error.to_string(),
             })?;
         model.check().map_err(|reason| EngineError::Data {
-            file: JUDGEMENT_PATH.to_string(),
+            file: file.to_string(),
             reason,
         })?;
         Ok(model)
+    }
+
+    /// Where `judgement` is among the model's outputs, if the model has it.
+    pub fn row(&self, judgement: Judgement) -> Option<usize> {
+        self.classes.iter().position(|class| *class == judgement)
     }
 
     /// The model's bytes.
@@ -213,18 +244,21 @@ impl JudgementModel {
         if self.members.is_empty() {
             return Err("the model has no network".into());
         }
-        for member in &self.members {
-            member.check(features)?;
+        if self.row(Judgement::Question).is_none() {
+            return Err("the model has no question class".into());
         }
-        if self.thresholds.len() != Judgement::ALL.len() {
+        for member in &self.members {
+            member.check(features, self.classes.len())?;
+        }
+        if self.thresholds.len() != self.classes.len() {
             return Err("thresholds do not match the judgements".into());
         }
         Ok(())
     }
 
-    /// The probability of each judgement (in [`Judgement::ALL`] order) for a message with this
-    /// embedding and mean hidden state after [`JudgementModel::layer`]. Vectors of the wrong
-    /// length are a question for sure.
+    /// The probability of each judgement (in [`JudgementModel::classes`] order) for a message
+    /// with this embedding and mean hidden state after [`JudgementModel::layer`]. Vectors of the
+    /// wrong length are a question for sure.
     pub fn probabilities(
         &self,
         embedding: &[f32],
@@ -232,8 +266,10 @@ impl JudgementModel {
         forwarded: bool,
     ) -> Vec<f32> {
         if embedding.len() != self.dimensions || layer_mean.len() != self.dimensions {
-            let mut certain = vec![0.0; Judgement::ALL.len()];
-            certain[Judgement::Question.row()] = 1.0;
+            let mut certain = vec![0.0; self.classes.len()];
+            if let Some(row) = self.row(Judgement::Question) {
+                certain[row] = 1.0;
+            }
             return certain;
         }
         let features = standardize(
@@ -254,15 +290,51 @@ impl JudgementModel {
     /// probability reaches its threshold, else [`Judgement::Question`].
     pub fn judge(&self, embedding: &[f32], layer_mean: &[f32], forwarded: bool) -> Verdict {
         let probabilities = self.probabilities(embedding, layer_mean, forwarded);
-        decide(&probabilities, &self.thresholds)
+        decide(&probabilities, &self.thresholds, &self.classes)
+    }
+
+    /// [`JudgementModel::judge`] for `message`, whose vectors these are: a message longer than
+    /// [`SHORT_MESSAGE_MAX_CHARS`] never gets one of [`SHORT_MESSAGE_JUDGEMENTS`].
+    pub fn judge_message(
+        &self,
+        message: &str,
+        embedding: &[f32],
+        layer_mean: &[f32],
+        forwarded: bool,
+    ) -> Verdict {
+        let probabilities = self.probabilities(embedding, layer_mean, forwarded);
+        let mut thresholds = self.thresholds.clone();
+        if message.chars().count() > SHORT_MESSAGE_MAX_CHARS {
+            for row in SHORT_MESSAGE_JUDGEMENTS.iter().filter_map(|j| self.row(*j)) {
+                thresholds[row] = f32::INFINITY;
+            }
+        }
+        decide(&probabilities, &thresholds, &self.classes)
     }
 }
 
-/// The judgement for `probabilities` under `thresholds` (both in [`Judgement::ALL`] order).
-pub fn decide(probabilities: &[f32], thresholds: &[f32]) -> Verdict {
+/// Longest message (in characters) that may be judged one of [`SHORT_MESSAGE_JUDGEMENTS`]: a
+/// request to stop or delete, thanks or a greeting is a sentence or two (the longest of the
+/// labelled ones has 96 characters). A longer message the model takes for one is outside what
+/// it learned (a pasted chain, a binary blob) and is judged as if those judgements did not exist.
+pub const SHORT_MESSAGE_MAX_CHARS: usize = 200;
+
+/// The judgements only a short message gets (see [`SHORT_MESSAGE_MAX_CHARS`]).
+pub const SHORT_MESSAGE_JUDGEMENTS: [Judgement; 3] = [
+    Judgement::Command,
+    Judgement::SmallTalk,
+    Judgement::Greeting,
+];
+
+/// The judgement for `probabilities` under `thresholds`, both in the order of `classes`: the
+/// first of [`Judgement::PRECEDENCE`] among them that reaches its threshold, else
+/// [`Judgement::Question`].
+pub fn decide(probabilities: &[f32], thresholds: &[f32], classes: &[Judgement]) -> Verdict {
+    let row = |judgement: Judgement| classes.iter().position(|class| *class == judgement);
     for judgement in Judgement::PRECEDENCE {
-        let row = judgement.row();
-        if probabilities[row] >= thresholds[row] {
+        if let Some(row) = row(judgement)
+            && probabilities[row] >= thresholds[row]
+        {
             return Verdict {
                 judgement,
                 probability: probabilities[row],
@@ -271,7 +343,7 @@ pub fn decide(probabilities: &[f32], thresholds: &[f32]) -> Verdict {
     }
     Verdict {
         judgement: Judgement::Question,
-        probability: probabilities[Judgement::Question.row()],
+        probability: row(Judgement::Question).map_or(0.0, |row| probabilities[row]),
     }
 }
 
@@ -315,11 +387,12 @@ fn logits(weights: &[Vec<f32>], features: &[f32]) -> Vec<f32> {
         .collect()
 }
 
-/// The mean of probability vectors (all of [`Judgement::ALL`]'s length).
+/// The mean of probability vectors (all of one length).
 fn average(probabilities: impl Iterator<Item = Vec<f32>>) -> Vec<f32> {
-    let mut total = vec![0.0f32; Judgement::ALL.len()];
+    let mut total: Vec<f32> = Vec::new();
     let mut count = 0usize;
     for member in probabilities {
+        total.resize(member.len(), 0.0);
         for (slot, value) in total.iter_mut().zip(member) {
             *slot += value;
         }
@@ -343,32 +416,70 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_bundled_model_decodes_and_fits_the_encoder_dimensions() {
-        let model = JudgementModel::bundled().unwrap();
-        assert_eq!(model.dimensions, 384);
-        assert!(model.model_id.starts_with("multilingual-e5-small"));
-        assert!((1..12).contains(&model.layer));
-        let probabilities = model.probabilities(&vec![0.05; 384], &vec![0.1; 384], false);
-        assert!((probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+    fn the_bundled_models_decode_and_fit_the_encoder_dimensions() {
+        let main = JudgementModel::bundled().unwrap();
+        let commands = JudgementModel::bundled_commands().unwrap();
+        assert_eq!(main.classes, Judgement::MAIN);
+        assert_eq!(commands.classes, Judgement::ALL);
+        for model in [main, commands] {
+            assert_eq!(model.dimensions, 384);
+            assert!(model.model_id.starts_with("multilingual-e5-small"));
+            assert!((1..12).contains(&model.layer));
+            let probabilities = model.probabilities(&vec![0.05; 384], &vec![0.1; 384], false);
+            assert!((probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        }
     }
 
     #[test]
     fn a_damaged_model_is_an_error_naming_the_file() {
         let mut model = JudgementModel::bundled().unwrap();
         model.members[0].output.pop();
-        let error = JudgementModel::decode(&model.encode()).unwrap_err();
+        let error = JudgementModel::decode(&model.encode(), JUDGEMENT_PATH).unwrap_err();
         assert!(error.to_string().contains(JUDGEMENT_PATH), "{error}");
-        let error = JudgementModel::decode(b"\xff\xff").unwrap_err();
-        assert!(error.to_string().contains(JUDGEMENT_PATH), "{error}");
+        let error = JudgementModel::decode(b"\xff\xff", COMMANDS_PATH).unwrap_err();
+        assert!(error.to_string().contains(COMMANDS_PATH), "{error}");
+        let mut model = JudgementModel::bundled().unwrap();
+        model.classes.retain(|class| *class != Judgement::Question);
+        model.thresholds.pop();
+        assert!(JudgementModel::decode(&model.encode(), JUDGEMENT_PATH).is_err());
     }
 
     #[test]
     fn neutrality_takes_precedence_and_below_every_threshold_is_a_question() {
-        let thresholds = vec![0.0, 0.5, 0.4, 0.5, 0.5, 0.9, 0.9];
+        let all = Judgement::ALL;
+        let thresholds = vec![0.0, 0.5, 0.4, 0.5, 0.5, 0.9, 0.9, 0.7];
         // Rumour and partisan both pass: partisan wins.
-        let verdict = decide(&[0.0, 0.55, 0.45, 0.0, 0.0, 0.0, 0.0], &thresholds);
+        let verdict = decide(
+            &[0.0, 0.55, 0.45, 0.0, 0.0, 0.0, 0.0, 0.0],
+            &thresholds,
+            &all,
+        );
         assert_eq!(verdict.judgement, Judgement::Partisan);
-        let verdict = decide(&[0.5, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05], &thresholds);
+        // A stop request that also reads as partisan is refused, not offered the buttons.
+        let verdict = decide(
+            &[0.0, 0.0, 0.45, 0.0, 0.0, 0.0, 0.0, 0.75],
+            &thresholds,
+            &all,
+        );
+        assert_eq!(verdict.judgement, Judgement::Partisan);
+        let verdict = decide(
+            &[0.0, 0.55, 0.0, 0.0, 0.0, 0.0, 0.0, 0.75],
+            &thresholds,
+            &all,
+        );
+        assert_eq!(verdict.judgement, Judgement::Command);
+        // The rows are the classes': a model without commands reads the same rows up to them.
+        let verdict = decide(
+            &[0.0, 0.55, 0.0, 0.0, 0.0, 0.0, 0.0],
+            &thresholds[..7],
+            &Judgement::MAIN,
+        );
+        assert_eq!(verdict.judgement, Judgement::Rumour);
+        let verdict = decide(
+            &[0.5, 0.1, 0.1, 0.1, 0.1, 0.05, 0.0, 0.05],
+            &thresholds,
+            &all,
+        );
         assert_eq!(verdict.judgement, Judgement::Question);
         assert_eq!(verdict.probability, 0.5);
     }
@@ -376,19 +487,27 @@ mod tests {
     #[test]
     fn the_bundled_judgement_is_trained_on_the_current_files() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let files: Vec<(&str, Vec<u8>)> = training::TRAINING_FILES
-            .iter()
-            .map(|file| (*file, std::fs::read(root.join(file)).unwrap()))
-            .collect();
-        let named: Vec<(&str, &[u8])> = files
-            .iter()
-            .map(|(name, bytes)| (*name, bytes.as_slice()))
-            .collect();
-        assert_eq!(
-            JudgementModel::bundled().unwrap().training_fingerprint,
-            training::fingerprint(&named),
-            "the labelled files changed since the model was trained: run bash scripts/train-judgement.sh"
-        );
+        for (model, list) in [
+            (JudgementModel::bundled(), training::TRAINING_FILES),
+            (
+                JudgementModel::bundled_commands(),
+                training::COMMAND_TRAINING_FILES,
+            ),
+        ] {
+            let files: Vec<(&str, Vec<u8>)> = list
+                .iter()
+                .map(|file| (*file, std::fs::read(root.join(file)).unwrap()))
+                .collect();
+            let named: Vec<(&str, &[u8])> = files
+                .iter()
+                .map(|(name, bytes)| (*name, bytes.as_slice()))
+                .collect();
+            assert_eq!(
+                model.unwrap().training_fingerprint,
+                training::fingerprint(&named),
+                "the labelled files changed since the model was trained: run bash scripts/train-judgement.sh"
+            );
+        }
     }
 
     #[test]

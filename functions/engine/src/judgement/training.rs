@@ -3,8 +3,11 @@
 //! The labelled messages are ours, in [`TRAINING_FILES`]: the judgement examples written for it
 //! (`samples/intent/training.jsonl`, `{"id", "language", "label", "text"}`), the **dev** split of
 //! the held-out question set (labelled by category) and the engine's first eval files (labelled by
-//! expected outcome). The held-out **test** split is never read. Commands and problem reports are
-//! left out: only the phrase lists recognise them.
+//! expected outcome). The held-out **test** split is never read. Requests to stop the messages or
+//! delete one's data are labelled `command` (the held-out category of that name); the main model
+//! ([`Judgement::MAIN`]) is trained without them, the stop-and-delete model on every judgement
+//! with [`COMMAND_TRAINING_FILES`] (learning commands beside the rest cost partisan recall).
+//! Problem reports are left out: only the phrase lists recognise them.
 //!
 //! Training is deterministic: each of [`MEMBERS`] networks of [`HIDDEN_UNITS`] rectified linear
 //! units starts from weights drawn with its own seed and is trained by Adam on minibatches of
@@ -22,10 +25,22 @@ use super::{
     Judgement, JudgementModel, Network, average, decide, logits, raw_features, softmax, standardize,
 };
 
-/// The labelled files, relative to the workspace root. Never a test split.
+/// The labelled files of the main model, relative to the workspace root. Never a test split.
 pub const TRAINING_FILES: &[&str] = &[
     "samples/intent/training.jsonl",
     "samples/intent/second-batch.jsonl",
+    "samples/eval/heldout/sample-dev.jsonl",
+    "samples/eval/heldout/shared-dev.jsonl",
+    "samples/eval/sample-corpus.jsonl",
+    "samples/eval/shared-corpus.jsonl",
+];
+
+/// The labelled files of the stop-and-delete model: the main model's and the stop and delete
+/// requests written for it, with their hard negatives.
+pub const COMMAND_TRAINING_FILES: &[&str] = &[
+    "samples/intent/training.jsonl",
+    "samples/intent/second-batch.jsonl",
+    "samples/intent/commands.jsonl",
     "samples/eval/heldout/sample-dev.jsonl",
     "samples/eval/heldout/shared-dev.jsonl",
     "samples/eval/sample-corpus.jsonl",
@@ -101,6 +116,19 @@ pub const FALSE_POSITIVE_BUDGETS: &[(Judgement, f32, &[Judgement])] = &[
         0.005,
         &[Judgement::Question, Judgement::Mixed, Judgement::Rumour],
     ),
+    // A question judged a command gets "stop or delete?" buttons instead of its answer (only the
+    // stop-and-delete model has this judgement).
+    (
+        Judgement::Command,
+        0.005,
+        &[
+            Judgement::Question,
+            Judgement::Mixed,
+            Judgement::Rumour,
+            Judgement::Unanswerable,
+            Judgement::SmallTalk,
+        ],
+    ),
 ];
 
 /// One labelled message.
@@ -129,6 +157,7 @@ pub fn judgement_of_label(label: &str) -> Option<Judgement> {
         "not_answerable" | "out_of_scope" => Judgement::Unanswerable,
         "small_talk" => Judgement::SmallTalk,
         "greeting" => Judgement::Greeting,
+        "command" => Judgement::Command,
         _ => return None,
     })
 }
@@ -209,7 +238,7 @@ pub fn read_labelled(file: &str, text: &str) -> Result<Vec<LabelledMessage>, Str
 
 /// The held-out categories the model does not judge (phrase lists do).
 fn is_category(tag: &str) -> bool {
-    matches!(tag, "command" | "report_problem")
+    tag == "report_problem"
 }
 
 /// FNV-1a over the files' names and bytes, in order: a model records the fingerprint of what it
@@ -248,8 +277,14 @@ pub struct Fitted {
     pub cross_validated: Vec<Vec<f32>>,
 }
 
-/// Trains a model on `examples` (all of one encoder, `model_id`).
-pub fn fit(examples: &[Example], model_id: &str, training_fingerprint: u64) -> Fitted {
+/// Trains a model with outputs `classes` (in that order) on `examples`, all of one encoder
+/// (`model_id`) and each of one of `classes`.
+pub fn fit(
+    examples: &[Example],
+    classes: &[Judgement],
+    model_id: &str,
+    training_fingerprint: u64,
+) -> Fitted {
     let dimensions = examples
         .first()
         .map_or(0, |example| example.embedding.len());
@@ -268,21 +303,26 @@ pub fn fit(examples: &[Example], model_id: &str, training_fingerprint: u64) -> F
         .collect();
     let labels: Vec<usize> = examples
         .iter()
-        .map(|example| example.judgement.row())
+        .map(|example| {
+            classes
+                .iter()
+                .position(|class| *class == example.judgement)
+                .expect("every example is of one of the model's classes")
+        })
         .collect();
     let folds: Vec<u64> = examples
         .iter()
         .map(|example| fingerprint(&[(&example.id, &[])]) % FOLDS)
         .collect();
 
-    let cross_validated = cross_validate(&features, &labels, &folds);
+    let cross_validated = cross_validate(&features, &labels, &folds, classes.len());
     let loss = log_loss(&cross_validated, &labels);
-    let thresholds = choose_thresholds(&cross_validated, &labels);
-    let members = train_ensemble(&features, &labels);
+    let thresholds = choose_thresholds(&cross_validated, &labels, classes);
+    let members = train_ensemble(&features, &labels, classes.len());
     let cross_validation = format!(
         "{} messages, {FOLDS}-fold, {MEMBERS} networks of {HIDDEN_UNITS} units over the embedding and layer {LAYER}'s mean, L2 {PENALTY}, log-loss {loss:.3}\n{}",
         examples.len(),
-        describe(&cross_validated, &labels, &thresholds)
+        describe(&cross_validated, &labels, &thresholds, classes)
     );
     Fitted {
         model: JudgementModel {
@@ -290,6 +330,7 @@ pub fn fit(examples: &[Example], model_id: &str, training_fingerprint: u64) -> F
             training_fingerprint,
             dimensions,
             layer: LAYER,
+            classes: classes.to_vec(),
             feature_mean: mean,
             feature_scale: scale,
             members,
@@ -325,7 +366,12 @@ fn feature_statistics(examples: &[Example]) -> (Vec<f32>, Vec<f32>) {
 }
 
 /// Probabilities of every example from an ensemble trained without its fold.
-fn cross_validate(features: &[Vec<f32>], labels: &[usize], folds: &[u64]) -> Vec<Vec<f32>> {
+fn cross_validate(
+    features: &[Vec<f32>],
+    labels: &[usize],
+    folds: &[u64],
+    classes: usize,
+) -> Vec<Vec<f32>> {
     let mut predicted = vec![Vec::new(); features.len()];
     for fold in 0..FOLDS {
         let training: Vec<usize> = (0..features.len()).filter(|&i| folds[i] != fold).collect();
@@ -335,6 +381,7 @@ fn cross_validate(features: &[Vec<f32>], labels: &[usize], folds: &[u64]) -> Vec
                 .map(|&i| features[i].clone())
                 .collect::<Vec<_>>(),
             &training.iter().map(|&i| labels[i]).collect::<Vec<_>>(),
+            classes,
         );
         for i in (0..features.len()).filter(|&i| folds[i] == fold) {
             predicted[i] = average(
@@ -348,16 +395,16 @@ fn cross_validate(features: &[Vec<f32>], labels: &[usize], folds: &[u64]) -> Vec
 }
 
 /// [`MEMBERS`] networks, each from its own seed.
-fn train_ensemble(features: &[Vec<f32>], labels: &[usize]) -> Vec<Network> {
+fn train_ensemble(features: &[Vec<f32>], labels: &[usize], classes: usize) -> Vec<Network> {
     (0..MEMBERS)
-        .map(|seed| train_network(features, labels, seed))
+        .map(|seed| train_network(features, labels, classes, seed))
         .collect()
 }
 
 /// Per class, the weight of its examples in the loss: classes count equally however many
 /// examples they have (a class without examples weighs nothing).
-fn class_weights(labels: &[usize]) -> Vec<f32> {
-    let mut counts = vec![0usize; Judgement::ALL.len()];
+fn class_weights(labels: &[usize], classes: usize) -> Vec<f32> {
+    let mut counts = vec![0usize; classes];
     for &label in labels {
         counts[label] += 1;
     }
@@ -433,8 +480,7 @@ impl Moments {
 }
 
 /// One network trained from `seed` on the class-balanced cross-entropy.
-fn train_network(features: &[Vec<f32>], labels: &[usize], seed: u64) -> Network {
-    let classes = Judgement::ALL.len();
+fn train_network(features: &[Vec<f32>], labels: &[usize], classes: usize, seed: u64) -> Network {
     let width = features.first().map_or(0, Vec::len);
     let mut random = fastrand::Rng::with_seed(seed);
     // Variance-preserving starts: 2 / inputs for rectified units, 1 / inputs for the logits.
@@ -452,7 +498,7 @@ fn train_network(features: &[Vec<f32>], labels: &[usize], seed: u64) -> Network 
             &mut random,
         ),
     };
-    let example_weight = class_weights(labels);
+    let example_weight = class_weights(labels, classes);
     let mut hidden_moments = Moments::like(&network.hidden);
     let mut output_moments = Moments::like(&network.output);
     let mut order: Vec<usize> = (0..features.len()).collect();
@@ -523,16 +569,22 @@ fn log_loss(predicted: &[Vec<f32>], labels: &[usize]) -> f32 {
 
 /// Each judgement's threshold: the lowest (not below [`LOWEST_THRESHOLD`]) at which the
 /// messages that must not get it get it at most within its budget.
-fn choose_thresholds(predicted: &[Vec<f32>], labels: &[usize]) -> Vec<f32> {
-    let mut thresholds = vec![1.0f32; Judgement::ALL.len()];
-    thresholds[Judgement::Question.row()] = 0.0;
+fn choose_thresholds(predicted: &[Vec<f32>], labels: &[usize], classes: &[Judgement]) -> Vec<f32> {
+    let row = |judgement: &Judgement| classes.iter().position(|class| class == judgement);
+    let mut thresholds = vec![1.0f32; classes.len()];
+    if let Some(question) = row(&Judgement::Question) {
+        thresholds[question] = 0.0;
+    }
     for (judgement, budget, negatives) in FALSE_POSITIVE_BUDGETS {
-        let row = judgement.row();
+        let Some(at) = row(judgement) else {
+            continue;
+        };
+        let negative_rows: Vec<usize> = negatives.iter().filter_map(row).collect();
         let mut negative_scores: Vec<f32> = predicted
             .iter()
             .zip(labels)
-            .filter(|(_, label)| negatives.iter().any(|negative| negative.row() == **label))
-            .map(|(probabilities, _)| probabilities[row])
+            .filter(|(_, label)| negative_rows.contains(label))
+            .map(|(probabilities, _)| probabilities[at])
             .collect();
         negative_scores.sort_by(|a, b| b.total_cmp(a));
         let allowed = (budget * negative_scores.len() as f32).floor() as usize;
@@ -540,31 +592,37 @@ fn choose_thresholds(predicted: &[Vec<f32>], labels: &[usize]) -> Vec<f32> {
         let threshold = negative_scores
             .get(allowed)
             .map_or(LOWEST_THRESHOLD, |score| score + 1e-6);
-        thresholds[row] = threshold.clamp(LOWEST_THRESHOLD, 1.0);
+        thresholds[at] = threshold.clamp(LOWEST_THRESHOLD, 1.0);
     }
     thresholds
 }
 
 /// Per judgement: how many of its messages got it, and how many others got it, under the
 /// thresholds (the engine's decision rule, with its precedence).
-fn describe(predicted: &[Vec<f32>], labels: &[usize], thresholds: &[f32]) -> String {
-    let decided: Vec<usize> = predicted
+fn describe(
+    predicted: &[Vec<f32>],
+    labels: &[usize],
+    thresholds: &[f32],
+    classes: &[Judgement],
+) -> String {
+    let row_of = |judgement: Judgement| classes.iter().position(|class| *class == judgement);
+    let decided: Vec<Option<usize>> = predicted
         .iter()
-        .map(|probabilities| decide(probabilities, thresholds).judgement.row())
+        .map(|probabilities| row_of(decide(probabilities, thresholds, classes).judgement))
         .collect();
     let mut lines = Vec::new();
-    for judgement in Judgement::ALL {
-        let row = judgement.row();
+    for (row, judgement) in classes.iter().enumerate() {
+        let decided_row = Some(row);
         let positives = labels.iter().filter(|&&label| label == row).count();
         let hits = labels
             .iter()
             .zip(&decided)
-            .filter(|&(&label, &decision)| label == row && decision == row)
+            .filter(|&(&label, decision)| label == row && *decision == decided_row)
             .count();
         let false_positives = labels
             .iter()
             .zip(&decided)
-            .filter(|&(&label, &decision)| label != row && decision == row)
+            .filter(|&(&label, decision)| label != row && *decision == decided_row)
             .count();
         lines.push(format!(
             "  {:<13} threshold {:.3}  recall {hits}/{positives}  wrongly given to {false_positives}",
@@ -581,19 +639,25 @@ mod tests {
 
     #[test]
     fn no_test_split_is_ever_trained_on() {
-        for file in TRAINING_FILES {
+        for file in TRAINING_FILES.iter().chain(COMMAND_TRAINING_FILES) {
             assert!(!file.contains("test"), "{file}");
+        }
+        for file in TRAINING_FILES {
+            assert!(COMMAND_TRAINING_FILES.contains(file), "{file}");
         }
     }
 
     #[test]
-    fn reads_both_label_formats_and_skips_commands() {
+    fn reads_both_label_formats_and_skips_problem_reports() {
         let training = r#"{"id": "a", "language": "pt", "label": "campaign", "text": "vote 13!!"}
-{"id": "b", "language": "en", "label": "party_procedural", "text": "how do i change party"}"#;
+{"id": "b", "language": "en", "label": "party_procedural", "text": "how do i change party"}
+{"id": "b2", "language": "en", "label": "command", "text": "no more msgs pls"}"#;
         let messages = read_labelled("t.jsonl", training).unwrap();
         assert_eq!(messages[0].judgement, Judgement::Partisan);
         assert_eq!(messages[1].judgement, Judgement::Question);
+        assert_eq!(messages[2].judgement, Judgement::Command);
         let eval = r#"{"id": "c", "tags": ["en", "command"], "question": "stop", "expect": {"outcome": "opt_out"}}
+{"id": "c2", "tags": ["en", "report_problem"], "question": "they turned me away", "expect": {"outcome": "report_problem"}}
 {"id": "d", "tags": ["en", "rumour_unchecked"], "question": "x", "expect": {"outcome": "no_answer"}, "forwarded": true}
 {"id": "e", "tags": ["es"], "question": "y", "expect": {"outcome": "neutral_refusal"}}
 {"id": "f", "tags": ["es"], "question": "z", "expect": {"source": "es/a.md"}}"#;
@@ -605,6 +669,7 @@ mod tests {
         assert_eq!(
             judged,
             [
+                ("c", Judgement::Command, false),
                 ("d", Judgement::Rumour, true),
                 ("e", Judgement::Partisan, false),
                 ("f", Judgement::Question, false)
@@ -646,7 +711,7 @@ mod tests {
     #[test]
     fn learns_separable_judgements_and_records_its_inputs() {
         let examples = separable();
-        let fitted = fit(&examples, "toy", 42);
+        let fitted = fit(&examples, &Judgement::ALL, "toy", 42);
         assert_eq!(fitted.model.model_id, "toy");
         assert_eq!(fitted.model.training_fingerprint, 42);
         for example in &examples {
@@ -670,14 +735,12 @@ mod tests {
             } else {
                 0.01
             };
-            predicted.push(vec![1.0 - partisan, 0.0, partisan, 0.0, 0.0, 0.0, 0.0]);
-            labels.push(Judgement::Question.row());
+            predicted.push(vec![1.0 - partisan, 0.0, partisan, 0.0, 0.0, 0.0, 0.0, 0.0]);
+            labels.push(0);
         }
-        let thresholds = choose_thresholds(&predicted, &labels);
-        let wrongly_refused = predicted
-            .iter()
-            .filter(|p| p[Judgement::Partisan.row()] >= thresholds[Judgement::Partisan.row()])
-            .count();
+        let thresholds = choose_thresholds(&predicted, &labels, &Judgement::ALL);
+        // Rows: question 0, partisan 2.
+        let wrongly_refused = predicted.iter().filter(|p| p[2] >= thresholds[2]).count();
         // 0.5 % of 200 is one.
         assert_eq!(wrongly_refused, 1);
     }
