@@ -6,7 +6,8 @@
 //!
 //! Per message: claim its key (a duplicate stops here) → who: one identity whatever ids the
 //! payload carries ([`crate::identity`]; a change of number is applied here) → commands (opt-out,
-//! opt-in, delete my data) are applied and confirmed whatever the rate limit → rate limit (one
+//! opt-in, delete my data: typed as a command phrase, or a tap on a button of the engine's
+//! "stop or delete?" offer) are applied and confirmed whatever the rate limit → rate limit (one
 //! polite notice, then silence) → nothing more for a citizen who opted out → feedback, media, or
 //! mark as read with the typing indicator → answer → reply as a contextual reply → record the
 //! query. A store that cannot be reached does not stop the citizen getting an answer, but
@@ -563,10 +564,22 @@ impl Handler {
         let question = self.question_of(&message.content);
 
         // 3. Commands (opt-out, opt-in, delete my data) are recognised before the rate limit,
-        // which counts them but never drops them.
-        let command = question
-            .as_deref()
-            .and_then(|question| self.engine.answer_command(question, &context));
+        // which counts them but never drops them: typed as a command phrase, or confirmed with a
+        // button of the engine's "stop or delete?" offer.
+        let command = match &message.content {
+            MessageContent::ButtonReply { id, .. } => match ButtonId::parse(id) {
+                ButtonId::Confirm(confirmed) => {
+                    Some(self.engine.confirmed_command(confirmed, &language))
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+        .or_else(|| {
+            question
+                .as_deref()
+                .and_then(|question| self.engine.answer_command(question, &context))
+        });
         let over_limit = self.over_rate_limit(&identity.citizen, now).await;
         if let Some(answer) = command {
             let question = question.unwrap_or_default();

@@ -381,6 +381,75 @@ async fn opt_out_opt_in_and_delete_my_data() {
 }
 
 #[tokio::test]
+async fn a_stop_request_in_own_words_is_offered_and_only_a_tap_acts_on_it() {
+    let setup = setup();
+    let from = "15550105558";
+    let citizen = CitizenKey::derive(b"test salt", from);
+    let outcomes = setup
+        .text(
+            "wamid.C1",
+            from,
+            "i never signed up for this, leave me alone",
+        )
+        .await;
+    assert_eq!(outcomes, answered("command_offer"));
+    let buttons = match &setup.sender.sent().last().unwrap().content {
+        OutboundContent::Buttons { buttons, .. } => buttons.clone(),
+        other => panic!("no buttons: {other:?}"),
+    };
+    assert_eq!(
+        buttons.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(),
+        ["confirm:stop", "confirm:delete"]
+    );
+    // Offered, not acted on: the citizen still gets answers.
+    let outcomes = setup.text("wamid.C2", from, "how do I vote by mail?").await;
+    assert_eq!(outcomes, answered("answer"));
+
+    let tap = |id: &str, button: &votecheck_outbound::Button| {
+        signed(&interactive_webhook(
+            id,
+            from,
+            &format!(
+                r#"{{"type":"button_reply","button_reply":{{"id":"{}","title":"{}"}}}}"#,
+                button.id, button.title
+            ),
+        ))
+    };
+    let (_, outcomes) = setup
+        .handler
+        .handle_with_outcomes(&tap("wamid.C3", &buttons[0]))
+        .await;
+    assert_eq!(outcomes, answered("opt_out"));
+    let outcomes = setup.text("wamid.C4", from, "how do I vote by mail?").await;
+    assert_eq!(outcomes, vec![MessageOutcome::OptedOut]);
+
+    let (_, outcomes) = setup
+        .handler
+        .handle_with_outcomes(&tap("wamid.C5", &buttons[1]))
+        .await;
+    assert_eq!(outcomes, answered("opt_out"));
+    let reply = setup
+        .sender
+        .sent()
+        .last()
+        .unwrap()
+        .content
+        .body()
+        .unwrap()
+        .to_string();
+    assert!(reply.starts_with("Done: I deleted everything"), "{reply}");
+    let left = setup
+        .store
+        .queries_between(NOW - 10, NOW + 10, NOW)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|record| record.citizen == citizen)
+        .count();
+    assert_eq!(left, 0, "no query of that citizen is left");
+}
+
+#[tokio::test]
 async fn stop_ends_every_alert_subscription_and_only_that_citizens() {
     let setup = setup();
     let from = "15550105556";
