@@ -29,6 +29,7 @@ use super::{
 pub const TRAINING_FILES: &[&str] = &[
     "samples/intent/training.jsonl",
     "samples/intent/second-batch.jsonl",
+    "samples/intent/unanswerable.jsonl",
     "samples/eval/heldout/sample-dev.jsonl",
     "samples/eval/heldout/shared-dev.jsonl",
     "samples/eval/sample-corpus.jsonl",
@@ -41,6 +42,7 @@ pub const COMMAND_TRAINING_FILES: &[&str] = &[
     "samples/intent/training.jsonl",
     "samples/intent/second-batch.jsonl",
     "samples/intent/commands.jsonl",
+    "samples/intent/unanswerable.jsonl",
     "samples/eval/heldout/sample-dev.jsonl",
     "samples/eval/heldout/shared-dev.jsonl",
     "samples/eval/sample-corpus.jsonl",
