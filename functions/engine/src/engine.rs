@@ -752,7 +752,8 @@ impl Engine {
     }
 
     /// The reply to a message the judgement model says is partisan, a greeting, small talk or a
-    /// stop or delete request (offered with buttons, not acted on): nothing is retrieved (a partisan message never gets a citation or a fact-check).
+    /// stop or delete request (offered with buttons, not acted on): nothing is retrieved (a
+    /// partisan message never gets a citation or a fact-check).
     fn judged_without_retrieval(
         &self,
         judged: Option<Judgement>,
