@@ -77,6 +77,18 @@ impl Setup {
         let body = signed(&text_webhook(id, from, text, false));
         self.handler.handle_with_outcomes(&body).await.1
     }
+
+    /// The text of the last message sent.
+    fn last_reply(&self) -> String {
+        self.sender
+            .sent()
+            .last()
+            .unwrap()
+            .content
+            .body()
+            .unwrap()
+            .to_string()
+    }
 }
 
 /// The outcomes of one message that got a reply of this kind.
@@ -355,15 +367,7 @@ async fn opt_out_opt_in_and_delete_my_data() {
 
     let outcomes = setup.text("wamid.O6", from, "delete my data").await;
     assert_eq!(outcomes, answered("opt_out"));
-    let confirmation = setup
-        .sender
-        .sent()
-        .last()
-        .unwrap()
-        .content
-        .body()
-        .unwrap()
-        .to_string();
+    let confirmation = setup.last_reply();
     assert!(
         confirmation.chars().any(|c| c.is_ascii_digit() && c != '0'),
         "the count is confirmed: {confirmation}"
@@ -428,15 +432,7 @@ async fn a_stop_request_in_own_words_is_offered_and_only_a_tap_acts_on_it() {
         .handle_with_outcomes(&tap("wamid.C5", &buttons[1]))
         .await;
     assert_eq!(outcomes, answered("opt_out"));
-    let reply = setup
-        .sender
-        .sent()
-        .last()
-        .unwrap()
-        .content
-        .body()
-        .unwrap()
-        .to_string();
+    let reply = setup.last_reply();
     assert!(reply.starts_with("Done: I deleted everything"), "{reply}");
     let left = setup
         .store
@@ -740,15 +736,7 @@ async fn delete_my_data_says_how_many_records_went_in_english() {
         .handler
         .handle(&ask("wamid.DC2", "delete my data"))
         .await;
-    let reply = setup
-        .sender
-        .sent()
-        .last()
-        .unwrap()
-        .content
-        .body()
-        .unwrap()
-        .to_string();
+    let reply = setup.last_reply();
     // The question, the preferences and the citizen's own identity link.
     assert_eq!(
         reply,

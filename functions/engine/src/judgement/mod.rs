@@ -446,41 +446,47 @@ mod tests {
 
     #[test]
     fn neutrality_takes_precedence_and_below_every_threshold_is_a_question() {
-        let all = Judgement::ALL;
-        let thresholds = vec![0.0, 0.5, 0.4, 0.5, 0.5, 0.9, 0.9, 0.7];
-        // Rumour and partisan both pass: partisan wins.
-        let verdict = decide(
-            &[0.0, 0.55, 0.45, 0.0, 0.0, 0.0, 0.0, 0.0],
-            &thresholds,
-            &all,
-        );
-        assert_eq!(verdict.judgement, Judgement::Partisan);
-        // A stop request that also reads as partisan is refused, not offered the buttons.
-        let verdict = decide(
-            &[0.0, 0.0, 0.45, 0.0, 0.0, 0.0, 0.0, 0.75],
-            &thresholds,
-            &all,
-        );
-        assert_eq!(verdict.judgement, Judgement::Partisan);
-        let verdict = decide(
-            &[0.0, 0.55, 0.0, 0.0, 0.0, 0.0, 0.0, 0.75],
-            &thresholds,
-            &all,
-        );
-        assert_eq!(verdict.judgement, Judgement::Command);
-        // The rows are the classes': a model without commands reads the same rows up to them.
-        let verdict = decide(
-            &[0.0, 0.55, 0.0, 0.0, 0.0, 0.0, 0.0],
-            &thresholds[..7],
-            &Judgement::MAIN,
-        );
-        assert_eq!(verdict.judgement, Judgement::Rumour);
+        let thresholds = [0.0, 0.5, 0.4, 0.5, 0.5, 0.9, 0.9, 0.7];
+        // Rows: question, rumour, partisan, mixed, unanswerable, small talk, greeting, command.
+        let cases: [(&[f32], &[Judgement], Judgement); 5] = [
+            // Rumour and partisan both pass: partisan wins.
+            (
+                &[0.0, 0.55, 0.45, 0.0, 0.0, 0.0, 0.0, 0.0],
+                &Judgement::ALL,
+                Judgement::Partisan,
+            ),
+            // A stop request that also reads as partisan is refused, not offered the buttons.
+            (
+                &[0.0, 0.0, 0.45, 0.0, 0.0, 0.0, 0.0, 0.75],
+                &Judgement::ALL,
+                Judgement::Partisan,
+            ),
+            (
+                &[0.0, 0.55, 0.0, 0.0, 0.0, 0.0, 0.0, 0.75],
+                &Judgement::ALL,
+                Judgement::Command,
+            ),
+            // A model without commands reads the same rows up to them.
+            (
+                &[0.0, 0.55, 0.0, 0.0, 0.0, 0.0, 0.0],
+                &Judgement::MAIN,
+                Judgement::Rumour,
+            ),
+            (
+                &[0.5, 0.1, 0.1, 0.1, 0.1, 0.05, 0.0, 0.05],
+                &Judgement::ALL,
+                Judgement::Question,
+            ),
+        ];
+        for (probabilities, classes, expected) in cases {
+            let verdict = decide(probabilities, &thresholds[..classes.len()], classes);
+            assert_eq!(verdict.judgement, expected, "{probabilities:?}");
+        }
         let verdict = decide(
             &[0.5, 0.1, 0.1, 0.1, 0.1, 0.05, 0.0, 0.05],
             &thresholds,
-            &all,
+            &Judgement::ALL,
         );
-        assert_eq!(verdict.judgement, Judgement::Question);
         assert_eq!(verdict.probability, 0.5);
     }
 
