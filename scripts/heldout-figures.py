@@ -26,7 +26,9 @@ Figures (each over the cases of the categories named):
   right passage; coverage: of the answerable questions, the share answered rightly;
 - commands: the outcome of small talk, greetings, commands and problem reports;
 - stop/delete handled: a stop or delete request (command) acted on from its phrase, or offered
-  with the "stop or delete?" buttons; offered wrongly: any other message given those buttons.
+  with the "stop or delete?" buttons; offered wrongly: any other message given those buttons;
+- problem reports: a report of a problem at the polls given the official line; given wrongly:
+  any other message given it.
 """
 import argparse
 import json
@@ -83,6 +85,10 @@ def figures(cases, results):
     everything_else = {c["tags"][1] for c, _ in rows} - {"command"}
     out["command_offered_wrongly"] = rate(
         everything_else, lambda c, r: r["outcome"] == "command_offer")
+    out["problem_reports"] = rate({"report_problem"}, lambda c, r: r["outcome"] == "report_problem")
+    not_reports = {c["tags"][1] for c, _ in rows} - {"report_problem"}
+    out["report_given_wrongly"] = rate(
+        not_reports, lambda c, r: r["outcome"] == "report_problem")
     def by_language(categories, good):
         counts = defaultdict(lambda: [0, 0])
         for case, result in rows:
@@ -135,7 +141,7 @@ def main():
                     "partisan_refused", "partisan_cited", "false_refusals", "mixed_partisan_declined",
                     "procedural_wrongly_declined", "no_answer_accuracy",
                     "answer_precision", "coverage", "commands", "stop_delete_handled",
-                    "command_offered_wrongly"]:
+                    "command_offered_wrongly", "problem_reports", "report_given_wrongly"]:
             print(f"  {key:22} {percent(result[key])}")
         for key, title in [("procedural_hit_at_3_by_language", "procedural hit@3"),
                            ("partisan_refused_by_language", "partisan refused"),

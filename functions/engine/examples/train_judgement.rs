@@ -1,7 +1,7 @@
 //! Trains the judgement models (`votecheck_engine::judgement`) with the encoder's model: the main
 //! model on the labelled files of `judgement::training::TRAINING_FILES` (every judgement but
-//! commands), the stop-and-delete model on those of `COMMAND_TRAINING_FILES` (every judgement);
-//! prints what cross-validation measured, and writes
+//! stop, delete and problem reports), the second model on those of `COMMAND_TRAINING_FILES`
+//! (every judgement); prints what cross-validation measured, and writes
 //! `functions/engine/data/compiled/judgement.postcard` and `commands.postcard`. Deterministic:
 //! the same files and model give the same bytes. Run through `bash scripts/train-judgement.sh`.
 //!
@@ -93,7 +93,7 @@ fn main() -> Result<()> {
     write(&fitted, JUDGEMENT_PATH)?;
 
     let every: Vec<&Embedded> = embedded.iter().collect();
-    println!("\nstop-and-delete model (only its command judgement is used):");
+    println!("\nsecond model (only its command and report_problem judgements are used):");
     let fitted = train(
         &sources,
         COMMAND_TRAINING_FILES,

@@ -95,8 +95,8 @@ pub struct Engine {
     encoder: Option<Encoder>,
     /// The learned judgement of questions, when the encoder is the one it was trained with.
     judgement: Option<JudgementModel>,
-    /// The learned recognition of stop and delete requests (offered, never acted on), beside
-    /// the judgement and reading the same vectors.
+    /// The learned recognition of stop and delete requests (offered, never acted on) and of
+    /// problem reports, beside the judgement and reading the same vectors.
     commands: Option<JudgementModel>,
     /// How keyword and semantic evidence combine.
     weights: RetrievalWeights,
@@ -730,7 +730,7 @@ impl Engine {
     }
 
     /// The judgement of a message with these vectors: the main model's, unless that is neither
-    /// partisan nor mixed and the stop-and-delete model takes it for a command.
+    /// partisan nor mixed and the second model takes it for a command or a problem report.
     fn judge(&self, message: &str, vectors: &LayeredEmbedding, forwarded: bool) -> Option<Verdict> {
         let embedding = vectors.embedding.as_slice();
         let verdict = self.judgement.as_ref()?.judge_message(
@@ -746,14 +746,14 @@ impl Engine {
             commands.judge_message(message, embedding, &vectors.layer_mean, forwarded)
         });
         Some(match offered {
-            Some(offered) if offered.judgement == Judgement::Command => offered,
+            Some(offered) if Judgement::ACTIONS.contains(&offered.judgement) => offered,
             _ => verdict,
         })
     }
 
-    /// The reply to a message the judgement model says is partisan, a greeting, small talk or a
-    /// stop or delete request (offered with buttons, not acted on): nothing is retrieved (a
-    /// partisan message never gets a citation or a fact-check).
+    /// The reply to a message judged partisan, a greeting, small talk, a stop or delete request
+    /// (offered with buttons, not acted on) or a problem report (the official line): nothing is
+    /// retrieved (a partisan message never gets a citation or a fact-check).
     fn judged_without_retrieval(
         &self,
         judged: Option<Judgement>,
@@ -771,6 +771,11 @@ impl Engine {
                 Outcome::CommandOffer,
                 Intent::CommandOffer,
                 renderer.command_offer(),
+            ),
+            Judgement::ReportProblem => (
+                Outcome::ReportProblem,
+                Intent::ReportProblem,
+                renderer.report_problem(),
             ),
             Judgement::SmallTalk => (
                 Outcome::SmallTalk,

@@ -172,6 +172,38 @@ fn a_stop_or_delete_request_in_own_words_is_offered_with_buttons_and_not_acted_o
 }
 
 #[test]
+fn a_problem_at_the_polls_told_in_own_words_gets_the_official_line() {
+    let phrases = votecheck_engine::intent::IntentClassifier::load().unwrap();
+    for (question, language) in [
+        (
+            "we've been standing outside the school since 7 and they still haven't opened the doors, a lady said the machines don't work",
+            "en",
+        ),
+        (
+            "the poll worker at table 3 keeps telling old people which box to tick, is that allowed??",
+            "en",
+        ),
+        (
+            "cheguei na minha seção 8h e tá tudo trancado, ninguém sabe de nada, e agora?",
+            "pt",
+        ),
+    ] {
+        assert!(
+            phrases.classify(question, language).is_none(),
+            "{question}: a phrase matched; this test is about words no phrase has"
+        );
+        let answer = ask(question);
+        assert_eq!(
+            answer.outcome,
+            Outcome::ReportProblem,
+            "{question}: {}",
+            answer.reply.text
+        );
+        assert!(answer.citations.is_empty() && answer.fact_check.is_none());
+    }
+}
+
+#[test]
 fn a_long_message_is_never_offered_the_stop_or_delete_buttons() {
     let long = "i never signed up for this, leave me alone. ".repeat(6);
     assert!(long.chars().count() > votecheck_engine::judgement::SHORT_MESSAGE_MAX_CHARS);
@@ -185,16 +217,20 @@ fn a_long_message_is_never_offered_the_stop_or_delete_buttons() {
 }
 
 #[test]
-fn questions_about_cancelling_or_removing_are_answered_not_offered_a_command() {
+fn questions_about_cancelling_removing_or_problems_are_not_taken_for_actions() {
     for question in [
         "how do i stop getting mail ballots for my son who moved out",
         "can i cancel my mail ballot request",
+        "what can i do if my name is not on the list on election day",
     ] {
         let answer = ask(question);
-        assert_ne!(
+        assert!(
+            !matches!(
+                answer.outcome,
+                Outcome::CommandOffer | Outcome::ReportProblem
+            ),
+            "{question}: {:?} {}",
             answer.outcome,
-            Outcome::CommandOffer,
-            "{question}: {}",
             answer.reply.text
         );
     }

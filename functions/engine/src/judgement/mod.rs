@@ -1,7 +1,8 @@
 //! The learned judgement of a message that no command phrase matched: is it an ordinary
 //! question, a rumour, a request for a partisan opinion, a question with a partisan one attached,
-//! something the official documents cannot answer, small talk, a greeting, or a request to stop
-//! the messages or delete the citizen's data in words no command phrase has?
+//! something the official documents cannot answer, small talk, a greeting, a request to stop the
+//! messages or delete the citizen's data, or a report of a problem at the polls, in words no
+//! command phrase has?
 //!
 //! [`JudgementModel`] is a small ensemble of neural networks (each one hidden layer of rectified
 //! linear units and a softmax over the judgements; their probabilities are averaged) over the
@@ -18,7 +19,9 @@
 //! The phrase lists of [`crate::intent`] stay in front as high-precision overrides: commands
 //! (stop, delete my data) are only ever *acted on* from them. A message judged
 //! [`Judgement::Command`] is not acted on: the citizen is asked which of the two they want, with
-//! a button for each (a wrong guess costs one tap, never an opt-out or a deletion).
+//! a button for each (a wrong guess costs one tap, never an opt-out or a deletion). Commands and
+//! problem reports are judged by a second model ([`JudgementModel::bundled_commands`]): learned
+//! beside the others, they cost partisan recall.
 //!
 //! ```no_run
 //! # use votecheck_engine::judgement::{JudgementModel, Judgement};
@@ -39,13 +42,14 @@ use crate::EngineError;
 /// Where the trained model lives, relative to the engine crate.
 pub const JUDGEMENT_PATH: &str = "data/compiled/judgement.postcard";
 
-/// Where the model that recognises stop and delete requests lives, relative to the engine crate.
+/// Where the model that recognises stop and delete requests and problem reports lives, relative
+/// to the engine crate.
 pub const COMMANDS_PATH: &str = "data/compiled/commands.postcard";
 
 /// The trained model as committed.
 const BUNDLED: &[u8] = include_bytes!("../../data/compiled/judgement.postcard");
 
-/// The trained stop-and-delete model as committed.
+/// The trained second model (stop and delete requests, problem reports) as committed.
 const BUNDLED_COMMANDS: &[u8] = include_bytes!("../../data/compiled/commands.postcard");
 
 /// What a message is, as far as the engine's decisions go.
@@ -70,11 +74,14 @@ pub enum Judgement {
     /// A request to stop the messages or delete the citizen's data, in words no command phrase
     /// matched: the citizen is asked to confirm which, never acted on.
     Command,
+    /// A problem at the polls happening now (intimidation, turned away, a closed polling place,
+    /// a broken machine), in words no phrase matched: the official reporting line.
+    ReportProblem,
 }
 
 impl Judgement {
     /// Every judgement, in the order the model's rows are stored.
-    pub const ALL: [Judgement; 8] = [
+    pub const ALL: [Judgement; 9] = [
         Judgement::Question,
         Judgement::Rumour,
         Judgement::Partisan,
@@ -83,10 +90,14 @@ impl Judgement {
         Judgement::SmallTalk,
         Judgement::Greeting,
         Judgement::Command,
+        Judgement::ReportProblem,
     ];
 
-    /// The judgements of the main model: every one but [`Judgement::Command`], which a model
-    /// of its own recognises (learning it beside the others cost partisan recall).
+    /// The judgements the second model is used for (it has every judgement).
+    pub const ACTIONS: [Judgement; 2] = [Judgement::ReportProblem, Judgement::Command];
+
+    /// The judgements of the main model: every one but [`Judgement::ACTIONS`], which a model
+    /// of its own recognises (learning them beside the others cost partisan recall).
     pub const MAIN: [Judgement; 7] = [
         Judgement::Question,
         Judgement::Rumour,
@@ -99,9 +110,10 @@ impl Judgement {
 
     /// The order in which judgements other than [`Judgement::Question`] are acted on when
     /// several pass their thresholds: neutrality first.
-    pub const PRECEDENCE: [Judgement; 7] = [
+    pub const PRECEDENCE: [Judgement; 8] = [
         Judgement::Partisan,
         Judgement::Mixed,
+        Judgement::ReportProblem,
         Judgement::Command,
         Judgement::Greeting,
         Judgement::SmallTalk,
@@ -120,6 +132,7 @@ impl Judgement {
             Judgement::SmallTalk => "small_talk",
             Judgement::Greeting => "greeting",
             Judgement::Command => "command",
+            Judgement::ReportProblem => "report_problem",
         }
     }
 }
@@ -197,13 +210,13 @@ impl Network {
 }
 
 impl JudgementModel {
-    /// The main model bundled with the engine (every judgement but commands).
+    /// The main model bundled with the engine (every judgement but [`Judgement::ACTIONS`]).
     pub fn bundled() -> Result<Self, EngineError> {
         Self::decode(BUNDLED, JUDGEMENT_PATH)
     }
 
-    /// The stop-and-delete model bundled with the engine: it is trained on every judgement, and
-    /// only its [`Judgement::Command`] is used.
+    /// The second model bundled with the engine: it is trained on every judgement, and only its
+    /// [`Judgement::ACTIONS`] are used.
     pub fn bundled_commands() -> Result<Self, EngineError> {
         Self::decode(BUNDLED_COMMANDS, COMMANDS_PATH)
     }
@@ -446,27 +459,40 @@ mod tests {
 
     #[test]
     fn neutrality_takes_precedence_and_below_every_threshold_is_a_question() {
-        let thresholds = [0.0, 0.5, 0.4, 0.5, 0.5, 0.9, 0.9, 0.7];
-        // Rows: question, rumour, partisan, mixed, unanswerable, small talk, greeting, command.
-        let cases: [(&[f32], &[Judgement], Judgement); 5] = [
+        let thresholds = [0.0, 0.5, 0.4, 0.5, 0.5, 0.9, 0.9, 0.7, 0.6];
+        let eight = &Judgement::ALL[..8];
+        // Rows: question, rumour, partisan, mixed, unanswerable, small talk, greeting, command,
+        // report.
+        let cases: [(&[f32], &[Judgement], Judgement); 7] = [
             // Rumour and partisan both pass: partisan wins.
             (
                 &[0.0, 0.55, 0.45, 0.0, 0.0, 0.0, 0.0, 0.0],
-                &Judgement::ALL,
+                eight,
                 Judgement::Partisan,
             ),
             // A stop request that also reads as partisan is refused, not offered the buttons.
             (
                 &[0.0, 0.0, 0.45, 0.0, 0.0, 0.0, 0.0, 0.75],
-                &Judgement::ALL,
+                eight,
                 Judgement::Partisan,
             ),
             (
                 &[0.0, 0.55, 0.0, 0.0, 0.0, 0.0, 0.0, 0.75],
-                &Judgement::ALL,
+                eight,
                 Judgement::Command,
             ),
-            // A model without commands reads the same rows up to them.
+            // A report of a problem goes before a command.
+            (
+                &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.75, 0.65],
+                &Judgement::ALL,
+                Judgement::ReportProblem,
+            ),
+            (
+                &[0.0, 0.0, 0.45, 0.0, 0.0, 0.0, 0.0, 0.0, 0.65],
+                &Judgement::ALL,
+                Judgement::Partisan,
+            ),
+            // A model without the actions reads the same rows up to them.
             (
                 &[0.0, 0.55, 0.0, 0.0, 0.0, 0.0, 0.0],
                 &Judgement::MAIN,
@@ -474,7 +500,7 @@ mod tests {
             ),
             (
                 &[0.5, 0.1, 0.1, 0.1, 0.1, 0.05, 0.0, 0.05],
-                &Judgement::ALL,
+                eight,
                 Judgement::Question,
             ),
         ];
@@ -484,8 +510,8 @@ mod tests {
         }
         let verdict = decide(
             &[0.5, 0.1, 0.1, 0.1, 0.1, 0.05, 0.0, 0.05],
-            &thresholds,
-            &Judgement::ALL,
+            &thresholds[..8],
+            eight,
         );
         assert_eq!(verdict.probability, 0.5);
     }

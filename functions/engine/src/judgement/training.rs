@@ -4,10 +4,10 @@
 //! (`samples/intent/training.jsonl`, `{"id", "language", "label", "text"}`), the **dev** split of
 //! the held-out question set (labelled by category) and the engine's first eval files (labelled by
 //! expected outcome). The held-out **test** split is never read. Requests to stop the messages or
-//! delete one's data are labelled `command` (the held-out category of that name); the main model
-//! ([`Judgement::MAIN`]) is trained without them, the stop-and-delete model on every judgement
-//! with [`COMMAND_TRAINING_FILES`] (learning commands beside the rest cost partisan recall).
-//! Problem reports are left out: only the phrase lists recognise them.
+//! delete one's data are labelled `command`, reports of a problem at the polls `report_problem`
+//! (the held-out categories of those names); the main model ([`Judgement::MAIN`]) is trained
+//! without them, the second model on every judgement with [`COMMAND_TRAINING_FILES`] (learning
+//! them beside the rest cost partisan recall).
 //!
 //! Training is deterministic: each of [`MEMBERS`] networks of [`HIDDEN_UNITS`] rectified linear
 //! units starts from weights drawn with its own seed and is trained by Adam on minibatches of
@@ -36,12 +36,13 @@ pub const TRAINING_FILES: &[&str] = &[
     "samples/eval/shared-corpus.jsonl",
 ];
 
-/// The labelled files of the stop-and-delete model: the main model's and the stop and delete
-/// requests written for it, with their hard negatives.
+/// The labelled files of the second model: the main model's, and the stop and delete requests
+/// and problem reports written for it, with their hard negatives.
 pub const COMMAND_TRAINING_FILES: &[&str] = &[
     "samples/intent/training.jsonl",
     "samples/intent/second-batch.jsonl",
     "samples/intent/commands.jsonl",
+    "samples/intent/reports.jsonl",
     "samples/intent/unanswerable.jsonl",
     "samples/eval/heldout/sample-dev.jsonl",
     "samples/eval/heldout/shared-dev.jsonl",
@@ -118,10 +119,21 @@ pub const FALSE_POSITIVE_BUDGETS: &[(Judgement, f32, &[Judgement])] = &[
         0.005,
         &[Judgement::Question, Judgement::Mixed, Judgement::Rumour],
     ),
-    // A question judged a command gets "stop or delete?" buttons instead of its answer (only the
-    // stop-and-delete model has this judgement).
+    // A question judged a command gets "stop or delete?" buttons instead of its answer, one
+    // judged a problem report the official reporting line (only the second model has these).
     (
         Judgement::Command,
+        0.005,
+        &[
+            Judgement::Question,
+            Judgement::Mixed,
+            Judgement::Rumour,
+            Judgement::Unanswerable,
+            Judgement::SmallTalk,
+        ],
+    ),
+    (
+        Judgement::ReportProblem,
         0.005,
         &[
             Judgement::Question,
@@ -160,6 +172,7 @@ pub fn judgement_of_label(label: &str) -> Option<Judgement> {
         "small_talk" => Judgement::SmallTalk,
         "greeting" => Judgement::Greeting,
         "command" => Judgement::Command,
+        "report_problem" => Judgement::ReportProblem,
         _ => return None,
     })
 }
@@ -207,14 +220,10 @@ pub fn read_labelled(file: &str, text: &str) -> Result<Vec<LabelledMessage>, Str
                 .pointer("/expect/outcome")
                 .and_then(Value::as_str)
                 .unwrap_or("answer");
-            let judgement = match tags
+            let judgement = tags
                 .get(1)
                 .and_then(|category| judgement_of_label(category))
-            {
-                Some(judgement) => Some(judgement),
-                None if tags.get(1).is_some_and(|tag| is_category(tag)) => None,
-                None => judgement_of_outcome(outcome),
-            };
+                .or_else(|| judgement_of_outcome(outcome));
             (
                 string("question"),
                 tags.first().copied().unwrap_or(""),
@@ -236,11 +245,6 @@ pub fn read_labelled(file: &str, text: &str) -> Result<Vec<LabelledMessage>, Str
         }
     }
     Ok(messages)
-}
-
-/// The held-out categories the model does not judge (phrase lists do).
-fn is_category(tag: &str) -> bool {
-    tag == "report_problem"
 }
 
 /// FNV-1a over the files' names and bytes, in order: a model records the fingerprint of what it
@@ -650,7 +654,7 @@ mod tests {
     }
 
     #[test]
-    fn reads_both_label_formats_and_skips_problem_reports() {
+    fn reads_both_label_formats() {
         let training = r#"{"id": "a", "language": "pt", "label": "campaign", "text": "vote 13!!"}
 {"id": "b", "language": "en", "label": "party_procedural", "text": "how do i change party"}
 {"id": "b2", "language": "en", "label": "command", "text": "no more msgs pls"}"#;
@@ -672,6 +676,7 @@ mod tests {
             judged,
             [
                 ("c", Judgement::Command, false),
+                ("c2", Judgement::ReportProblem, false),
                 ("d", Judgement::Rumour, true),
                 ("e", Judgement::Partisan, false),
                 ("f", Judgement::Question, false)
@@ -737,7 +742,10 @@ mod tests {
             } else {
                 0.01
             };
-            predicted.push(vec![1.0 - partisan, 0.0, partisan, 0.0, 0.0, 0.0, 0.0, 0.0]);
+            let mut probabilities = vec![0.0; Judgement::ALL.len()];
+            probabilities[0] = 1.0 - partisan;
+            probabilities[2] = partisan;
+            predicted.push(probabilities);
             labels.push(0);
         }
         let thresholds = choose_thresholds(&predicted, &labels, &Judgement::ALL);
