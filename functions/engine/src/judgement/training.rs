@@ -121,28 +121,17 @@ pub const FALSE_POSITIVE_BUDGETS: &[(Judgement, f32, &[Judgement])] = &[
     ),
     // A question judged a command gets "stop or delete?" buttons instead of its answer, one
     // judged a problem report the official reporting line (only the second model has these).
-    (
-        Judgement::Command,
-        0.005,
-        &[
-            Judgement::Question,
-            Judgement::Mixed,
-            Judgement::Rumour,
-            Judgement::Unanswerable,
-            Judgement::SmallTalk,
-        ],
-    ),
-    (
-        Judgement::ReportProblem,
-        0.005,
-        &[
-            Judgement::Question,
-            Judgement::Mixed,
-            Judgement::Rumour,
-            Judgement::Unanswerable,
-            Judgement::SmallTalk,
-        ],
-    ),
+    (Judgement::Command, 0.005, NOT_ACTIONS),
+    (Judgement::ReportProblem, 0.005, NOT_ACTIONS),
+];
+
+/// The messages that must not be taken for a command or a problem report.
+const NOT_ACTIONS: &[Judgement] = &[
+    Judgement::Question,
+    Judgement::Mixed,
+    Judgement::Rumour,
+    Judgement::Unanswerable,
+    Judgement::SmallTalk,
 ];
 
 /// One labelled message.
