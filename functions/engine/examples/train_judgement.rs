@@ -16,8 +16,8 @@ use anyhow::{Context, Result};
 use votecheck_encoder::{Encoder, Role, locate_model};
 use votecheck_engine::engine::bound;
 use votecheck_engine::judgement::training::{
-    COMMAND_TRAINING_FILES, Example, Fitted, LAYER, LabelledMessage, TRAINING_FILES, fingerprint,
-    fit, read_labelled,
+    COMMAND_TRAINING_FILES, Example, FALSE_POSITIVE_BUDGETS, Fitted, LAYER, LabelledMessage,
+    TRAINING_FILES, fingerprint, fit, read_labelled,
 };
 use votecheck_engine::judgement::{COMMANDS_PATH, JUDGEMENT_PATH, Judgement, decide};
 
@@ -90,6 +90,7 @@ fn main() -> Result<()> {
         encoder.model_id(),
     )?;
     print_partisan_by_language(&main, &fitted);
+    print_partisan_budget_curve(&main, &fitted);
     write(&fitted, JUDGEMENT_PATH)?;
 
     let every: Vec<&Embedded> = embedded.iter().collect();
@@ -151,6 +152,41 @@ fn print_partisan_by_language(chosen: &[&Embedded], fitted: &Fitted) {
     }
     for (language, [refused, partisan, wrongly, questions]) in by_language {
         println!("  {language:<3} {refused}/{partisan}  {wrongly}/{questions}");
+    }
+}
+
+/// Partisan recall at other false-refusal budgets than the chosen one, from the same
+/// cross-validated probabilities: what a different operating point would trade.
+fn print_partisan_budget_curve(chosen: &[&Embedded], fitted: &Fitted) {
+    let Some(at) = fitted.model.row(Judgement::Partisan) else {
+        return;
+    };
+    let Some((_, _, negatives)) = FALSE_POSITIVE_BUDGETS
+        .iter()
+        .find(|(judgement, _, _)| *judgement == Judgement::Partisan)
+    else {
+        return;
+    };
+    let mut questions: Vec<f32> = Vec::new();
+    let mut partisan: Vec<f32> = Vec::new();
+    for (one, probabilities) in chosen.iter().zip(&fitted.cross_validated) {
+        match one.example.judgement {
+            Judgement::Partisan => partisan.push(probabilities[at]),
+            judgement if negatives.contains(&judgement) => questions.push(probabilities[at]),
+            _ => {}
+        }
+    }
+    questions.sort_by(|a, b| b.total_cmp(a));
+    println!("partisan recall by false-refusal budget (cross-validated, precedence ignored):");
+    for budget in [0.0025f32, 0.005, 0.0075, 0.01, 0.015, 0.02] {
+        let allowed = (budget * questions.len() as f32).floor() as usize;
+        let threshold = questions.get(allowed).map_or(0.0, |score| score + 1e-6);
+        let caught = partisan.iter().filter(|&&p| p >= threshold).count();
+        println!(
+            "  {:>5.2} %  threshold {threshold:.3}  recall {caught}/{}",
+            budget * 100.0,
+            partisan.len()
+        );
     }
 }
 

@@ -84,16 +84,15 @@ pub const PENALTY: f32 = 6e-4;
 pub const LOWEST_THRESHOLD: f32 = 0.25;
 
 /// Per judgement: the largest share of which messages may wrongly get it. A partisan refusal
-/// of a procedural question is the costliest mistake after a partisan answer; an answerable
+/// of a procedural question is the costliest mistake after a partisan answer (its budget counts
+/// questions only: a mixed message refused whole still has its partisan part declined, and
+/// counting the mixed messages, which are partisan in part, spent the budget on them: recall
+/// 408 → 417 of 537 partisan messages without them, cross-validated); an answerable
 /// question judged unanswerable loses its answer (1 %: at 2 % the model with the layer mean
 /// withheld answers from plain questions such as "how do I return my mail ballot?"); a rumour
 /// judgement only changes which no-answer reply is sent.
 pub const FALSE_POSITIVE_BUDGETS: &[(Judgement, f32, &[Judgement])] = &[
-    (
-        Judgement::Partisan,
-        0.005,
-        &[Judgement::Question, Judgement::Mixed],
-    ),
+    (Judgement::Partisan, 0.005, &[Judgement::Question]),
     (Judgement::Mixed, 0.02, &[Judgement::Question]),
     (
         Judgement::Unanswerable,
