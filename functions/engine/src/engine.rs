@@ -651,8 +651,14 @@ impl Engine {
                 self.simple(Outcome::Menu, Intent::Menu, &language, reply)
             }
             // A partisan phrase in a message that may also ask a procedural question: the
-            // judgement decides between the refusal and answering the procedural part.
-            Some(found) if found.intent == Intent::Partisan && self.judgement.is_some() => {
+            // judgement decides between the refusal and answering the procedural part. A
+            // problem-report phrase in a rumour ("they are committing fraud with the machines,
+            // forward this"): the judgement decides between the reporting line and the
+            // rumour's fact-check.
+            Some(found)
+                if (found.intent == Intent::Partisan && self.judgement.is_some())
+                    || found.intent == Intent::ReportProblem =>
+            {
                 let step = Instant::now();
                 let (answer, question_trace) =
                     self.question(&message, &language, context, Some(found));
@@ -841,14 +847,16 @@ impl Engine {
     /// A question: fact-checks, then passages. A search error on the read-only index (not expected:
     /// it is memory-mapped and immutable) degrades to "no answer" rather than failing the message.
     ///
-    /// `partisan_phrase` is the partisan phrase the message contains, if any: the message is
-    /// refused unless the judgement finds a procedural question beside it.
+    /// `phrase` is the partisan or problem-report phrase the message contains, if any. A
+    /// partisan one is refused unless the judgement finds a procedural question beside it; a
+    /// problem report gets the reporting line unless the message is a rumour (forwarded, or
+    /// judged one) that a fact-check addresses: a rumour looks for its fact-check first.
     fn question(
         &self,
         message: &str,
         language: &str,
         context: &ConversationContext,
-        partisan_phrase: Option<&IntentMatch>,
+        phrase: Option<&IntentMatch>,
     ) -> (Answer, Trace) {
         let retriever = Retriever::with_weights(&self.index, self.weights);
         let own = primary_subtag(language);
@@ -860,11 +868,24 @@ impl Engine {
             .as_ref()
             .and_then(|vectors| self.judge(message, vectors, context.forwarded));
         let judged = trace.judgement.map(|verdict| verdict.judgement);
-        if let Some(phrase) = partisan_phrase
-            && judged != Some(Judgement::Mixed)
-        {
-            return (self.command(phrase, language, message), trace);
+        let rumour = context.forwarded || judged == Some(Judgement::Rumour);
+        if let Some(phrase) = phrase {
+            let overrides = match phrase.intent {
+                Intent::Partisan => judged != Some(Judgement::Mixed),
+                _ => !rumour,
+            };
+            if overrides {
+                return (self.command(phrase, language, message), trace);
+            }
         }
+        // A rumour with a problem-report phrase (the judgement overruled): what the report
+        // phrase would have answered, unless a fact-check addresses it.
+        let report_phrase = phrase.filter(|phrase| phrase.intent == Intent::ReportProblem);
+        let judged = if report_phrase.is_some() {
+            Some(Judgement::Rumour)
+        } else {
+            judged
+        };
         if let Some(answer) = self.judged_without_retrieval(judged, language) {
             return (answer, trace);
         }
@@ -886,7 +907,6 @@ impl Engine {
         let expansion = self.lexicon.expand(message, language);
         // A rumour, like a forwarded message, looks for its fact-check first (the threshold for
         // forwarded messages, no margin over the passages).
-        let rumour = context.forwarded || judged == Some(Judgement::Rumour);
 
         let mut fact_languages = vec![own.clone()];
         if default != own {
@@ -1041,6 +1061,8 @@ impl Engine {
             let mut cited = vec![citation(matched)];
             cited.extend(supporting);
             (Outcome::FactCheck, reply, cited, Some(fact_check))
+        } else if let Some(phrase) = report_phrase {
+            return (self.command(phrase, language, message), trace);
         } else if confident {
             let reply = renderer.answer(&citations, fallback.then_some(language));
             (Outcome::Answer, reply, citations, None)

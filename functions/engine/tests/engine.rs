@@ -137,6 +137,40 @@ fn commands_menus_and_reports() {
 }
 
 #[test]
+fn a_forwarded_rumour_that_names_a_problem_gets_its_fact_check_first() {
+    let forwarded = ConversationContext {
+        forwarded: true,
+        ..ConversationContext::default()
+    };
+    // "voter suppression" is a problem-report phrase; the claim is a checked rumour.
+    let rumour = engine().answer(
+        "VOTER SUPPRESSION ALERT!! mail ballots are only counted if the race is close, the rest go in the trash. forward to everyone",
+        &forwarded,
+    );
+    assert_eq!(rumour.outcome, Outcome::FactCheck, "{}", rumour.reply.text);
+    assert_eq!(
+        rumour.fact_check.as_ref().unwrap().claim,
+        "Mail ballots are only counted if the race is close."
+    );
+    // A forwarded report that no fact-check addresses still gets the reporting line, and so
+    // does the same kind of report typed by the citizen.
+    for (message, context) in [
+        (
+            "they turned me away at the lincoln school polling place and the machine is broken, pass it on",
+            &forwarded,
+        ),
+        (
+            "I want to report voter suppression at my polling place",
+            &ConversationContext::default(),
+        ),
+    ] {
+        let report = engine().answer(message, context);
+        assert_eq!(report.outcome, Outcome::ReportProblem, "{message}");
+        assert!(report.reply.text.contains("+1 555-0199"), "{message}");
+    }
+}
+
+#[test]
 fn a_command_is_answered_in_the_citizens_language_first() {
     use votecheck_engine::Intent;
     let context = |previous: Option<&str>| ConversationContext {
