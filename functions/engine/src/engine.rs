@@ -868,18 +868,21 @@ impl Engine {
             .as_ref()
             .and_then(|vectors| self.judge(message, vectors, context.forwarded));
         let judged = trace.judgement.map(|verdict| verdict.judgement);
+        // A rumour, like a forwarded message, looks for its fact-check first (the threshold for
+        // forwarded messages, no margin over the passages).
         let rumour = context.forwarded || judged == Some(Judgement::Rumour);
         if let Some(phrase) = phrase {
-            let overrides = match phrase.intent {
+            let acts_at_once = match phrase.intent {
                 Intent::Partisan => judged != Some(Judgement::Mixed),
-                _ => !rumour,
+                Intent::ReportProblem => !rumour,
+                _ => true,
             };
-            if overrides {
+            if acts_at_once {
                 return (self.command(phrase, language, message), trace);
             }
         }
-        // A rumour with a problem-report phrase (the judgement overruled): what the report
-        // phrase would have answered, unless a fact-check addresses it.
+        // A rumour with a problem-report phrase is searched as a rumour, whatever else the
+        // judgement said, and gets the reporting line unless a fact-check addresses it.
         let report_phrase = phrase.filter(|phrase| phrase.intent == Intent::ReportProblem);
         let judged = if report_phrase.is_some() {
             Some(Judgement::Rumour)
@@ -905,8 +908,6 @@ impl Engine {
         };
         let embedding = vectors.map(|vectors| vectors.embedding.as_slice());
         let expansion = self.lexicon.expand(message, language);
-        // A rumour, like a forwarded message, looks for its fact-check first (the threshold for
-        // forwarded messages, no margin over the passages).
 
         let mut fact_languages = vec![own.clone()];
         if default != own {
