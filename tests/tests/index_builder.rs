@@ -301,6 +301,36 @@ fn an_index_of_another_schema_version_is_refused() {
     );
 }
 
+/// Two Vietnamese passages of ours: one about registering (`đăng ký`), one that repeats `ký`
+/// (to sign) without it.
+const VIETNAMESE: &[u8] = "+++\ntitle = \"Hướng dẫn\"\nlanguage = \"vi\"\n+++\n# Hướng dẫn\n\n## Đăng ký cử tri\n\nĐiền mẫu đơn để đăng ký cử tri trước hạn chót của tiểu bang.\n\n## Ký tên trên phong bì\n\nKý tên trên phong bì. Ký bằng bút, ký rõ ràng.\n".as_bytes();
+
+#[test]
+fn vietnamese_typed_without_its_marks_finds_the_passage() {
+    let corpus = corpus_with(&[("vi/huong-dan.md", VIETNAMESE)]);
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("index");
+    let output = build(corpus.path(), &out, &["--strict", "--lexical-only"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let index = PassageIndex::open(&out).unwrap();
+    // `đ` has no Unicode decomposition: without folding it, only `ky` would match, and the
+    // passage that repeats it would come first.
+    let hits = index
+        .search(
+            &SearchRequest::new("lam sao de dang ky")
+                .language("vi")
+                .limit(2),
+        )
+        .unwrap();
+    assert!(
+        hits[0].passage.section.ends_with("Đăng ký cử tri"),
+        "{:?}",
+        hits.iter()
+            .map(|hit| &hit.passage.section)
+            .collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn inspect_and_search_print_what_a_person_needs() {
     let work = tempfile::tempdir().unwrap();

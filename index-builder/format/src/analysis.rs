@@ -13,7 +13,8 @@
 //! Then, for the languages tantivy has a stemmer for ([`crate::language::stemmer_language`]),
 //! stemming (the stemmed analyzers are registered under [`stemmed_tokenizer_name`]); and last,
 //! in every analyzer, [`DiacriticFolder`]: accents on Latin letters are removed (`votación`
-//! matches `votacion`, as citizens often type it), and so are optional Arabic vowel marks and
+//! matches `votacion`, as citizens often type it; `đăng` matches `dang`, though Unicode does not
+//! decompose `đ`), and so are optional Arabic vowel marks and
 //! tatweel; Devanagari, Bengali and other Indic vowel signs are never removed. Folding comes after
 //! stemming because the stemmers expect accented words (`eleições` and `eleição` share a stem
 //! only before folding). [`register_analyzers`] installs all of them on an index, and both
@@ -26,7 +27,8 @@
 //! ```
 
 use tantivy::tokenizer::{
-    Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer, TokenizerManager,
+    AsciiFoldingFilter, RawTokenizer, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream,
+    Tokenizer, TokenizerManager,
 };
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -281,7 +283,10 @@ impl<S: TokenStream> TokenStream for DiacriticFolderStream<S> {
 }
 
 /// Removes accents from Latin letters and optional vowel marks from Arabic; leaves every other
-/// combining mark (Indic vowel signs, for instance) in place.
+/// combining mark (Indic vowel signs, for instance) in place. Latin letters that Unicode does not
+/// decompose into a base letter and a mark (Vietnamese `đ`, Polish and Navajo `ł`, `ø`, `æ`) are
+/// folded by tantivy's ASCII folding, so that `dang ky`, as Vietnamese is often typed, matches
+/// `đăng ký`.
 fn fold_diacritics(word: &str) -> String {
     if word.is_ascii() {
         // No marks to fold, and NFD/NFC leave ASCII unchanged.
@@ -306,7 +311,27 @@ fn fold_diacritics(word: &str) -> String {
         // Only marks (a lone tatweel, say): keep the word rather than make an empty term.
         return word.to_string();
     }
+    if out
+        .chars()
+        .any(|character| !character.is_ascii() && is_latin(character))
+    {
+        return fold_undecomposed_latin(&out);
+    }
     out.nfc().collect()
+}
+
+/// ASCII folding of a word whose Latin letters have no decomposition (`đ` → `d`), by tantivy's
+/// filter; letters of other scripts pass through it unchanged.
+fn fold_undecomposed_latin(word: &str) -> String {
+    let mut folder = TextAnalyzer::builder(RawTokenizer::default())
+        .filter(AsciiFoldingFilter)
+        .build();
+    let mut stream = folder.token_stream(word);
+    if stream.advance() {
+        stream.token().text.nfc().collect()
+    } else {
+        word.nfc().collect()
+    }
 }
 
 fn is_latin(character: char) -> bool {
@@ -381,6 +406,15 @@ mod tests {
             vec!["votacion", "election", "sao"]
         );
         assert_eq!(terms("identificación"), terms("identificacion"));
+    }
+
+    #[test]
+    fn folds_latin_letters_without_a_decomposition() {
+        // Vietnamese typed without its marks: đ has no decomposition, unlike ă or ư.
+        assert_eq!(terms("Đăng ký cử tri"), vec!["dang", "ky", "cu", "tri"]);
+        assert_eq!(terms("łódź øre"), vec!["lodz", "ore"]);
+        // Other scripts in the same word are left as they are.
+        assert_eq!(terms("đमत"), vec!["dमत"]);
     }
 
     #[test]

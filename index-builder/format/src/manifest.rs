@@ -13,8 +13,9 @@ use crate::settings::DeploymentSettings;
 
 /// Version of the schema, the analyzers and the index directory's layout. A reader refuses an
 /// index built with another version. 2: the document records moved to `documents.json`. 3:
-/// passage vectors (`vectors.bin`) and the model that made them (`embedding`).
-pub const SCHEMA_VERSION: u32 = 3;
+/// passage vectors (`vectors.bin`) and the model that made them (`embedding`). 4: Latin letters
+/// without a Unicode decomposition (`đ`, `ł`, `ø`) are folded like accented ones.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// File name of the manifest inside the index directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
