@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use votecheck_engine::reply::MAX_REPLY_CHARS;
 use votecheck_engine::{ConversationContext, Engine, Interactive, Outcome};
 
-use common::{ask, engine, engine_over, sample_corpus};
+use common::{ask, engine, engine_over, forwarded, sample_corpus};
 
 #[test]
 fn answers_english_questions_with_citations() {
@@ -84,10 +84,7 @@ fn refuses_partisan_requests_neutrally_in_every_language() {
 
 #[test]
 fn recognises_fact_checked_rumours() {
-    let context = ConversationContext {
-        forwarded: true,
-        ..ConversationContext::default()
-    };
+    let context = forwarded();
     let answer = engine().answer(
         "Forward to everyone: Riverside County voters can now vote by text message or WhatsApp, just reply with your candidate's name!",
         &context,
@@ -138,14 +135,11 @@ fn commands_menus_and_reports() {
 
 #[test]
 fn a_forwarded_rumour_that_names_a_problem_gets_its_fact_check_first() {
-    let forwarded = ConversationContext {
-        forwarded: true,
-        ..ConversationContext::default()
-    };
+    let forwarded_context = forwarded();
     // "voter suppression" is a problem-report phrase; the claim is a checked rumour.
     let rumour = engine().answer(
         "VOTER SUPPRESSION ALERT!! mail ballots are only counted if the race is close, the rest go in the trash. forward to everyone",
-        &forwarded,
+        &forwarded_context,
     );
     assert_eq!(rumour.outcome, Outcome::FactCheck, "{}", rumour.reply.text);
     assert_eq!(
@@ -157,7 +151,7 @@ fn a_forwarded_rumour_that_names_a_problem_gets_its_fact_check_first() {
     for (message, context) in [
         (
             "they turned me away at the lincoln school polling place and the machine is broken, pass it on",
-            &forwarded,
+            &forwarded_context,
         ),
         (
             "I want to report voter suppression at my polling place",
@@ -504,10 +498,7 @@ fn a_paraphrase_that_shares_no_keyword_with_the_passage_finds_it() {
 #[test]
 fn a_fact_check_whose_claim_is_the_checkers_conclusion_is_shown_as_the_conclusion() {
     // samples/corpus/fact-checks/closing-time.json puts its headline, a denial, in claimReviewed.
-    let context = ConversationContext {
-        forwarded: true,
-        ..ConversationContext::default()
-    };
+    let context = forwarded();
     let answer = engine().answer(
         "Forwarded: if it rains on Election Day all polling places in Riverside County close at noon, go vote in the morning!!",
         &context,

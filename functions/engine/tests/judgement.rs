@@ -9,7 +9,7 @@ mod common;
 use votecheck_engine::{ConversationContext, Interactive, Outcome};
 use votecheck_outbound::{ButtonId, ConfirmedCommand};
 
-use common::{ask, engine};
+use common::{ask, engine, forwarded};
 
 #[test]
 fn the_engine_uses_the_bundled_judgement_with_its_encoder() {
@@ -74,10 +74,7 @@ fn a_procedural_question_with_a_partisan_one_attached_gets_both_parts_handled() 
 
 #[test]
 fn an_unchecked_forwarded_rumour_is_said_to_be_unchecked_with_the_report_channel() {
-    let context = ConversationContext {
-        forwarded: true,
-        ..ConversationContext::default()
-    };
+    let context = forwarded();
     let answer = engine().answer(
         "URGENT share with everyone!!! ballot boxes in the north of the county will be painted green and votes in them wont count 😱😱",
         &context,

@@ -38,3 +38,11 @@ pub fn engine_over(corpus: &Path) -> (tempfile::TempDir, Engine) {
 pub fn ask(question: &str) -> Answer {
     engine().answer(question, &ConversationContext::default())
 }
+
+/// The context of a message WhatsApp marked as forwarded.
+pub fn forwarded() -> ConversationContext {
+    ConversationContext {
+        forwarded: true,
+        ..ConversationContext::default()
+    }
+}
