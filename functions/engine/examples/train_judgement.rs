@@ -17,7 +17,7 @@ use votecheck_encoder::{Encoder, Role, locate_model};
 use votecheck_engine::engine::bound;
 use votecheck_engine::judgement::training::{
     COMMAND_TRAINING_FILES, Example, FALSE_POSITIVE_BUDGETS, Fitted, LAYER, LabelledMessage,
-    TRAINING_FILES, fingerprint, fit, read_labelled,
+    TRAINING_FILES, fingerprint, fit, read_labelled, threshold_for_budget,
 };
 use votecheck_engine::judgement::{COMMANDS_PATH, JUDGEMENT_PATH, Judgement, decide};
 
@@ -176,11 +176,9 @@ fn print_partisan_budget_curve(chosen: &[&Embedded], fitted: &Fitted) {
             _ => {}
         }
     }
-    questions.sort_by(|a, b| b.total_cmp(a));
     println!("partisan recall by false-refusal budget (cross-validated, precedence ignored):");
     for budget in [0.0025f32, 0.005, 0.0075, 0.01, 0.015, 0.02] {
-        let allowed = (budget * questions.len() as f32).floor() as usize;
-        let threshold = questions.get(allowed).map_or(0.0, |score| score + 1e-6);
+        let threshold = threshold_for_budget(questions.clone(), budget);
         let caught = partisan.iter().filter(|&&p| p >= threshold).count();
         println!(
             "  {:>5.2} %  threshold {threshold:.3}  recall {caught}/{}",

@@ -574,21 +574,27 @@ fn choose_thresholds(predicted: &[Vec<f32>], labels: &[usize], classes: &[Judgem
             continue;
         };
         let negative_rows: Vec<usize> = negatives.iter().filter_map(row).collect();
-        let mut negative_scores: Vec<f32> = predicted
+        let negative_scores: Vec<f32> = predicted
             .iter()
             .zip(labels)
             .filter(|(_, label)| negative_rows.contains(label))
             .map(|(probabilities, _)| probabilities[at])
             .collect();
-        negative_scores.sort_by(|a, b| b.total_cmp(a));
-        let allowed = (budget * negative_scores.len() as f32).floor() as usize;
-        // Strictly above the (allowed + 1)-th highest negative score.
-        let threshold = negative_scores
-            .get(allowed)
-            .map_or(LOWEST_THRESHOLD, |score| score + 1e-6);
-        thresholds[at] = threshold.clamp(LOWEST_THRESHOLD, 1.0);
+        thresholds[at] = threshold_for_budget(negative_scores, *budget);
     }
     thresholds
+}
+
+/// The lowest threshold (not below [`LOWEST_THRESHOLD`]) that at most `budget` of the
+/// `negative_scores` (the probabilities of messages that must not get the judgement) reach:
+/// strictly above the (allowed + 1)-th highest of them.
+pub fn threshold_for_budget(mut negative_scores: Vec<f32>, budget: f32) -> f32 {
+    negative_scores.sort_by(|a, b| b.total_cmp(a));
+    let allowed = (budget * negative_scores.len() as f32).floor() as usize;
+    negative_scores
+        .get(allowed)
+        .map_or(LOWEST_THRESHOLD, |score| score + 1e-6)
+        .clamp(LOWEST_THRESHOLD, 1.0)
 }
 
 /// Per judgement: how many of its messages got it, and how many others got it, under the
@@ -741,6 +747,18 @@ mod tests {
         let wrongly_refused = predicted.iter().filter(|p| p[2] >= thresholds[2]).count();
         // 0.5 % of 200 is one.
         assert_eq!(wrongly_refused, 1);
+    }
+
+    #[test]
+    fn a_budget_threshold_sits_just_above_the_first_score_beyond_the_budget() {
+        let scores = vec![0.2, 0.95, 0.3, 0.9, 0.8, 0.1, 0.4, 0.5, 0.6, 0.7];
+        // 10 % of 10 is one score allowed above the threshold: just above the second highest.
+        let threshold = threshold_for_budget(scores.clone(), 0.1);
+        assert!(threshold > 0.9 && threshold < 0.9001, "{threshold}");
+        assert_eq!(scores.iter().filter(|&&s| s >= threshold).count(), 1);
+        // A budget that allows every score: never below the lowest threshold.
+        assert_eq!(threshold_for_budget(scores, 1.0), LOWEST_THRESHOLD);
+        assert_eq!(threshold_for_budget(vec![0.1; 10], 0.0), LOWEST_THRESHOLD);
     }
 
     #[test]
