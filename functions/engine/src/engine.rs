@@ -884,18 +884,18 @@ impl Engine {
         // A rumour with a problem-report phrase is searched as a rumour, whatever else the
         // judgement said, and gets the reporting line unless a fact-check addresses it.
         let report_phrase = phrase.filter(|phrase| phrase.intent == Intent::ReportProblem);
-        let judged = if report_phrase.is_some() {
+        let searched_as = if report_phrase.is_some() {
             Some(Judgement::Rumour)
         } else {
             judged
         };
-        if let Some(answer) = self.judged_without_retrieval(judged, language) {
+        if let Some(answer) = self.judged_without_retrieval(searched_as, language) {
             return (answer, trace);
         }
         // A mixed message is searched with its procedural clauses alone (the place it names may
         // be in the other clause: "... and who wins Ohio?").
         let whole_jurisdiction = self.jurisdictions.find(message);
-        let procedural = (judged == Some(Judgement::Mixed))
+        let procedural = (searched_as == Some(Judgement::Mixed))
             .then(|| self.procedural_part(message, context.forwarded))
             .flatten();
         let (message, jurisdiction, vectors) = match &procedural {
@@ -1035,7 +1035,7 @@ impl Engine {
         // What the documents cannot answer is not answered from a passage that shares its topic.
         let confident = !candidates.is_empty()
             && best_evidence >= threshold
-            && judged != Some(Judgement::Unanswerable);
+            && searched_as != Some(Judgement::Unanswerable);
         // The margin compares like with like: without vectors, the fact-check's similarity with
         // the best passage's confidence; with them, its fused similarity with the best
         // passage's semantic score on the same scale. A forwarded message looks for a
@@ -1078,7 +1078,7 @@ impl Engine {
         } else {
             (Outcome::NoAnswer, renderer.no_answer(), Vec::new(), None)
         };
-        let declined_partisan = judged == Some(Judgement::Mixed);
+        let declined_partisan = searched_as == Some(Judgement::Mixed);
         let reply = if declined_partisan {
             renderer.partisan_part_declined(reply)
         } else {
