@@ -944,22 +944,33 @@ impl Engine {
         trace.best_fact_check_vector_similarity =
             best_fact_check.as_ref().map_or(0.0, |c| c.similarity);
 
-        let mut candidates = retriever
-            .passages(&Search {
-                text: message,
-                language,
-                passage_languages: vec![own.clone()],
-                expansion: expansion.text.clone(),
-                jurisdiction: jurisdiction.as_ref(),
-                general: &self.general_jurisdictions,
-                limit: MAX_CITATIONS + 1,
-                function_words,
-                synonyms: &expansion.synonyms,
-                concepts: &[],
-                embedding,
-                semantic_languages: &[],
-            })
-            .unwrap_or_default();
+        let own_search = Search {
+            text: message,
+            language,
+            passage_languages: vec![own.clone()],
+            expansion: expansion.text.clone(),
+            jurisdiction: jurisdiction.as_ref(),
+            general: &self.general_jurisdictions,
+            limit: MAX_CITATIONS + 1,
+            function_words,
+            synonyms: &expansion.synonyms,
+            concepts: &[],
+            embedding,
+            semantic_languages: &[],
+        };
+        let mut candidates = retriever.passages(&own_search).unwrap_or_default();
+        // A place named in passing ("is there early voting like in America?", asked in
+        // Japanese of a corpus of Japan's law) must not leave the question without passages:
+        // when the named jurisdiction keeps out every passage in the citizen's language, the
+        // search runs again without it, and abstention judges what it finds.
+        if candidates.is_empty() && own_search.jurisdiction.is_some() {
+            candidates = retriever
+                .passages(&Search {
+                    jurisdiction: None,
+                    ..own_search
+                })
+                .unwrap_or_default();
+        }
         // The deployment's default language stands in only when the corpus has nothing in the
         // citizen's language: a corpus with documents in that language answers from them or not
         // at all (a Japanese question must not be answered from a US state's FAQ).

@@ -295,6 +295,35 @@ fn an_ambiguous_language_is_settled_by_what_the_corpus_answers() {
 }
 
 #[test]
+fn a_place_named_in_passing_does_not_hide_the_passages_of_the_citizens_language() {
+    // The Japanese documents are Japan's; the question names America only as a comparison.
+    let corpus = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(corpus.path().join("ja")).unwrap();
+    std::fs::create_dir_all(corpus.path().join("en")).unwrap();
+    std::fs::write(
+        corpus.path().join("ja/touhyou.md"),
+        "+++\nlanguage = \"ja\"\njurisdiction = \"日本\"\n+++\n# 投票の手引き\n\n## 期日前投票\n\n選挙の当日に用事がある人は、公示日の翌日から選挙期日の前日まで、期日前投票所で投票できます。\n\n## 代理投票\n\n自分で字を書けない人は、投票所の係員に代わりに書いてもらえます。\n",
+    )
+    .unwrap();
+    std::fs::write(
+        corpus.path().join("en/guide.md"),
+        "+++\nlanguage = \"en\"\njurisdiction = \"United States\"\n+++\n# Guide\n\n## Registering\n\nRegister to vote before your state's deadline.\n",
+    )
+    .unwrap();
+    let (_index, engine) = engine_over(corpus.path());
+    let (_, trace) = engine.answer_with_trace(
+        "アメリカみたいに選挙の日より前に投票できるの？",
+        &ConversationContext::default(),
+    );
+    let best = trace
+        .passages
+        .first()
+        .expect("the Japanese passages are searched");
+    assert_eq!(best.source, "ja/touhyou.md", "{:?}", trace.passages);
+    assert!(best.section.contains("期日前投票"), "{best:?}");
+}
+
+#[test]
 fn every_candidate_is_weighed_not_only_the_best_few_by_bm25() {
     // Headings phrased like the question ("Do I have to vote in every race on the ballot?")
     // come first by BM25; the passage about returning a mail ballot, which has "stamp" and
