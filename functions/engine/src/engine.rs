@@ -849,8 +849,9 @@ impl Engine {
     ///
     /// `phrase` is the partisan or problem-report phrase the message contains, if any. A
     /// partisan one is refused unless the judgement finds a procedural question beside it; a
-    /// problem report gets the reporting line unless the message is a rumour (forwarded, or
-    /// judged one) that a fact-check addresses: a rumour looks for its fact-check first.
+    /// problem-report phrase gets the reporting line, except in a rumour (forwarded, or judged
+    /// one) that a fact-check addresses, which gets the fact-check, and in a message judged a
+    /// question that a passage answers, which gets the line and the answer.
     fn question(
         &self,
         message: &str,
@@ -874,7 +875,10 @@ impl Engine {
         if let Some(phrase) = phrase {
             let acts_at_once = match phrase.intent {
                 Intent::Partisan => judged != Some(Judgement::Mixed),
-                Intent::ReportProblem => !rumour,
+                // A rumour looks for its fact-check first; a question about reporting ("who do I
+                // call if someone threatens me?") for the passage that answers it. A report, or
+                // any message without the judgement, gets the line at once.
+                Intent::ReportProblem => !rumour && judged != Some(Judgement::Question),
                 _ => true,
             };
             if acts_at_once {
@@ -882,9 +886,10 @@ impl Engine {
             }
         }
         // A rumour with a problem-report phrase is searched as a rumour, whatever else the
-        // judgement said, and gets the reporting line unless a fact-check addresses it.
+        // judgement said, and gets the reporting line unless a fact-check addresses it; a
+        // question with one gets the line, and the answer too when a passage answers it.
         let report_phrase = phrase.filter(|phrase| phrase.intent == Intent::ReportProblem);
-        let searched_as = if report_phrase.is_some() {
+        let searched_as = if report_phrase.is_some() && rumour {
             Some(Judgement::Rumour)
         } else {
             judged
@@ -1074,7 +1079,11 @@ impl Engine {
             cited.extend(supporting);
             (Outcome::FactCheck, reply, cited, Some(fact_check))
         } else if let Some(phrase) = report_phrase {
-            return (self.command(phrase, language, message), trace);
+            if !confident || rumour {
+                return (self.command(phrase, language, message), trace);
+            }
+            let reply = renderer.answer_after_report_line(&citations, fallback.then_some(language));
+            (Outcome::Answer, reply, citations, None)
         } else if confident {
             let reply = renderer.answer(&citations, fallback.then_some(language));
             (Outcome::Answer, reply, citations, None)

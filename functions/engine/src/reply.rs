@@ -354,6 +354,20 @@ impl Renderer<'_> {
         }
     }
 
+    /// A question about reporting a problem that an official passage answers ("who do I call if
+    /// someone threatens me?"): the official reporting line first, then the answer.
+    pub fn answer_after_report_line(
+        &self,
+        citations: &[Citation],
+        fallback_from: Option<&str>,
+    ) -> Reply {
+        let answer = self.answer(citations, fallback_from);
+        Reply {
+            text: fit(format!("{}\n\n{}", self.report_problem().text, answer.text)),
+            interactive: answer.interactive,
+        }
+    }
+
     /// `reply` to the procedural part of a message, after a line declining its partisan part.
     pub fn partisan_part_declined(&self, reply: Reply) -> Reply {
         Reply {

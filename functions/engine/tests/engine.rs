@@ -146,22 +146,53 @@ fn a_forwarded_rumour_that_names_a_problem_gets_its_fact_check_first() {
         rumour.fact_check.as_ref().unwrap().claim,
         "Mail ballots are only counted if the race is close."
     );
-    // A forwarded report that no fact-check addresses still gets the reporting line, and so
-    // does the same kind of report typed by the citizen.
-    for (message, context) in [
-        (
-            "they turned me away at the lincoln school polling place and the machine is broken, pass it on",
-            &forwarded_context,
-        ),
-        (
-            "I want to report voter suppression at my polling place",
-            &ConversationContext::default(),
-        ),
-    ] {
-        let report = engine().answer(message, context);
-        assert_eq!(report.outcome, Outcome::ReportProblem, "{message}");
-        assert!(report.reply.text.contains("+1 555-0199"), "{message}");
-    }
+    // A forwarded report that no fact-check addresses still gets the reporting line.
+    let report = engine().answer(
+        "they turned me away at the lincoln school polling place and the machine is broken, pass it on",
+        &forwarded_context,
+    );
+    assert_eq!(
+        report.outcome,
+        Outcome::ReportProblem,
+        "{}",
+        report.reply.text
+    );
+    assert!(report.reply.text.contains("+1 555-0199"));
+    // So does the citizen who types that they want to report: the line first (with the passage
+    // on reporting when one answers, see the next test).
+    let typed = ask("I want to report voter suppression at my polling place");
+    assert!(
+        typed
+            .reply
+            .text
+            .starts_with("To report a problem with voting"),
+        "{}",
+        typed.reply.text
+    );
+    assert!(typed.reply.text.contains("+1 555-0199"));
+}
+
+#[test]
+fn a_question_about_reporting_gets_the_line_and_the_passage_that_answers_it() {
+    // "threaten" is a problem-report phrase; the message asks what the rules are.
+    let answer = ask(
+        "what counts as voter intimidation, and what am I supposed to do if someone threatens me while I vote?",
+    );
+    assert_eq!(answer.outcome, Outcome::Answer, "{}", answer.reply.text);
+    assert_eq!(answer.citations[0].source, "en/report-a-problem.md");
+    let text = &answer.reply.text;
+    let line = text.find("+1 555-0199").expect("the reporting line");
+    let quote = text.find("Nobody may threaten").expect("the passage");
+    assert!(line < quote, "the line comes first: {text}");
+    // A report of a problem happening now still gets the line alone.
+    let report = ask("someone is threatening voters outside my polling place right now");
+    assert_eq!(
+        report.outcome,
+        Outcome::ReportProblem,
+        "{}",
+        report.reply.text
+    );
+    assert!(report.citations.is_empty());
 }
 
 #[test]
