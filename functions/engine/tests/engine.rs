@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use votecheck_engine::reply::MAX_REPLY_CHARS;
 use votecheck_engine::{ConversationContext, Engine, Interactive, Outcome};
 
-use common::{ask, engine, engine_over, forwarded, sample_corpus};
+use common::{ask, corpus_of, engine, engine_over, forwarded, sample_corpus};
 
 #[test]
 fn answers_english_questions_with_citations() {
@@ -298,19 +298,16 @@ proptest! {
 fn an_ambiguous_language_is_settled_by_what_the_corpus_answers() {
     // Spanish and Portuguese share most function words; a short question in either is hard to
     // tell apart, and the corpus has documents in both.
-    let corpus = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(corpus.path().join("es")).unwrap();
-    std::fs::create_dir_all(corpus.path().join("pt")).unwrap();
-    std::fs::write(
-        corpus.path().join("es/registro.md"),
-        "+++\nlanguage = \"es\"\n+++\n# Registro\n\n## Cómo registrarse para votar\n\nPara registrarse para votar llene la solicitud en línea o en la oficina electoral antes de la fecha límite.\n",
-    )
-    .unwrap();
-    std::fs::write(
-        corpus.path().join("pt/registro.md"),
-        "+++\nlanguage = \"pt\"\n+++\n# Registro\n\n## Como se registrar para votar\n\nPara se registrar como eleitor, preencha o formulário na internet ou no cartório eleitoral até o prazo final.\n",
-    )
-    .unwrap();
+    let corpus = corpus_of(&[
+        (
+            "es/registro.md",
+            "+++\nlanguage = \"es\"\n+++\n# Registro\n\n## Cómo registrarse para votar\n\nPara registrarse para votar llene la solicitud en línea o en la oficina electoral antes de la fecha límite.\n",
+        ),
+        (
+            "pt/registro.md",
+            "+++\nlanguage = \"pt\"\n+++\n# Registro\n\n## Como se registrar para votar\n\nPara se registrar como eleitor, preencha o formulário na internet ou no cartório eleitoral até o prazo final.\n",
+        ),
+    ]);
     let (_index, engine) = engine_over(corpus.path());
     let answer = engine.answer(
         "como me registro para votar en texas",
@@ -328,19 +325,16 @@ fn an_ambiguous_language_is_settled_by_what_the_corpus_answers() {
 #[test]
 fn a_place_named_in_passing_does_not_hide_the_passages_of_the_citizens_language() {
     // The Japanese documents are Japan's; the question names America only as a comparison.
-    let corpus = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(corpus.path().join("ja")).unwrap();
-    std::fs::create_dir_all(corpus.path().join("en")).unwrap();
-    std::fs::write(
-        corpus.path().join("ja/touhyou.md"),
-        "+++\nlanguage = \"ja\"\njurisdiction = \"日本\"\n+++\n# 投票の手引き\n\n## 期日前投票\n\n選挙の当日に用事がある人は、公示日の翌日から選挙期日の前日まで、期日前投票所で投票できます。\n\n## 代理投票\n\n自分で字を書けない人は、投票所の係員に代わりに書いてもらえます。\n",
-    )
-    .unwrap();
-    std::fs::write(
-        corpus.path().join("en/guide.md"),
-        "+++\nlanguage = \"en\"\njurisdiction = \"United States\"\n+++\n# Guide\n\n## Registering\n\nRegister to vote before your state's deadline.\n",
-    )
-    .unwrap();
+    let corpus = corpus_of(&[
+        (
+            "ja/touhyou.md",
+            "+++\nlanguage = \"ja\"\njurisdiction = \"日本\"\n+++\n# 投票の手引き\n\n## 期日前投票\n\n選挙の当日に用事がある人は、公示日の翌日から選挙期日の前日まで、期日前投票所で投票できます。\n\n## 代理投票\n\n自分で字を書けない人は、投票所の係員に代わりに書いてもらえます。\n",
+        ),
+        (
+            "en/guide.md",
+            "+++\nlanguage = \"en\"\njurisdiction = \"United States\"\n+++\n# Guide\n\n## Registering\n\nRegister to vote before your state's deadline.\n",
+        ),
+    ]);
     let (_index, engine) = engine_over(corpus.path());
     let (_, trace) = engine.answer_with_trace(
         "アメリカみたいに選挙の日より前に投票できるの？",

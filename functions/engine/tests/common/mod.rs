@@ -25,6 +25,17 @@ pub fn engine() -> &'static Engine {
     &ENGINE.get_or_init(|| engine_over(&sample_corpus())).1
 }
 
+/// A corpus of the given files (path relative to the corpus, text), written for one test.
+pub fn corpus_of(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let corpus = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = corpus.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    corpus
+}
+
 /// An engine over a corpus a test wrote (the index lives as long as the directory returned).
 pub fn engine_over(corpus: &Path) -> (tempfile::TempDir, Engine) {
     let out = tempfile::tempdir().unwrap();
