@@ -321,17 +321,19 @@ fn fold_diacritics(word: &str) -> String {
 }
 
 /// ASCII folding of a word whose Latin letters have no decomposition (`đ` → `d`), by tantivy's
-/// filter; letters of other scripts pass through it unchanged.
+/// filter; letters of other scripts pass through it unchanged. Folding can lengthen a word
+/// (`ß` → `ss`), so the result is truncated to [`MAX_TOKEN_CHARS`] again.
 fn fold_undecomposed_latin(word: &str) -> String {
     let mut folder = TextAnalyzer::builder(RawTokenizer::default())
         .filter(AsciiFoldingFilter)
         .build();
     let mut stream = folder.token_stream(word);
-    if stream.advance() {
-        stream.token().text.nfc().collect()
+    let folded = if stream.advance() {
+        stream.token().text.as_str()
     } else {
-        word.nfc().collect()
-    }
+        word
+    };
+    folded.nfc().take(MAX_TOKEN_CHARS).collect()
 }
 
 fn is_latin(character: char) -> bool {
@@ -415,6 +417,9 @@ mod tests {
         assert_eq!(terms("łódź øre"), vec!["lodz", "ore"]);
         // Other scripts in the same word are left as they are.
         assert_eq!(terms("đमत"), vec!["dमत"]);
+        // A word that folding lengthens still respects the cap.
+        let long = terms(&"ß".repeat(MAX_TOKEN_CHARS));
+        assert_eq!(long, vec!["s".repeat(MAX_TOKEN_CHARS)]);
     }
 
     #[test]
