@@ -26,6 +26,8 @@
 //! assert_eq!(terms("期日前投票"), vec!["期日", "日前", "前投", "投票"]);
 //! ```
 
+use std::cell::RefCell;
+
 use tantivy::tokenizer::{
     AsciiFoldingFilter, RawTokenizer, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream,
     Tokenizer, TokenizerManager,
@@ -323,17 +325,24 @@ fn fold_diacritics(word: &str) -> String {
 /// ASCII folding of a word whose Latin letters have no decomposition (`đ` → `d`), by tantivy's
 /// filter; letters of other scripts pass through it unchanged. Folding can lengthen a word
 /// (`ß` → `ss`), so the result is truncated to [`MAX_TOKEN_CHARS`] again.
+/// The folder is built once per thread and reused, as this runs for index and query terms.
 fn fold_undecomposed_latin(word: &str) -> String {
-    let mut folder = TextAnalyzer::builder(RawTokenizer::default())
-        .filter(AsciiFoldingFilter)
-        .build();
-    let mut stream = folder.token_stream(word);
-    let folded = if stream.advance() {
-        stream.token().text.as_str()
-    } else {
-        word
-    };
-    folded.nfc().take(MAX_TOKEN_CHARS).collect()
+    thread_local! {
+        static FOLDER: RefCell<TextAnalyzer> = RefCell::new(
+            TextAnalyzer::builder(RawTokenizer::default())
+                .filter(AsciiFoldingFilter)
+                .build(),
+        );
+    }
+    FOLDER.with_borrow_mut(|folder| {
+        let mut stream = folder.token_stream(word);
+        let folded = if stream.advance() {
+            stream.token().text.as_str()
+        } else {
+            word
+        };
+        folded.nfc().take(MAX_TOKEN_CHARS).collect()
+    })
 }
 
 fn is_latin(character: char) -> bool {
