@@ -1079,7 +1079,7 @@ impl Engine {
             cited.extend(supporting);
             (Outcome::FactCheck, reply, cited, Some(fact_check))
         } else if let Some(phrase) = report_phrase {
-            if !confident || rumour {
+            if !confident || searched_as == Some(Judgement::Rumour) {
                 return (self.command(phrase, language, message), trace);
             }
             let reply = renderer.answer_after_report_line(&citations, fallback.then_some(language));
