@@ -10,6 +10,11 @@
 //! ("Texas에서", "Texas州"). When several names occur, the longest wins ("West Virginia" over
 //! "Virginia").
 //!
+//! Citizens often name their city rather than their state ("i live in reno, can i register
+//! online?"): the data lists the places within a jurisdiction (`places`), which count only when
+//! the question names no jurisdiction itself (the state a citizen names is the one they ask
+//! about; "Dallas, Texas" is Texas either way).
+//!
 //! The data also says which wider jurisdiction applies to a place (`within`): the documents of
 //! the United States answer a question about Texas as well as Texas's own, Ohio's never do.
 //!
@@ -45,6 +50,8 @@ struct JurisdictionEntry {
     within: Option<String>,
     #[serde(default)]
     aliases: Vec<String>,
+    #[serde(default)]
+    places: Vec<String>,
 }
 
 /// How one name is looked for in a question.
@@ -189,6 +196,9 @@ impl NamedJurisdiction {
 pub struct JurisdictionMatcher {
     /// (pattern, jurisdiction as the corpus writes it), longest patterns first.
     patterns: Vec<(Pattern, String)>,
+    /// The same for places within a jurisdiction (its cities), looked for when no jurisdiction
+    /// is named.
+    place_patterns: Vec<(Pattern, String)>,
     /// Every jurisdiction of the corpus, as written.
     names: Vec<String>,
     /// Jurisdiction key → wider jurisdictions of the corpus, as written.
@@ -204,6 +214,8 @@ pub struct CompiledJurisdiction {
     within: Option<String>,
     /// The patterns of its other names.
     aliases: Vec<Pattern>,
+    /// The patterns of the places within it that citizens name instead (its cities).
+    places: Vec<Pattern>,
 }
 
 /// Reads the jurisdictions data file and turns every name into its pattern (in file order).
@@ -220,6 +232,11 @@ pub fn compile() -> Result<Vec<CompiledJurisdiction>, EngineError> {
                 .aliases
                 .iter()
                 .filter_map(|alias| Pattern::new(alias))
+                .collect(),
+            places: entry
+                .places
+                .iter()
+                .filter_map(|place| Pattern::new(place))
                 .collect(),
         })
         .collect())
@@ -245,6 +262,7 @@ impl JurisdictionMatcher {
             .iter()
             .filter_map(|name| Pattern::new(name).map(|pattern| (pattern, name.clone())))
             .collect();
+        let mut place_patterns: Vec<(Pattern, String)> = Vec::new();
         let mut wider: HashMap<String, Vec<String>> = HashMap::new();
         for entry in entries {
             let Some(written) = in_corpus.get(&entry.key) else {
@@ -252,6 +270,9 @@ impl JurisdictionMatcher {
             };
             for pattern in &entry.aliases {
                 patterns.push((pattern.clone(), (*written).clone()));
+            }
+            for pattern in &entry.places {
+                place_patterns.push((pattern.clone(), (*written).clone()));
             }
             if let Some(within) = &entry.within
                 && let Some(wider_written) = in_corpus.get(within)
@@ -262,10 +283,13 @@ impl JurisdictionMatcher {
                     .push((*wider_written).clone());
             }
         }
-        patterns.sort_by(|a, b| b.0.length().cmp(&a.0.length()).then(a.1.cmp(&b.1)));
-        patterns.dedup();
+        for list in [&mut patterns, &mut place_patterns] {
+            list.sort_by(|a, b| b.0.length().cmp(&a.0.length()).then(a.1.cmp(&b.1)));
+            list.dedup();
+        }
         JurisdictionMatcher {
             patterns,
+            place_patterns,
             names: jurisdictions.to_vec(),
             wider,
         }
@@ -297,12 +321,14 @@ impl JurisdictionMatcher {
         widest
     }
 
-    /// The jurisdiction a question names, if any.
+    /// The jurisdiction a question names, if any: by its name or another name of it, or else
+    /// by a place within it ("Reno" for Nevada).
     pub fn find(&self, question: &str) -> Option<NamedJurisdiction> {
         let forms = QuestionForms::new(question);
         let (named_as, name) = self
             .patterns
             .iter()
+            .chain(&self.place_patterns)
             .find_map(|(pattern, name)| pattern.find(&forms).map(|found| (found, name)))?;
         let wider = self
             .wider
@@ -439,6 +465,39 @@ mod tests {
         assert_eq!(name(&matcher, "메인 메뉴로 돌아가기"), None);
         assert_eq!(name(&matcher, "हवाई जहाज़ से"), None);
         assert_eq!(name(&matcher, "메인주 투표").as_deref(), Some("Maine"));
+    }
+
+    #[test]
+    fn a_city_names_its_state_unless_a_state_is_named() {
+        let matcher = JurisdictionMatcher::new(
+            &[
+                "Nevada",
+                "North Dakota",
+                "Texas",
+                "New Mexico",
+                "Oregon",
+                "Maine",
+            ]
+            .map(String::from),
+        )
+        .unwrap();
+        for (question, expected) in [
+            ("i live in reno, can i register online?", Some("Nevada")),
+            (
+                "mi abuela vive en San Antonio, puede votar por correo?",
+                Some("Texas"),
+            ),
+            ("ヒューストンで期日前投票できますか", Some("Texas")),
+            ("early voting in Portland, Oregon", Some("Oregon")),
+            ("fargo, early voting hours in texas?", Some("Texas")),
+            ("nm - last day to register?", Some("New Mexico")),
+            // Shared by several states, or a word: no place is guessed.
+            ("registering in portland", None),
+            ("is there wi-fi at the polling place?", None),
+            ("el paso siguiente es registrarse", None),
+        ] {
+            assert_eq!(name(&matcher, question).as_deref(), expected, "{question}");
+        }
     }
 
     #[test]

@@ -440,6 +440,26 @@ fn a_question_that_names_no_place_prefers_what_applies_everywhere() {
         &ConversationContext::default(),
     );
     assert_eq!(in_ohio.citations[0].source, "states/ohio.md");
+    // So does naming one of its cities.
+    for (question, page) in [
+        (
+            "how do i check my voter registration in chicago",
+            "states/illinois.md",
+        ),
+        ("early voting in boise?", "states/idaho.md"),
+        (
+            "where are the polling places in honolulu",
+            "states/hawaii.md",
+        ),
+    ] {
+        let answer = engine.answer(question, &ConversationContext::default());
+        assert_eq!(
+            answer.citations.first().map(|c| c.source.as_str()),
+            Some(page),
+            "{question}: {}",
+            answer.reply.text
+        );
+    }
 }
 
 #[test]
