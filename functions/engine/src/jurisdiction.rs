@@ -13,7 +13,8 @@
 //! Citizens often name their city rather than their state ("i live in reno, can i register
 //! online?"): the data lists the places within a jurisdiction (`places`), which count only when
 //! the question names no jurisdiction itself (the state a citizen names is the one they ask
-//! about; "Dallas, Texas" is Texas either way).
+//! about; "Dallas, Texas" is Texas either way). Failing both, a name or place typed with one
+//! slip in a long Latin word counts too ("ilinois", "washinton").
 //!
 //! The data also says which wider jurisdiction applies to a place (`within`): the documents of
 //! the United States answer a question about Texas as well as Texas's own, Ohio's never do.
@@ -104,6 +105,15 @@ impl Pattern {
 
     /// The part of the question (in match form) that is the name, if it occurs.
     fn find(&self, question: &QuestionForms) -> Option<String> {
+        self.find_with(question, false)
+    }
+
+    /// The same, allowing a typing slip in long Latin words ([`is_slip_of`]).
+    fn find_misspelled(&self, question: &QuestionForms) -> Option<String> {
+        self.find_with(question, true)
+    }
+
+    fn find_with(&self, question: &QuestionForms, slips: bool) -> Option<String> {
         match self {
             Pattern::Spaceless(text) => question.joined.contains(text).then(|| text.clone()),
             Pattern::Words(words) => question.words.windows(words.len()).find_map(|window| {
@@ -111,13 +121,30 @@ impl Pattern {
                     if *prefix {
                         typed.starts_with(word.as_str())
                     } else {
-                        typed == word
+                        typed == word || (slips && is_slip_of(typed, word))
                     }
                 });
                 matches.then(|| window.join(" "))
             }),
         }
     }
+}
+
+/// Shortest word of a name in which a typing slip is forgiven, and shortest typed word.
+const SLIP_NAME_CHARS: usize = 8;
+const SLIP_TYPED_CHARS: usize = 7;
+
+/// Whether `typed` is `word` with one typing slip (a letter left out, added, changed, or two
+/// swapped: "ilinois", "washinton", "virgina", "virjenes"). Only for Latin words of at least
+/// [`SLIP_NAME_CHARS`] letters, where one letter cannot make another place or a common word of
+/// a supported language ("indiana" and "indians" are too short to be confused this way).
+fn is_slip_of(typed: &str, word: &str) -> bool {
+    let latin = |text: &str| text.chars().all(|character| character.is_ascii_lowercase());
+    word.len() >= SLIP_NAME_CHARS
+        && typed.len() >= SLIP_TYPED_CHARS
+        && latin(word)
+        && latin(typed)
+        && strsim::osa_distance(typed, word) == 1
 }
 
 /// A question in the forms names are looked for in.
@@ -322,14 +349,18 @@ impl JurisdictionMatcher {
     }
 
     /// The jurisdiction a question names, if any: by its name or another name of it, or else
-    /// by a place within it ("Reno" for Nevada).
+    /// by a place within it ("Reno" for Nevada); failing both, by one of them typed with a slip
+    /// ("ilinois").
     pub fn find(&self, question: &str) -> Option<NamedJurisdiction> {
         let forms = QuestionForms::new(question);
-        let (named_as, name) = self
-            .patterns
-            .iter()
-            .chain(&self.place_patterns)
-            .find_map(|(pattern, name)| pattern.find(&forms).map(|found| (found, name)))?;
+        let all = || self.patterns.iter().chain(&self.place_patterns);
+        let (named_as, name) = all()
+            .find_map(|(pattern, name)| pattern.find(&forms).map(|found| (found, name)))
+            .or_else(|| {
+                all().find_map(|(pattern, name)| {
+                    pattern.find_misspelled(&forms).map(|found| (found, name))
+                })
+            })?;
         let wider = self
             .wider
             .get(&jurisdiction_key(name))
@@ -477,6 +508,11 @@ mod tests {
                 "New Mexico",
                 "Oregon",
                 "Maine",
+                "Illinois",
+                "Indiana",
+                "U.S. Virgin Islands",
+                "Virginia",
+                "West Virginia",
             ]
             .map(String::from),
         )
@@ -495,6 +531,18 @@ mod tests {
             ("registering in portland", None),
             ("is there wi-fi at the polling place?", None),
             ("el paso siguiente es registrarse", None),
+            // A slip in a long name is forgiven, not in a short one.
+            (
+                "como checo si estoy rejistrado en ilinois",
+                Some("Illinois"),
+            ),
+            (
+                "islas virjenes como me rejistro",
+                Some("U.S. Virgin Islands"),
+            ),
+            ("albuqerque registration deadline", Some("New Mexico")),
+            ("west virgnia mail registration", Some("West Virginia")),
+            ("voting on indian reservations", None),
         ] {
             assert_eq!(name(&matcher, question).as_deref(), expected, "{question}");
         }

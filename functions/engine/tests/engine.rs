@@ -440,13 +440,14 @@ fn a_question_that_names_no_place_prefers_what_applies_everywhere() {
         &ConversationContext::default(),
     );
     assert_eq!(in_ohio.citations[0].source, "states/ohio.md");
-    // So does naming one of its cities.
+    // So does naming one of its cities, or typing its name with a slip.
     for (question, page) in [
         (
             "how do i check my voter registration in chicago",
             "states/illinois.md",
         ),
         ("early voting in boise?", "states/idaho.md"),
+        ("polling places in lousiana", "states/louisiana.md"),
         (
             "where are the polling places in honolulu",
             "states/hawaii.md",
