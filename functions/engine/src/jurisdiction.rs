@@ -121,13 +121,27 @@ impl Pattern {
                     if *prefix {
                         typed.starts_with(word.as_str())
                     } else {
-                        typed == word || (slips && is_slip_of(typed, word))
+                        typed == word
+                            || without_arabic_proclitic(typed) == Some(word.as_str())
+                            || (slips && is_slip_of(typed, word))
                     }
                 });
                 matches.then(|| window.join(" "))
             }),
         }
     }
+}
+
+/// Arabic writes "in", "and", "to", "so" and "like" as one letter joined to the next word
+/// ("بميشيغان", in Michigan; "وتكساس", and Texas): the word without it, when it has one and is
+/// longer than it.
+fn without_arabic_proclitic(typed: &str) -> Option<&str> {
+    let rest = typed.strip_prefix(['ب', 'و', 'ل', 'ف', 'ك'])?;
+    (rest.chars().count() >= 3
+        && rest
+            .chars()
+            .all(|character| matches!(character as u32, 0x0600..=0x06FF)))
+    .then_some(rest)
 }
 
 /// Shortest word of a name in which a typing slip is forgiven, and shortest typed word.
@@ -543,6 +557,9 @@ mod tests {
             ("albuqerque registration deadline", Some("New Mexico")),
             ("west virgnia mail registration", Some("West Virginia")),
             ("voting on indian reservations", None),
+            // Arabic joins "in", "and" and "to" to the name.
+            ("كيف بسجل اسمي عشان اصوت بتكساس؟", Some("Texas")),
+            ("التسجيل في نيفادا", Some("Nevada")),
         ] {
             assert_eq!(name(&matcher, question).as_deref(), expected, "{question}");
         }
