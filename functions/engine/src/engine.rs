@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use votecheck_encoder::{Encoder, LayeredEmbedding, Role};
-use votecheck_index::language::{detect_among, primary_subtag};
+use votecheck_index::language::{detect_among, primary_subtag, script_of, written_in};
 use votecheck_index::{Passage, PassageIndex, PassageKind};
 use votecheck_outbound::ConfirmedCommand;
 
@@ -567,9 +567,16 @@ impl Engine {
 
     /// For a first question whose language is uncertain between close languages, the one whose
     /// passages cover the question best (the corpus is evidence too); otherwise `chosen`.
+    ///
+    /// A language written in another script than the message ("kya", "hai" and "ki" make Hindi
+    /// in Latin letters) is kept: its passages cannot cover a romanised question, so the corpus
+    /// would always prefer a language written in the message's script.
     fn language_the_corpus_answers_best(&self, message: &str, chosen: String) -> String {
         let candidates = self.close_languages(message);
         if candidates.len() < 2 || !candidates.contains(&primary_subtag(&chosen)) {
+            return chosen;
+        }
+        if script_of(message).is_some_and(|script| !written_in(&chosen, script)) {
             return chosen;
         }
         let retriever = Retriever::with_weights(&self.index, self.weights);

@@ -323,6 +323,49 @@ fn an_ambiguous_language_is_settled_by_what_the_corpus_answers() {
 }
 
 #[test]
+fn a_romanised_question_keeps_its_language() {
+    // Hindi and Bengali are often typed in Latin letters. Their passages, in their own script,
+    // cannot cover such a question, so the corpus must not hand it to a language written in
+    // Latin letters whose passages share its English loanwords.
+    let corpus = corpus_of(&[
+        (
+            "hi/register.md",
+            "+++\nlanguage = \"hi\"\n+++\n# पंजीकरण\n\n## अंतिम तिथि\n\nडाक से पंजीकरण का फ़ॉर्म चुनाव से पहले भेजें।\n",
+        ),
+        (
+            "bn/register.md",
+            "+++\nlanguage = \"bn\"\n+++\n# নিবন্ধন\n\n## শেষ তারিখ\n\nডাকে নিবন্ধন ফর্ম নির্বাচনের আগে পাঠান।\n",
+        ),
+        (
+            "fr/register.md",
+            "+++\nlanguage = \"fr\"\n+++\n# Registration\n\n## Date limite\n\nLa last date pour la registration par mail est fixée par chaque État.\n",
+        ),
+        (
+            "pt/register.md",
+            "+++\nlanguage = \"pt\"\n+++\n# Registration\n\n## Prazo\n\nO formulário de register por mail e online deve chegar antes do prazo.\n",
+        ),
+    ]);
+    let (_index, engine) = engine_over(corpus.path());
+    for (question, language) in [
+        (
+            "virginia me regester karne ki last date? mail se bhejunga",
+            "hi",
+        ),
+        (
+            "ami michigan e thaki, online e vote er jonno register kora jay? kivabe korbo",
+            "bn",
+        ),
+    ] {
+        let answer = engine.answer(question, &ConversationContext::default());
+        assert_eq!(
+            answer.language, language,
+            "{question}: {}",
+            answer.reply.text
+        );
+    }
+}
+
+#[test]
 fn a_place_named_in_passing_does_not_hide_the_passages_of_the_citizens_language() {
     // The Japanese documents are Japan's; the question names America only as a comparison.
     let corpus = corpus_of(&[

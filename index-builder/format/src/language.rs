@@ -292,6 +292,16 @@ pub fn whatlang_tag(lang: Lang) -> &'static str {
     }
 }
 
+/// Whether a language (BCP 47 tag) is written in this script, as far as `whatlang` knows it:
+/// Hindi is written in Devanagari, so a Hindi message in Latin letters is romanised.
+pub fn written_in(tag: &str, script: Script) -> bool {
+    let base = primary_subtag(tag);
+    script
+        .langs()
+        .iter()
+        .any(|lang| whatlang_tag(*lang) == base)
+}
+
 /// The writing system of a text, as `whatlang` sees it (used by callers that combine the script
 /// with other evidence, such as the citizen's previous language).
 pub fn script_of(text: &str) -> Option<Script> {
@@ -301,6 +311,16 @@ pub fn script_of(text: &str) -> Option<Script> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn knows_which_languages_a_script_writes() {
+        assert!(written_in("es", Script::Latin));
+        assert!(written_in("tl", Script::Latin));
+        assert!(!written_in("hi", Script::Latin));
+        assert!(!written_in("bn", Script::Latin));
+        assert!(written_in("hi", Script::Devanagari));
+        assert!(written_in("ru", Script::Cyrillic));
+    }
 
     #[test]
     fn normalizes_case_and_separators() {
