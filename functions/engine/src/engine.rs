@@ -6,7 +6,9 @@
 use std::time::{Duration, Instant};
 
 use votecheck_encoder::{Encoder, LayeredEmbedding, Role};
-use votecheck_index::language::{detect_among, primary_subtag, script_of, written_in};
+use votecheck_index::language::{
+    detect_among, primary_subtag, script_language, script_of, written_in,
+};
 use votecheck_index::{Passage, PassageIndex, PassageKind};
 use votecheck_outbound::ConfirmedCommand;
 
@@ -494,13 +496,11 @@ impl Engine {
             return (preferred.clone(), true);
         }
         let words = message.split_whitespace().count();
-        let detection = detect_among(message, &self.detectable_languages);
-        if let Some(found) = &detection
-            && found.confidence >= 1.0
-        {
-            // The script decides (kana, Hangul, Han...).
-            return (found.tag.clone(), true);
+        if let Some(tag) = script_language(message) {
+            // The script decides (kana, Hangul, Han).
+            return (tag.to_string(), true);
         }
+        let detection = detect_among(message, &self.detectable_languages);
         let vocabulary = self
             .lexicon
             .function_word_language(message)

@@ -42,6 +42,12 @@ fn answers_in_the_citizens_language_from_passages_in_that_language() {
     assert_eq!(japanese.outcome, Outcome::Answer, "{}", japanese.reply.text);
     assert_eq!(japanese.language, "ja");
     assert!(japanese.citations[0].source.starts_with("ja/"));
+    // The detector is fully confident this is French; its English function words say otherwise.
+    let english = ask(
+        "connecticut same day registration - can i just do it at my normal polling place on \
+         election day? what hours",
+    );
+    assert_eq!(english.language, "en", "{}", english.reply.text);
 }
 
 #[test]

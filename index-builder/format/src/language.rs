@@ -181,8 +181,10 @@ pub fn detect_among(text: &str, allowed: &[String]) -> Option<Detection> {
     })
 }
 
-/// Decides the language from the script alone for the scripts that identify one language.
-fn script_language(text: &str) -> Option<&'static str> {
+/// Decides the language from the script alone for the scripts that identify one language
+/// (kana, Hangul, Han); `None` for every other text. The detectors' confidence cannot tell this
+/// case apart: `whatlang` also reports full confidence for some Latin-script guesses.
+pub fn script_language(text: &str) -> Option<&'static str> {
     let mut kana = 0usize;
     let mut hangul = 0usize;
     let mut han = 0usize;
