@@ -110,6 +110,13 @@ impl Pattern {
 
     /// The same, allowing a typing slip in long Latin words ([`is_slip_of`]).
     fn find_misspelled(&self, question: &QuestionForms) -> Option<String> {
+        let Pattern::Words(words) = self else {
+            return None;
+        };
+        // Most names have no word long enough for a slip: skip them without a look.
+        if !words.iter().any(|(word, _)| word.len() >= SLIP_NAME_CHARS) {
+            return None;
+        }
         self.find_with(question, true)
     }
 
@@ -156,6 +163,7 @@ fn is_slip_of(typed: &str, word: &str) -> bool {
     let latin = |text: &str| text.chars().all(|character| character.is_ascii_lowercase());
     word.len() >= SLIP_NAME_CHARS
         && typed.len() >= SLIP_TYPED_CHARS
+        && typed.len().abs_diff(word.len()) <= 1
         && latin(word)
         && latin(typed)
         && strsim::osa_distance(typed, word) == 1
