@@ -330,9 +330,9 @@ fn an_ambiguous_language_is_settled_by_what_the_corpus_answers() {
 
 #[test]
 fn a_romanised_question_keeps_its_language() {
-    // Hindi and Bengali are often typed in Latin letters. Their passages, in their own script,
-    // cannot cover such a question, so the corpus must not hand it to a language written in
-    // Latin letters whose passages share its English loanwords.
+    // Hindi and Bengali (and Russian, less often) are typed in Latin letters. Their passages, in
+    // their own script, cannot cover such a question, so the corpus must not hand it to a
+    // language written in Latin letters whose passages share its English loanwords.
     let corpus = corpus_of(&[
         (
             "hi/register.md",
@@ -345,6 +345,10 @@ fn a_romanised_question_keeps_its_language() {
         (
             "fr/register.md",
             "+++\nlanguage = \"fr\"\n+++\n# Registration\n\n## Date limite\n\nLa last date pour la registration par mail est fixée par chaque État.\n",
+        ),
+        (
+            "ru/register.md",
+            "+++\nlanguage = \"ru\"\n+++\n# Регистрация\n\n## Последний день\n\nФорму регистрации по почте отправьте до выборов.\n",
         ),
         (
             "pt/register.md",
@@ -360,6 +364,14 @@ fn a_romanised_question_keeps_its_language() {
         (
             "ami michigan e thaki, online e vote er jonno register kora jay? kivabe korbo",
             "bn",
+        ),
+        (
+            "2024 me texas me kitne percent logon ne vote diya tha",
+            "hi",
+        ),
+        (
+            "nuzhno li brat s soboi kartochku izbiratelya na uchastok?",
+            "ru",
         ),
     ] {
         let answer = engine.answer(question, &ConversationContext::default());
