@@ -21,7 +21,7 @@ use crate::compiled::EngineData;
 use crate::intent::{IntentClassifier, IntentMatch};
 use crate::judgement::clauses::clauses;
 use crate::judgement::{Judgement, JudgementModel, Verdict};
-use crate::jurisdiction::JurisdictionMatcher;
+use crate::jurisdiction::{JurisdictionMatcher, NamedJurisdiction};
 use crate::lexicon::Lexicon;
 use crate::reply::{MAX_QUOTE_CHARS, Renderer};
 use crate::retrieval::{Candidate, RetrievalWeights, Retriever, Search, semantic_score};
@@ -571,16 +571,20 @@ impl Engine {
     /// A language written in another script than the message ("kya", "hai" and "ki" make Hindi
     /// in Latin letters) is kept: its passages cannot cover a romanised question, so the corpus
     /// would always prefer a language written in the message's script.
-    fn language_the_corpus_answers_best(&self, message: &str, chosen: String) -> String {
+    fn language_the_corpus_answers_best(
+        &self,
+        message: &str,
+        chosen: String,
+        named: Option<&NamedJurisdiction>,
+    ) -> String {
+        if script_of(message).is_some_and(|script| !written_in(&chosen, script)) {
+            return chosen;
+        }
         let candidates = self.close_languages(message);
         if candidates.len() < 2 || !candidates.contains(&primary_subtag(&chosen)) {
             return chosen;
         }
-        if script_of(message).is_some_and(|script| !written_in(&chosen, script)) {
-            return chosen;
-        }
         let retriever = Retriever::with_weights(&self.index, self.weights);
-        let named = self.jurisdictions.find(message);
         let best_confidence = |language: &str| {
             let expansion = self.lexicon.expand(message, language);
             retriever
@@ -589,7 +593,7 @@ impl Engine {
                     language,
                     passage_languages: vec![language.to_string()],
                     expansion: expansion.text.clone(),
-                    jurisdiction: named.as_ref(),
+                    jurisdiction: named,
                     general: &self.general_jurisdictions,
                     limit: 1,
                     function_words: self.lexicon.function_words(language),
@@ -667,8 +671,9 @@ impl Engine {
                     || found.intent == Intent::ReportProblem =>
             {
                 let step = Instant::now();
+                let named = self.jurisdictions.find(&message);
                 let (answer, question_trace) =
-                    self.question(&message, &language, context, Some(found));
+                    self.question(&message, &language, context, named, Some(found));
                 timings.retrieval_us = micros(step);
                 trace = question_trace;
                 answer
@@ -676,10 +681,13 @@ impl Engine {
             Some(found) => self.command(found, &language, &message),
             None => {
                 let step = Instant::now();
+                let named = self.jurisdictions.find(&message);
                 if context.preferred_language.is_none() && context.previous_language.is_none() {
-                    language = self.language_the_corpus_answers_best(&message, language);
+                    language =
+                        self.language_the_corpus_answers_best(&message, language, named.as_ref());
                 }
-                let (answer, question_trace) = self.question(&message, &language, context, None);
+                let (answer, question_trace) =
+                    self.question(&message, &language, context, named, None);
                 timings.retrieval_us = micros(step);
                 trace = question_trace;
                 answer
@@ -859,11 +867,14 @@ impl Engine {
     /// problem-report phrase gets the reporting line, except in a rumour (forwarded, or judged
     /// one) that a fact-check addresses, which gets the fact-check, and in a message judged a
     /// question that a passage answers, which gets the line and the answer.
+    ///
+    /// `whole_jurisdiction` is the place the whole message names (found once per message).
     fn question(
         &self,
         message: &str,
         language: &str,
         context: &ConversationContext,
+        whole_jurisdiction: Option<NamedJurisdiction>,
         phrase: Option<&IntentMatch>,
     ) -> (Answer, Trace) {
         let retriever = Retriever::with_weights(&self.index, self.weights);
@@ -906,7 +917,6 @@ impl Engine {
         }
         // A mixed message is searched with its procedural clauses alone (the place it names may
         // be in the other clause: "... and who wins Ohio?").
-        let whole_jurisdiction = self.jurisdictions.find(message);
         let procedural = (searched_as == Some(Judgement::Mixed))
             .then(|| self.procedural_part(message, context.forwarded))
             .flatten();
