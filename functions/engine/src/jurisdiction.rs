@@ -31,6 +31,7 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
+use unicode_segmentation::UnicodeSegmentation;
 use votecheck_index::schema::jurisdiction_key;
 
 use crate::EngineError;
@@ -53,6 +54,8 @@ struct JurisdictionEntry {
     aliases: Vec<String>,
     #[serde(default)]
     places: Vec<String>,
+    #[serde(default)]
+    code: Option<String>,
 }
 
 /// How one name is looked for in a question.
@@ -248,6 +251,8 @@ pub struct JurisdictionMatcher {
     /// The same for places within a jurisdiction (its cities), looked for when no jurisdiction
     /// is named.
     place_patterns: Vec<(Pattern, String)>,
+    /// Postal code in capitals → jurisdiction as the corpus writes it.
+    codes: HashMap<String, String>,
     /// Every jurisdiction of the corpus, as written.
     names: Vec<String>,
     /// Jurisdiction key → wider jurisdictions of the corpus, as written.
@@ -265,6 +270,8 @@ pub struct CompiledJurisdiction {
     aliases: Vec<Pattern>,
     /// The patterns of the places within it that citizens name instead (its cities).
     places: Vec<Pattern>,
+    /// Its two-letter postal code, in capitals.
+    code: Option<String>,
 }
 
 /// Reads the jurisdictions data file and turns every name into its pattern (in file order).
@@ -287,6 +294,7 @@ pub fn compile() -> Result<Vec<CompiledJurisdiction>, EngineError> {
                 .iter()
                 .filter_map(|place| Pattern::new(place))
                 .collect(),
+            code: entry.code.as_ref().map(|code| code.to_ascii_uppercase()),
         })
         .collect())
 }
@@ -312,6 +320,7 @@ impl JurisdictionMatcher {
             .filter_map(|name| Pattern::new(name).map(|pattern| (pattern, name.clone())))
             .collect();
         let mut place_patterns: Vec<(Pattern, String)> = Vec::new();
+        let mut codes = HashMap::new();
         let mut wider: HashMap<String, Vec<String>> = HashMap::new();
         for entry in entries {
             let Some(written) = in_corpus.get(&entry.key) else {
@@ -322,6 +331,9 @@ impl JurisdictionMatcher {
             }
             for pattern in &entry.places {
                 place_patterns.push((pattern.clone(), (*written).clone()));
+            }
+            if let Some(code) = &entry.code {
+                codes.insert(code.clone(), (*written).clone());
             }
             if let Some(within) = &entry.within
                 && let Some(wider_written) = in_corpus.get(within)
@@ -339,6 +351,7 @@ impl JurisdictionMatcher {
         JurisdictionMatcher {
             patterns,
             place_patterns,
+            codes,
             names: jurisdictions.to_vec(),
             wider,
         }
@@ -370,14 +383,15 @@ impl JurisdictionMatcher {
         widest
     }
 
-    /// The jurisdiction a question names, if any: by its name or another name of it, or else
-    /// by a place within it ("Reno" for Nevada); failing both, by one of them typed with a slip
-    /// ("ilinois").
+    /// The jurisdiction a question names, if any: by its name or another name of it, else by
+    /// its postal code typed as in an address ("Portland, OR"), else by a place within it
+    /// ("Reno" for Nevada); failing all, by a name or place typed with a slip ("ilinois").
     pub fn find(&self, question: &str) -> Option<NamedJurisdiction> {
         let forms = QuestionForms::new(question);
         let all = || self.patterns.iter().chain(&self.place_patterns);
-        let (named_as, name) = all()
-            .find_map(|(pattern, name)| pattern.find(&forms).map(|found| (found, name)))
+        let (named_as, name) = first_found(&self.patterns, &forms)
+            .or_else(|| self.code_in(question))
+            .or_else(|| first_found(&self.place_patterns, &forms))
             .or_else(|| {
                 all().find_map(|(pattern, name)| {
                     pattern.find_misspelled(&forms).map(|found| (found, name))
@@ -405,6 +419,81 @@ impl JurisdictionMatcher {
             named_as,
         })
     }
+
+    /// The state whose postal code the question types in capitals where an address has it:
+    /// after a comma ("Portland, OR"), after a capitalised word ("Salem OR"), after "in" or
+    /// "from" ("moved here from PA"), or ending a clause ("in portland OR, can i vote?").
+    /// The codes reaching here are words ("OR", "IN", "PA"), so a code in a shouted message or
+    /// beside another word in capitals ("VOTE IN PERSON") names nothing, and one that is an
+    /// English interjection ("is that OK?") does not count for ending a clause.
+    fn code_in(&self, question: &str) -> Option<(String, &String)> {
+        if self.codes.is_empty() || shouted(question) {
+            return None;
+        }
+        let words: Vec<(usize, &str)> = question
+            .split_word_bound_indices()
+            .filter(|(_, word)| word.chars().any(char::is_alphanumeric))
+            .collect();
+        (1..words.len()).find_map(|index| {
+            let (at, code) = words[index];
+            let name = self.codes.get(code)?;
+            let (before_at, before) = words[index - 1];
+            let after = words.get(index + 1);
+            if in_capitals(before) || after.is_some_and(|(_, word)| in_capitals(word)) {
+                return None;
+            }
+            let gap_before = &question[before_at + before.len()..at];
+            let gap_after = &question[at + code.len()..after.map_or(question.len(), |(at, _)| *at)];
+            let capitalised = before.chars().next().is_some_and(char::is_uppercase)
+                && before.chars().any(char::is_lowercase);
+            let preposition = ["in", "from"]
+                .iter()
+                .any(|preposition| before.eq_ignore_ascii_case(preposition));
+            let ends_clause = !INTERJECTION_CODES.contains(&code)
+                && (after.is_none()
+                    || gap_after
+                        .trim_start()
+                        .starts_with([',', '?', '.', '!', ')', ':', ';']));
+            (gap_before.contains(',') || capitalised || preposition || ends_clause)
+                .then(|| (code.to_ascii_lowercase(), name))
+        })
+    }
+}
+
+/// Postal codes that are English words a message may end on in capitals ("is that OK?").
+const INTERJECTION_CODES: &[&str] = &["OK", "HI", "OH", "ME"];
+
+/// Whether a word is written in capitals (two letters or more, none in lower case).
+fn in_capitals(word: &str) -> bool {
+    word.chars()
+        .filter(|character| character.is_alphabetic())
+        .count()
+        >= 2
+        && !word.chars().any(char::is_lowercase)
+}
+
+/// The first of `patterns` the question has, with the words that matched.
+fn first_found<'p>(
+    patterns: &'p [(Pattern, String)],
+    forms: &QuestionForms,
+) -> Option<(String, &'p String)> {
+    patterns
+        .iter()
+        .find_map(|(pattern, name)| pattern.find(forms).map(|found| (found, name)))
+}
+
+/// Whether most of a message's letters are capitals.
+fn shouted(message: &str) -> bool {
+    let (capitals, letters) = message
+        .chars()
+        .filter(|character| character.is_alphabetic())
+        .fold((0, 0), |(capitals, letters), character| {
+            (
+                capitals + usize::from(character.is_uppercase()),
+                letters + 1,
+            )
+        });
+    capitals * 2 > letters
 }
 
 #[cfg(test)]
@@ -568,6 +657,51 @@ mod tests {
             // Arabic joins "in", "and" and "to" to the name.
             ("كيف بسجل اسمي عشان اصوت بتكساس؟", Some("Texas")),
             ("التسجيل في نيفادا", Some("Nevada")),
+        ] {
+            assert_eq!(name(&matcher, question).as_deref(), expected, "{question}");
+        }
+    }
+
+    #[test]
+    fn a_postal_code_names_its_state_where_an_address_has_it() {
+        let matcher = JurisdictionMatcher::new(
+            &[
+                "Oregon",
+                "Indiana",
+                "Pennsylvania",
+                "Maine",
+                "Texas",
+                "Michigan",
+            ]
+            .map(String::from),
+        )
+        .unwrap();
+        for (question, expected) in [
+            ("polling places in Portland, OR", Some("Oregon")),
+            ("Portland OR ballot drop boxes", Some("Oregon")),
+            ("early voting hours Fort Wayne,IN?", Some("Indiana")),
+            (
+                "just moved here from PA, do i re-register?",
+                Some("Pennsylvania"),
+            ),
+            ("can i register online in ME", Some("Maine")),
+            // A state named outranks a code.
+            (
+                "moved from Portland, OR to texas, how do i register",
+                Some("Texas"),
+            ),
+            // A word in capitals for emphasis, lower case, or a shouted message: no code.
+            ("can i vote by mail OR do i have to go in person", None),
+            ("do i vote IN person or by mail", None),
+            ("registering in portland or salem", None),
+            ("VOTE IN PERSON OR BY MAIL IN MI", None),
+            ("Hi, where do i vote", None),
+            (
+                "got out of prison in portland OR, can i vote now?",
+                Some("Oregon"),
+            ),
+            ("is a photocopy OK?", None),
+            ("VOTE IN PERSON or by mail", None),
         ] {
             assert_eq!(name(&matcher, question).as_deref(), expected, "{question}");
         }

@@ -470,6 +470,7 @@ fn a_question_that_names_no_place_prefers_what_applies_everywhere() {
         "Louisiana",
         "Maine",
         "Ohio",
+        "Oregon",
     ];
     for state in states {
         std::fs::write(
@@ -501,8 +502,13 @@ fn a_question_that_names_no_place_prefers_what_applies_everywhere() {
         &ConversationContext::default(),
     );
     assert_eq!(in_ohio.citations[0].source, "states/ohio.md");
-    // So does naming one of its cities, or typing its name with a slip.
+    // So does naming one of its cities, its postal code as in an address, or typing its name
+    // with a slip.
     for (question, page) in [
+        (
+            "where are the polling places in portland OR, is it schools?",
+            "states/oregon.md",
+        ),
         (
             "how do i check my voter registration in chicago",
             "states/illinois.md",
