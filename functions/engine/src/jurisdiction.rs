@@ -624,6 +624,8 @@ mod tests {
                 "U.S. Virgin Islands",
                 "Virginia",
                 "West Virginia",
+                "California",
+                "Northern Mariana Islands",
             ]
             .map(String::from),
         )
@@ -638,6 +640,14 @@ mod tests {
             ("early voting in Portland, Oregon", Some("Oregon")),
             ("fargo, early voting hours in texas?", Some("Texas")),
             ("nm - last day to register?", Some("New Mexico")),
+            (
+                "missed the cutoff in LA county, any way left?",
+                Some("California"),
+            ),
+            (
+                "nasa saipan ako, pano mag register?",
+                Some("Northern Mariana Islands"),
+            ),
             // Shared by several states, or a word: no place is guessed.
             ("registering in portland", None),
             ("is there wi-fi at the polling place?", None),
