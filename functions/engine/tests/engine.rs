@@ -384,6 +384,33 @@ fn a_romanised_question_keeps_its_language() {
 }
 
 #[test]
+fn keywords_decide_for_writing_the_encoder_reads_poorly() {
+    // Vietnamese typed without its marks scores low on the encoder against every passage; the
+    // keywords, folded, still find the passage, and then decide alone.
+    let corpus = corpus_of(&[(
+        "vi/register.md",
+        "+++\nlanguage = \"vi\"\njurisdiction = \"Georgia\"\n+++\n# Đăng ký cử tri ở Georgia\n\n\
+         ## Kiểm tra đăng ký cử tri\n\nKiểm tra xem mình đã đăng ký cử tri chưa ở đâu? Trên \
+         trang web của tiểu bang Georgia.\n\n## Hạn chót đăng ký\n\nHạn chót đăng ký \
+         là 29 ngày trước ngày bầu cử.\n",
+    )]);
+    let (_index, engine) = engine_over(corpus.path());
+    for question in [
+        "o georgia kiem tra minh da dang ky cu tri chua o dau",
+        "georgia han chot dang ky la bao nhieu ngay truoc ngay bau cu",
+    ] {
+        let answer = engine.answer(question, &ConversationContext::default());
+        assert_eq!(answer.language, "vi", "{question}");
+        assert_eq!(
+            answer.outcome,
+            Outcome::Answer,
+            "{question}: {}",
+            answer.reply.text
+        );
+    }
+}
+
+#[test]
 fn a_place_named_in_passing_does_not_hide_the_passages_of_the_citizens_language() {
     // The Japanese documents are Japan's; the question names America only as a comparison.
     let corpus = corpus_of(&[

@@ -13,7 +13,9 @@
 //! ```
 
 use tantivy::tokenizer::Language as StemmerLanguage;
-use whatlang::{Lang, Script};
+use whatlang::Lang;
+/// A writing system, as [`script_of`] reports it.
+pub use whatlang::Script;
 
 /// Why a language tag was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
