@@ -70,6 +70,9 @@ pub struct Trace {
     pub fact_check: Option<PassageRef>,
     /// The learned judgement of the message (with passage vectors only).
     pub judgement: Option<Verdict>,
+    /// Whether the encoder reads the message poorly, so that a passage also answers when its
+    /// keyword confidence alone reaches the threshold without vectors (calibration needs it).
+    pub keywords_decide: bool,
 }
 
 /// Which passage a decision was about (for evaluation: is it the right one?).
@@ -1058,6 +1061,7 @@ impl Engine {
         // low against every passage, answering or not: there the keywords may decide alone, as
         // in an index without vectors.
         let keywords_decide = semantic && encoder_reads_poorly(message, language);
+        trace.keywords_decide = keywords_decide;
         let answers = |candidate: &Candidate| {
             evidence(candidate.confidence, candidate.similarity) >= threshold
                 || (keywords_decide && candidate.confidence >= self.thresholds.answer_confidence)

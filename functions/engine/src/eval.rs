@@ -558,6 +558,9 @@ pub struct SemanticScores {
     pub best_passage_similarity: f32,
     /// Similarity of the best fact-check.
     pub best_fact_check_similarity: f32,
+    /// Whether the keyword confidence alone may answer (writing the encoder reads poorly).
+    #[serde(default)]
+    pub keywords_decide: bool,
 }
 
 /// Reads the semantic traces of a `votecheck eval --json` report.
@@ -604,7 +607,16 @@ pub struct SemanticCalibration {
 /// cases. A fact-check should be shown when it is the right one; the score is the fused
 /// fact-check similarity, and the margin is over the best passage's semantic score
 /// ([`crate::retrieval::semantic_score`]).
-pub fn calibrate_semantic(traces: &[SemanticTrace]) -> SemanticCalibration {
+///
+/// Where the encoder reads the writing poorly, a passage whose keyword confidence reaches
+/// `keyword_answer_confidence` (the threshold without vectors) answers whatever its evidence:
+/// those decisions do not depend on the evidence threshold, so they are counted but take no
+/// part in choosing it (otherwise they would pull their language's threshold down for every
+/// question written in it).
+pub fn calibrate_semantic(
+    traces: &[SemanticTrace],
+    keyword_answer_confidence: f32,
+) -> SemanticCalibration {
     use crate::calibration::answer_evidence;
     let evidence = |trace: &SemanticTrace| {
         answer_evidence(
@@ -619,12 +631,24 @@ pub fn calibrate_semantic(traces: &[SemanticTrace]) -> SemanticCalibration {
     // Evidence spans about -2..2: thresholds are chosen on a [0, 1] scale, mapped.
     let to_unit = |value: f32| ((value + 2.0) / 4.0).clamp(0.0, 1.0);
     let from_unit = |value: f32| value * 4.0 - 2.0;
-    let answer_labelled: Vec<(&SemanticTrace, f32, bool)> = traces
-        .iter()
-        .filter_map(|trace| match trace.expected_outcome {
-            Outcome::Answer => Some((trace, to_unit(evidence(trace)), trace.passage_right)),
-            Outcome::NoAnswer => Some((trace, to_unit(evidence(trace)), false)),
-            _ => None,
+    let should_answer = |trace: &SemanticTrace| match trace.expected_outcome {
+        Outcome::Answer => Some(trace.passage_right),
+        Outcome::NoAnswer => Some(false),
+        _ => None,
+    };
+    let keywords_answer = |trace: &SemanticTrace| {
+        trace.trace.keywords_decide
+            && trace.trace.best_passage_confidence >= keyword_answer_confidence
+    };
+    let (answered_by_keywords, decided_by_evidence): (Vec<&SemanticTrace>, Vec<&SemanticTrace>) =
+        traces
+            .iter()
+            .filter(|trace| should_answer(trace).is_some())
+            .partition(|trace| keywords_answer(trace));
+    let answer_labelled: Vec<(&SemanticTrace, f32, bool)> = decided_by_evidence
+        .into_iter()
+        .filter_map(|trace| {
+            should_answer(trace).map(|should| (trace, to_unit(evidence(trace)), should))
         })
         .collect();
     let pooled: Vec<(f32, bool)> = answer_labelled
@@ -673,6 +697,10 @@ pub fn calibrate_semantic(traces: &[SemanticTrace]) -> SemanticCalibration {
             .count();
     }
     let _ = global_correct;
+    answer_correct += answered_by_keywords
+        .iter()
+        .filter(|trace| should_answer(trace) == Some(true))
+        .count();
     let fact_labelled: Vec<(f32, bool)> = traces
         .iter()
         .filter_map(|trace| match trace.expected_outcome {
@@ -752,7 +780,7 @@ pub fn calibrate_semantic(traces: &[SemanticTrace]) -> SemanticCalibration {
             fact_check_similarity_forwarded,
             fact_check_margin: (fact_check_margin * 100.0).round() / 100.0,
         },
-        answer_cases: answer_labelled.len(),
+        answer_cases: answer_labelled.len() + answered_by_keywords.len(),
         answer_correct,
         fact_check_cases: fact_labelled.len(),
         fact_check_correct,
@@ -834,6 +862,57 @@ mod tests {
             assert_eq!(error.line, line, "{text}");
             assert!(error.reason.contains(reason), "{text}: {error}");
         }
+    }
+
+    /// A Vietnamese case for semantic calibration: `(confidence, similarity)` of its best passage,
+    /// whether it should be answered, and whether keywords may decide alone.
+    fn vietnamese_trace(
+        scores: (f32, f32),
+        should_answer: bool,
+        keywords_decide: bool,
+    ) -> SemanticTrace {
+        SemanticTrace {
+            expected_outcome: if should_answer {
+                Outcome::Answer
+            } else {
+                Outcome::NoAnswer
+            },
+            language: "vi".to_string(),
+            passage_right: should_answer,
+            fact_check_right: false,
+            forwarded: false,
+            trace: SemanticScores {
+                best_passage_confidence: scores.0,
+                best_passage_similarity: scores.1,
+                best_fact_check_similarity: 0.0,
+                keywords_decide,
+            },
+        }
+    }
+
+    #[test]
+    fn questions_the_keywords_answer_do_not_lower_the_evidence_threshold() {
+        // Evidence 0.62 (written with marks, answerable), -0.34 (unmarked, answerable by
+        // keywords), -0.52 and 0.10 (unanswerable).
+        let mut traces = Vec::new();
+        traces.extend((0..10).map(|_| vietnamese_trace((0.5, 0.86), true, false)));
+        traces.extend((0..12).map(|_| vietnamese_trace((0.5, 0.78), true, true)));
+        traces.extend((0..3).map(|_| vietnamese_trace((0.2, 0.79), false, false)));
+        traces.extend((0..3).map(|_| vietnamese_trace((0.22, 0.84), false, false)));
+        let threshold = |calibration: &SemanticCalibration| {
+            calibration.thresholds.answer_evidence_by_language["vi"]
+        };
+
+        let aware = calibrate_semantic(&traces, 0.29);
+        assert!(threshold(&aware) > 0.1, "{:?}", aware.thresholds);
+        assert_eq!(aware.answer_cases, 28);
+        assert_eq!(aware.answer_correct, 28);
+
+        // Were the keyword rule unknown (no confidence reaches 1.01), the unmarked questions
+        // would pull the threshold under half of the unanswerable ones.
+        let unaware = calibrate_semantic(&traces, 1.01);
+        assert!(threshold(&unaware) < -0.3, "{:?}", unaware.thresholds);
+        assert!(unaware.answer_correct < 28);
     }
 
     #[test]

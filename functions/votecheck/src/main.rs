@@ -747,7 +747,7 @@ fn calibrate_reports(reports: &[PathBuf]) -> anyhow::Result<()> {
         "fact_check_margin = {:.2}",
         calibration.thresholds.fact_check_margin
     );
-    let semantic = calibrate_semantic(&semantic);
+    let semantic = calibrate_semantic(&semantic, calibration.thresholds.answer_confidence);
     out!();
     out!(
         "# with passage vectors: {} answer/no-answer decisions, {} right; {} fact-check decisions, {} right",
