@@ -601,6 +601,35 @@ mod tests {
     }
 
     #[test]
+    fn washington_dc_is_the_district_in_every_script() {
+        let matcher =
+            JurisdictionMatcher::new(&["Washington", "District of Columbia"].map(String::from))
+                .unwrap();
+        for (question, expected) in [
+            ("واشنطن دي سي: اذا سجلت بالبريد", "District of Columbia"),
+            (
+                "Вашингтон DC: крайний срок регистрации?",
+                "District of Columbia",
+            ),
+            ("в Вашингтоне, D.C. регистрация", "District of Columbia"),
+            ("वाशिंगटन डी.सी. में पंजीकरण", "District of Columbia"),
+            ("ওয়াশিংটন ডি.সি.তে রেজিস্ট্রেশন", "District of Columbia"),
+            ("华盛顿DC选民登记", "District of Columbia"),
+            ("워싱턴 디씨 유권자 등록", "District of Columbia"),
+            ("washington, d.c. registration", "District of Columbia"),
+            ("Вашингтон: крайний срок регистрации?", "Washington"),
+            ("واشنطن: اذا سجلت بالبريد", "Washington"),
+            ("i live in washington state", "Washington"),
+        ] {
+            assert_eq!(
+                name(&matcher, question).as_deref(),
+                Some(expected),
+                "{question}"
+            );
+        }
+    }
+
+    #[test]
     fn names_that_are_common_words_need_a_safe_form() {
         let matcher =
             JurisdictionMatcher::new(&["Maine".to_string(), "Hawaii".to_string()]).unwrap();
