@@ -500,34 +500,36 @@ fn shouted(message: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// A matcher for a corpus with these jurisdictions.
+    fn matcher_of(names: &[&str]) -> JurisdictionMatcher {
+        let names: Vec<String> = names.iter().map(|name| name.to_string()).collect();
+        JurisdictionMatcher::new(&names).unwrap()
+    }
+
     fn corpus() -> JurisdictionMatcher {
-        JurisdictionMatcher::new(
-            &[
-                "Virginia",
-                "West Virginia",
-                "Texas",
-                "New York",
-                "North Dakota",
-                "California",
-                "Florida",
-                "Georgia",
-                "Kansas",
-                "Arkansas",
-                "United States",
-                "日本",
-            ]
-            .map(String::from),
-        )
-        .unwrap()
+        matcher_of(&[
+            "Virginia",
+            "West Virginia",
+            "Texas",
+            "New York",
+            "North Dakota",
+            "California",
+            "Florida",
+            "Georgia",
+            "Kansas",
+            "Arkansas",
+            "United States",
+            "日本",
+        ])
     }
 
     #[test]
     fn the_widest_jurisdiction_is_the_one_others_lie_within() {
         assert_eq!(corpus().widest(), ["United States"]);
         // Without a wider jurisdiction in the corpus there is no hierarchy to prefer.
-        let states = JurisdictionMatcher::new(&["Texas", "Ohio"].map(String::from)).unwrap();
+        let states = matcher_of(&["Texas", "Ohio"]);
         assert!(states.widest().is_empty());
-        let single = JurisdictionMatcher::new(&["Riverside County".to_string()]).unwrap();
+        let single = matcher_of(&["Riverside County"]);
         assert!(single.widest().is_empty());
     }
 
@@ -602,9 +604,7 @@ mod tests {
 
     #[test]
     fn washington_dc_is_the_district_in_every_script() {
-        let matcher =
-            JurisdictionMatcher::new(&["Washington", "District of Columbia"].map(String::from))
-                .unwrap();
+        let matcher = matcher_of(&["Washington", "District of Columbia"]);
         for (question, expected) in [
             ("واشنطن دي سي: اذا سجلت بالبريد", "District of Columbia"),
             (
@@ -631,8 +631,7 @@ mod tests {
 
     #[test]
     fn names_that_are_common_words_need_a_safe_form() {
-        let matcher =
-            JurisdictionMatcher::new(&["Maine".to_string(), "Hawaii".to_string()]).unwrap();
+        let matcher = matcher_of(&["Maine", "Hawaii"]);
         assert_eq!(name(&matcher, "메인 메뉴로 돌아가기"), None);
         assert_eq!(name(&matcher, "हवाई जहाज़ से"), None);
         assert_eq!(name(&matcher, "메인주 투표").as_deref(), Some("Maine"));
@@ -640,25 +639,21 @@ mod tests {
 
     #[test]
     fn a_city_names_its_state_unless_a_state_is_named() {
-        let matcher = JurisdictionMatcher::new(
-            &[
-                "Nevada",
-                "North Dakota",
-                "Texas",
-                "New Mexico",
-                "Oregon",
-                "Maine",
-                "Illinois",
-                "Indiana",
-                "U.S. Virgin Islands",
-                "Virginia",
-                "West Virginia",
-                "California",
-                "Northern Mariana Islands",
-            ]
-            .map(String::from),
-        )
-        .unwrap();
+        let matcher = matcher_of(&[
+            "Nevada",
+            "North Dakota",
+            "Texas",
+            "New Mexico",
+            "Oregon",
+            "Maine",
+            "Illinois",
+            "Indiana",
+            "U.S. Virgin Islands",
+            "Virginia",
+            "West Virginia",
+            "California",
+            "Northern Mariana Islands",
+        ]);
         for (question, expected) in [
             ("i live in reno, can i register online?", Some("Nevada")),
             (
@@ -703,18 +698,14 @@ mod tests {
 
     #[test]
     fn a_postal_code_names_its_state_where_an_address_has_it() {
-        let matcher = JurisdictionMatcher::new(
-            &[
-                "Oregon",
-                "Indiana",
-                "Pennsylvania",
-                "Maine",
-                "Texas",
-                "Michigan",
-            ]
-            .map(String::from),
-        )
-        .unwrap();
+        let matcher = matcher_of(&[
+            "Oregon",
+            "Indiana",
+            "Pennsylvania",
+            "Maine",
+            "Texas",
+            "Michigan",
+        ]);
         for (question, expected) in [
             ("polling places in Portland, OR", Some("Oregon")),
             ("Portland OR ballot drop boxes", Some("Oregon")),
@@ -762,7 +753,7 @@ mod tests {
 
     #[test]
     fn only_the_corpus_jurisdictions_are_found() {
-        let matcher = JurisdictionMatcher::new(&["Riverside County".to_string()]).unwrap();
+        let matcher = matcher_of(&["Riverside County"]);
         assert_eq!(name(&matcher, "テキサスで登録"), None);
         assert_eq!(
             name(&matcher, "polling places in riverside county").as_deref(),
