@@ -593,6 +593,10 @@ mod tests {
             ("me registro en Nueva York", "New York"),
             ("ウェストバージニア州", "West Virginia"),
             ("ジョージア州の締め切り", "Georgia"),
+            ("فرجينيا: قديش قبل الانتخابات لازم اسجل", "Virginia"),
+            ("التسجيل في ويست فرجينيا", "West Virginia"),
+            ("هل نحتاج تسجيل في نورث داكوتا؟", "North Dakota"),
+            ("كانزاس اخر موعد للتسجيل", "Kansas"),
         ] {
             assert_eq!(
                 name(&matcher, question).as_deref(),
