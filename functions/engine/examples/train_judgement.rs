@@ -91,6 +91,7 @@ fn main() -> Result<()> {
     )?;
     print_partisan_by_language(&main, &fitted);
     print_partisan_budget_curve(&main, &fitted);
+    write_cross_validated(&main, &fitted)?;
     write(&fitted, JUDGEMENT_PATH)?;
 
     let every: Vec<&Embedded> = embedded.iter().collect();
@@ -186,6 +187,35 @@ fn print_partisan_budget_curve(chosen: &[&Embedded], fitted: &Fitted) {
             partisan.len()
         );
     }
+}
+
+/// Writes each message's cross-validated verdict (from the ensemble whose fold left it out) to
+/// `target/judgement-cross-validated.jsonl`, for calibrating what follows the judgement on
+/// verdicts the model did not learn from.
+fn write_cross_validated(chosen: &[&Embedded], fitted: &Fitted) -> Result<()> {
+    let out =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/judgement-cross-validated.jsonl");
+    let mut lines = String::new();
+    for (one, probabilities) in chosen.iter().zip(&fitted.cross_validated) {
+        let verdict = decide(
+            probabilities,
+            &fitted.model.thresholds,
+            &fitted.model.classes,
+        );
+        lines.push_str(
+            &serde_json::json!({
+                "id": one.message.id,
+                "file": one.file,
+                "judgement": verdict.judgement,
+                "probability": verdict.probability,
+            })
+            .to_string(),
+        );
+        lines.push('\n');
+    }
+    std::fs::write(&out, lines).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
 }
 
 fn write(fitted: &Fitted, path: &str) -> Result<()> {
