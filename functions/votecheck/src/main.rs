@@ -747,7 +747,11 @@ fn calibrate_reports(reports: &[PathBuf]) -> anyhow::Result<()> {
         "fact_check_margin = {:.2}",
         calibration.thresholds.fact_check_margin
     );
-    let semantic = calibrate_semantic(&semantic, calibration.thresholds.answer_confidence);
+    // The keyword rule for writing the encoder reads poorly compares with the lexical threshold
+    // the engine is built with: the one the traces' decisions were made against.
+    let compiled = votecheck_engine::calibration::Thresholds::calibrated()
+        .context("reading the compiled thresholds")?;
+    let semantic = calibrate_semantic(&semantic, compiled.answer_confidence);
     out!();
     out!(
         "# with passage vectors: {} answer/no-answer decisions, {} right; {} fact-check decisions, {} right",
