@@ -506,6 +506,17 @@ mod tests {
         JurisdictionMatcher::new(&names).unwrap()
     }
 
+    /// Asserts that each question names its jurisdiction.
+    fn assert_each_names(matcher: &JurisdictionMatcher, cases: &[(&str, &str)]) {
+        for (question, expected) in cases {
+            assert_eq!(
+                name(matcher, question).as_deref(),
+                Some(*expected),
+                "{question}"
+            );
+        }
+    }
+
     fn corpus() -> JurisdictionMatcher {
         matcher_of(&[
             "Virginia",
@@ -575,62 +586,56 @@ mod tests {
     #[test]
     fn finds_names_in_other_languages_and_scripts() {
         let matcher = corpus();
-        for (question, expected) in [
-            ("テキサス州で有権者登録するには", "Texas"),
-            ("텍사스에서 등록할 수 있나요", "Texas"),
-            ("德州可以网上登记吗", "Texas"),
-            ("टेक्सास में पंजीकरण", "Texas"),
-            ("টেক্সাসে নিবন্ধন", "Texas"),
-            ("التسجيل في ولاية تكساس", "Texas"),
-            ("регистрация в Техасе", "Texas"),
-            ("срок регистрации во Флориде", "Florida"),
-            ("в Северной Дакоте нужна регистрация?", "North Dakota"),
-            ("в Западной Вирджинии", "West Virginia"),
-            ("कैलिफोर्निया में अंतिम तारीख", "California"),
-            ("कैलिफ़ोर्निया में अंतिम तारीख", "California"),
-            ("New York에서 확인해요", "New York"),
-            ("Texas州の登録", "Texas"),
-            ("me registro en Nueva York", "New York"),
-            ("ウェストバージニア州", "West Virginia"),
-            ("ジョージア州の締め切り", "Georgia"),
-            ("فرجينيا: قديش قبل الانتخابات لازم اسجل", "Virginia"),
-            ("التسجيل في ويست فرجينيا", "West Virginia"),
-            ("هل نحتاج تسجيل في نورث داكوتا؟", "North Dakota"),
-            ("كانزاس اخر موعد للتسجيل", "Kansas"),
-        ] {
-            assert_eq!(
-                name(&matcher, question).as_deref(),
-                Some(expected),
-                "{question}"
-            );
-        }
+        assert_each_names(
+            &matcher,
+            &[
+                ("テキサス州で有権者登録するには", "Texas"),
+                ("텍사스에서 등록할 수 있나요", "Texas"),
+                ("德州可以网上登记吗", "Texas"),
+                ("टेक्सास में पंजीकरण", "Texas"),
+                ("টেক্সাসে নিবন্ধন", "Texas"),
+                ("التسجيل في ولاية تكساس", "Texas"),
+                ("регистрация в Техасе", "Texas"),
+                ("срок регистрации во Флориде", "Florida"),
+                ("в Северной Дакоте нужна регистрация?", "North Dakota"),
+                ("в Западной Вирджинии", "West Virginia"),
+                ("कैलिफोर्निया में अंतिम तारीख", "California"),
+                ("कैलिफ़ोर्निया में अंतिम तारीख", "California"),
+                ("New York에서 확인해요", "New York"),
+                ("Texas州の登録", "Texas"),
+                ("me registro en Nueva York", "New York"),
+                ("ウェストバージニア州", "West Virginia"),
+                ("ジョージア州の締め切り", "Georgia"),
+                ("فرجينيا: قديش قبل الانتخابات لازم اسجل", "Virginia"),
+                ("التسجيل في ويست فرجينيا", "West Virginia"),
+                ("هل نحتاج تسجيل في نورث داكوتا؟", "North Dakota"),
+                ("كانزاس اخر موعد للتسجيل", "Kansas"),
+            ],
+        );
     }
 
     #[test]
     fn washington_dc_is_the_district_in_every_script() {
         let matcher = matcher_of(&["Washington", "District of Columbia"]);
-        for (question, expected) in [
-            ("واشنطن دي سي: اذا سجلت بالبريد", "District of Columbia"),
-            (
-                "Вашингтон DC: крайний срок регистрации?",
-                "District of Columbia",
-            ),
-            ("в Вашингтоне, D.C. регистрация", "District of Columbia"),
-            ("वाशिंगटन डी.सी. में पंजीकरण", "District of Columbia"),
-            ("ওয়াশিংটন ডি.সি.তে রেজিস্ট্রেশন", "District of Columbia"),
-            ("华盛顿DC选民登记", "District of Columbia"),
-            ("워싱턴 디씨 유권자 등록", "District of Columbia"),
-            ("washington, d.c. registration", "District of Columbia"),
-            ("Вашингтон: крайний срок регистрации?", "Washington"),
-            ("واشنطن: اذا سجلت بالبريد", "Washington"),
-            ("i live in washington state", "Washington"),
-        ] {
-            assert_eq!(
-                name(&matcher, question).as_deref(),
-                Some(expected),
-                "{question}"
-            );
-        }
+        assert_each_names(
+            &matcher,
+            &[
+                ("واشنطن دي سي: اذا سجلت بالبريد", "District of Columbia"),
+                (
+                    "Вашингтон DC: крайний срок регистрации?",
+                    "District of Columbia",
+                ),
+                ("в Вашингтоне, D.C. регистрация", "District of Columbia"),
+                ("वाशिंगटन डी.सी. में पंजीकरण", "District of Columbia"),
+                ("ওয়াশিংটন ডি.সি.তে রেজিস্ট্রেশন", "District of Columbia"),
+                ("华盛顿DC选民登记", "District of Columbia"),
+                ("워싱턴 디씨 유권자 등록", "District of Columbia"),
+                ("washington, d.c. registration", "District of Columbia"),
+                ("Вашингтон: крайний срок регистрации?", "Washington"),
+                ("واشنطن: اذا سجلت بالبريد", "Washington"),
+                ("i live in washington state", "Washington"),
+            ],
+        );
     }
 
     #[test]
