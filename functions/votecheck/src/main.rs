@@ -712,20 +712,13 @@ fn unix_now() -> i64 {
 
 fn calibrate_reports(reports: &[PathBuf]) -> anyhow::Result<()> {
     let mut traces = Vec::new();
-    for path in reports {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        traces.extend(traces_from_report_json(&text).with_context(|| {
-            format!("{} is not a `votecheck eval --json` report", path.display())
-        })?);
-    }
     let mut semantic = Vec::new();
     for path in reports {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        semantic.extend(semantic_traces_from_report_json(&text).with_context(|| {
-            format!("{} is not a `votecheck eval --json` report", path.display())
-        })?);
+        let not_a_report = || format!("{} is not a `votecheck eval --json` report", path.display());
+        traces.extend(traces_from_report_json(&text).with_context(not_a_report)?);
+        semantic.extend(semantic_traces_from_report_json(&text).with_context(not_a_report)?);
     }
     let calibration = calibrate_traces(&traces);
     out!(
