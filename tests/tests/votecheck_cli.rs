@@ -131,6 +131,81 @@ fn eval_reports_figures_and_rejects_malformed_cases() {
 }
 
 #[test]
+fn calibrate_chooses_each_kind_of_threshold_on_runs_of_its_own_kind() {
+    let work = tempfile::tempdir().unwrap();
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/eval/sample-corpus.jsonl");
+    let eval_report = |index: &Path, name: &str| {
+        let output = run(
+            "votecheck",
+            &[&"eval", &"--index", &index, &"--cases", &cases, &"--json"],
+        );
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        let report = work.path().join(name);
+        std::fs::write(&report, &output.stdout).unwrap();
+        report
+    };
+    let with_vectors = work.path().join("index");
+    build_sample_index(&with_vectors);
+    let lexical = work.path().join("lexical-index");
+    let output = run(
+        "index-builder",
+        &[
+            &"build",
+            &sample_corpus(),
+            &"--out",
+            &lexical,
+            &"--lexical-only",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let semantic_report = eval_report(&with_vectors, "semantic.json");
+    let lexical_report = eval_report(&lexical, "lexical.json");
+    for (report, vectors) in [(&semantic_report, true), (&lexical_report, false)] {
+        let value: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap();
+        assert_eq!(value["passage_vectors"], vectors, "{}", report.display());
+    }
+
+    let calibrate = |reports: &[&Path]| {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"calibrate"];
+        args.extend(
+            reports
+                .iter()
+                .map(|report| report as &dyn AsRef<std::ffi::OsStr>),
+        );
+        let output = run("votecheck", &args);
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        stdout_of(&output)
+    };
+    let has_line = |output: &str, line: &str| output.lines().any(|one| one == line);
+    let lexical_only = calibrate(&[&lexical_report]);
+    assert!(
+        lexical_only.contains("\nanswer_confidence = "),
+        "{lexical_only}"
+    );
+    assert!(!has_line(&lexical_only, "[semantic]"), "{lexical_only}");
+    assert!(
+        lexical_only.contains("no report of an index with passage vectors"),
+        "{lexical_only}"
+    );
+    let semantic_only = calibrate(&[&semantic_report]);
+    assert!(has_line(&semantic_only, "[semantic]"), "{semantic_only}");
+    assert!(
+        semantic_only.contains("the top-level thresholds are not chosen"),
+        "{semantic_only}"
+    );
+    // Both kinds: each section is chosen on the runs of its own kind only.
+    let both = calibrate(&[&semantic_report, &lexical_report]);
+    assert!(both.contains("\nanswer_confidence = "), "{both}");
+    assert!(has_line(&both, "[semantic]"), "{both}");
+    assert_eq!(
+        both.lines().next(),
+        lexical_only.lines().next(),
+        "the lexical thresholds are chosen on the lexical run alone"
+    );
+}
+
+#[test]
 fn eval_into_a_closed_pipe_ends_quietly_and_names_each_rank_once() {
     let work = tempfile::tempdir().unwrap();
     let index = work.path().join("index");

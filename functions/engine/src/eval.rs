@@ -272,6 +272,9 @@ pub struct EvalReport {
     pub latency_us: Latency,
     /// The thresholds the engine ran with.
     pub thresholds: Thresholds,
+    /// Whether the index had passage vectors (the engine embedded the questions): calibration
+    /// chooses the lexical thresholds on runs without them, the semantic ones on runs with them.
+    pub passage_vectors: bool,
     /// Every case's result.
     pub results: Vec<CaseResult>,
 }
@@ -410,6 +413,7 @@ pub fn run(engine: &Engine, cases: &[EvalCase], k: usize) -> EvalReport {
             max: latencies.last().copied().unwrap_or(0),
         },
         thresholds: engine.thresholds(),
+        passage_vectors: engine.encoder().is_some(),
         results,
     }
 }
@@ -561,6 +565,33 @@ pub struct SemanticScores {
     /// Whether the keyword confidence alone may answer (writing the encoder reads poorly).
     #[serde(default)]
     pub keywords_decide: bool,
+}
+
+/// Whether an eval report (the `--json` output) is of an index with passage vectors. Reports
+/// written before the report said so tell by their traces: only an engine with vectors embeds
+/// the questions.
+pub fn report_has_passage_vectors(json: &str) -> Result<bool, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct Report {
+        passage_vectors: Option<bool>,
+        results: Vec<Embedded>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Embedded {
+        trace: EmbeddingTime,
+    }
+    #[derive(serde::Deserialize)]
+    struct EmbeddingTime {
+        #[serde(default)]
+        embedding_us: u64,
+    }
+    let report: Report = serde_json::from_str(json)?;
+    Ok(report.passage_vectors.unwrap_or_else(|| {
+        report
+            .results
+            .iter()
+            .any(|result| result.trace.embedding_us > 0)
+    }))
 }
 
 /// Reads the semantic traces of a `votecheck eval --json` report.
@@ -810,6 +841,19 @@ fn fact_labelled_correct(traces: &[LabelledTrace], similarity: f32, margin: f32)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_report_says_whether_it_had_passage_vectors_or_its_traces_tell() {
+        let said = r#"{"passage_vectors": false, "results": [{"trace": {"embedding_us": 30000}}]}"#;
+        assert!(!report_has_passage_vectors(said).unwrap());
+        // Reports written before the field: only an engine with vectors embeds the questions.
+        let embedded =
+            r#"{"results": [{"trace": {"embedding_us": 0}}, {"trace": {"embedding_us": 41000}}]}"#;
+        assert!(report_has_passage_vectors(embedded).unwrap());
+        let lexical = r#"{"results": [{"trace": {"embedding_us": 0}}, {"trace": {}}]}"#;
+        assert!(!report_has_passage_vectors(lexical).unwrap());
+        assert!(report_has_passage_vectors(r#"{"cases": 3}"#).is_err());
+    }
 
     #[test]
     fn parses_cases_with_defaults_and_lists() {

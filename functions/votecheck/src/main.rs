@@ -28,8 +28,9 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use votecheck_engine::eval::{
-    EvalReport, calibrate, calibrate_semantic, calibrate_traces, parse_cases, run,
-    semantic_traces_from_report_json, traces_from_report_json,
+    Calibration, EvalReport, SemanticCalibration, calibrate, calibrate_semantic, calibrate_traces,
+    parse_cases, report_has_passage_vectors, run, semantic_traces_from_report_json,
+    traces_from_report_json,
 };
 use votecheck_engine::{ConversationContext, Engine};
 
@@ -710,6 +711,11 @@ fn unix_now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
+/// Chooses the abstention thresholds from eval reports and prints them as
+/// `data/calibration.toml` takes them: the top-level (lexical) ones from the reports of indexes
+/// without passage vectors, the `[semantic]` ones from those with vectors. A kind of threshold
+/// no report speaks for is not printed (a comment says so): thresholds chosen on the other kind
+/// of run would be chosen on scores the engine does not see with that kind of index.
 fn calibrate_reports(reports: &[PathBuf]) -> anyhow::Result<()> {
     let mut traces = Vec::new();
     let mut semantic = Vec::new();
@@ -717,10 +723,36 @@ fn calibrate_reports(reports: &[PathBuf]) -> anyhow::Result<()> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let not_a_report = || format!("{} is not a `votecheck eval --json` report", path.display());
-        traces.extend(traces_from_report_json(&text).with_context(not_a_report)?);
-        semantic.extend(semantic_traces_from_report_json(&text).with_context(not_a_report)?);
+        if report_has_passage_vectors(&text).with_context(not_a_report)? {
+            semantic.extend(semantic_traces_from_report_json(&text).with_context(not_a_report)?);
+        } else {
+            traces.extend(traces_from_report_json(&text).with_context(not_a_report)?);
+        }
     }
-    let calibration = calibrate_traces(&traces);
+    if traces.is_empty() {
+        out!(
+            "# no report of an index without passage vectors (--lexical-only): the top-level thresholds are not chosen"
+        );
+    } else {
+        print_lexical_thresholds(&calibrate_traces(&traces));
+    }
+    out!();
+    if semantic.is_empty() {
+        out!(
+            "# no report of an index with passage vectors: the [semantic] thresholds are not chosen"
+        );
+        return Ok(());
+    }
+    // The keyword rule for writing the encoder reads poorly compares with the lexical threshold
+    // the engine is built with: the one the traces' decisions were made against.
+    let compiled = votecheck_engine::calibration::Thresholds::calibrated()
+        .context("reading the compiled thresholds")?;
+    print_semantic_thresholds(&calibrate_semantic(&semantic, compiled.answer_confidence));
+    Ok(())
+}
+
+/// The top-level thresholds of `data/calibration.toml`, with how many decisions they get right.
+fn print_lexical_thresholds(calibration: &Calibration) {
     out!(
         "# {} answer/no-answer decisions, {} right; {} fact-check decisions, {} right",
         calibration.answer_cases,
@@ -740,12 +772,10 @@ fn calibrate_reports(reports: &[PathBuf]) -> anyhow::Result<()> {
         "fact_check_margin = {:.2}",
         calibration.thresholds.fact_check_margin
     );
-    // The keyword rule for writing the encoder reads poorly compares with the lexical threshold
-    // the engine is built with: the one the traces' decisions were made against.
-    let compiled = votecheck_engine::calibration::Thresholds::calibrated()
-        .context("reading the compiled thresholds")?;
-    let semantic = calibrate_semantic(&semantic, compiled.answer_confidence);
-    out!();
+}
+
+/// The `[semantic]` tables of `data/calibration.toml`, with how many decisions they get right.
+fn print_semantic_thresholds(semantic: &SemanticCalibration) {
     out!(
         "# with passage vectors: {} answer/no-answer decisions, {} right; {} fact-check decisions, {} right",
         semantic.answer_cases,
@@ -775,7 +805,6 @@ fn calibrate_reports(reports: &[PathBuf]) -> anyhow::Result<()> {
     for (language, threshold) in &semantic.thresholds.answer_evidence_by_language {
         out!("{language} = {threshold:.2}");
     }
-    Ok(())
 }
 
 fn percent(value: Option<f64>) -> String {
