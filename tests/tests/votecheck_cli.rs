@@ -194,6 +194,29 @@ fn calibrate_chooses_each_kind_of_threshold_on_runs_of_its_own_kind() {
         semantic_only.contains("the top-level thresholds are not chosen"),
         "{semantic_only}"
     );
+    // `eval --calibrate` chooses the kind of thresholds its index is searched with.
+    for (index, key, other) in [
+        (&with_vectors, "semantic_calibration", "calibration"),
+        (&lexical, "calibration", "semantic_calibration"),
+    ] {
+        let output = run(
+            "votecheck",
+            &[
+                &"eval",
+                &"--index",
+                index,
+                &"--cases",
+                &cases,
+                &"--calibrate",
+                &"--json",
+            ],
+        );
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert!(value[key]["answer_cases"].as_u64().unwrap() > 0, "{key}");
+        assert!(value.get(other).is_none(), "{other}");
+    }
+
     // Both kinds: each section is chosen on the runs of its own kind only.
     let both = calibrate(&[&semantic_report, &lexical_report]);
     assert!(both.contains("\nanswer_confidence = "), "{both}");

@@ -567,6 +567,28 @@ pub struct SemanticScores {
     pub keywords_decide: bool,
 }
 
+/// The semantic traces of a report's cases, as [`semantic_traces_from_report_json`] reads them
+/// back from its JSON.
+pub fn semantic_traces(report: &EvalReport) -> Vec<SemanticTrace> {
+    report
+        .results
+        .iter()
+        .map(|result| SemanticTrace {
+            expected_outcome: result.expected_outcome,
+            language: result.language.clone(),
+            passage_right: result.passage_right,
+            fact_check_right: result.fact_check_right,
+            forwarded: result.forwarded,
+            trace: SemanticScores {
+                best_passage_confidence: result.trace.best_passage_confidence,
+                best_passage_similarity: result.trace.best_passage_similarity,
+                best_fact_check_similarity: result.trace.best_fact_check_similarity,
+                keywords_decide: result.trace.keywords_decide,
+            },
+        })
+        .collect()
+}
+
 /// Whether an eval report (the `--json` output) is of an index with passage vectors. Reports
 /// written before the report said so tell by their traces: only an engine with vectors embeds
 /// the questions.

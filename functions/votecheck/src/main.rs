@@ -29,8 +29,8 @@ use serde_json::json;
 
 use votecheck_engine::eval::{
     Calibration, EvalReport, SemanticCalibration, calibrate, calibrate_semantic, calibrate_traces,
-    parse_cases, report_has_passage_vectors, run, semantic_traces_from_report_json,
-    traces_from_report_json,
+    parse_cases, report_has_passage_vectors, run, semantic_traces,
+    semantic_traces_from_report_json, traces_from_report_json,
 };
 use votecheck_engine::{ConversationContext, Engine};
 
@@ -77,7 +77,8 @@ enum Command {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
-        /// Also choose the abstention thresholds that fit these cases best.
+        /// Also choose the abstention thresholds that fit these cases best: the top-level ones on
+        /// an index without passage vectors, the `[semantic]` ones on an index with them.
         #[arg(long)]
         calibrate: bool,
     },
@@ -610,16 +611,32 @@ fn eval(
         }
     };
     let report = run(&engine, &cases, k.max(1));
-    let calibration = calibrate_thresholds.then(|| calibrate(&report));
+    // The thresholds of the kind this index is searched with: the top-level (lexical) ones
+    // without passage vectors, the [semantic] ones with them.
+    let calibration = (calibrate_thresholds && !report.passage_vectors).then(|| calibrate(&report));
+    let semantic_calibration = (calibrate_thresholds && report.passage_vectors).then(|| {
+        calibrate_semantic(
+            &semantic_traces(&report),
+            engine.thresholds().answer_confidence,
+        )
+    });
     if as_json {
         let mut value = serde_json::to_value(&report).expect("a report serialises");
         if let Some(calibration) = &calibration {
             value["calibration"] =
                 serde_json::to_value(calibration).expect("a calibration serialises");
         }
+        if let Some(calibration) = &semantic_calibration {
+            value["semantic_calibration"] =
+                serde_json::to_value(calibration).expect("a calibration serialises");
+        }
         out!("{value}");
     } else {
         print_table(&report);
+        if let Some(semantic) = semantic_calibration {
+            out!();
+            print_semantic_thresholds(&semantic);
+        }
         if let Some(calibration) = calibration {
             out!();
             out!(
