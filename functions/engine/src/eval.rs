@@ -452,15 +452,6 @@ pub struct TraceScores {
     pub best_fact_check_similarity: f32,
 }
 
-/// Reads the per-case traces of a `votecheck eval --json` report.
-pub fn traces_from_report_json(json: &str) -> Result<Vec<LabelledTrace>, serde_json::Error> {
-    #[derive(serde::Deserialize)]
-    struct Report {
-        results: Vec<LabelledTrace>,
-    }
-    serde_json::from_str::<Report>(json).map(|report| report.results)
-}
-
 /// Chooses thresholds from the scores of an eval run (see [`calibrate_traces`]).
 pub fn calibrate(report: &EvalReport) -> Calibration {
     let traces: Vec<LabelledTrace> = report
@@ -567,8 +558,7 @@ pub struct SemanticScores {
     pub keywords_decide: bool,
 }
 
-/// The semantic traces of a report's cases, as [`semantic_traces_from_report_json`] reads them
-/// back from its JSON.
+/// The semantic traces of a report's cases, as [`report_traces`] reads them back from its JSON.
 pub fn semantic_traces(report: &EvalReport) -> Vec<SemanticTrace> {
     report
         .results
@@ -589,42 +579,38 @@ pub fn semantic_traces(report: &EvalReport) -> Vec<SemanticTrace> {
         .collect()
 }
 
-/// Whether an eval report (the `--json` output) is of an index with passage vectors. Reports
-/// written before the report said so tell by their traces: only an engine with vectors embeds
-/// the questions.
-pub fn report_has_passage_vectors(json: &str) -> Result<bool, serde_json::Error> {
+/// The per-case traces of a `votecheck eval --json` report, of the kind calibration reads for
+/// the index it ran on.
+#[derive(Debug, Clone)]
+pub enum ReportTraces {
+    /// A run without passage vectors: for the top-level (lexical) thresholds.
+    Lexical(Vec<LabelledTrace>),
+    /// A run with passage vectors: for the `[semantic]` thresholds.
+    Semantic(Vec<SemanticTrace>),
+}
+
+/// Reads a `votecheck eval --json` report once: its traces, of the kind its index was searched
+/// with. Reports written before the report said so tell by their traces: only an engine with
+/// vectors embeds the questions.
+pub fn report_traces(json: &str) -> Result<ReportTraces, serde_json::Error> {
     #[derive(serde::Deserialize)]
     struct Report {
         passage_vectors: Option<bool>,
-        results: Vec<Embedded>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Embedded {
-        trace: EmbeddingTime,
-    }
-    #[derive(serde::Deserialize)]
-    struct EmbeddingTime {
-        #[serde(default)]
-        embedding_us: u64,
+        results: Vec<serde_json::Value>,
     }
     let report: Report = serde_json::from_str(json)?;
-    Ok(report.passage_vectors.unwrap_or_else(|| {
+    let passage_vectors = report.passage_vectors.unwrap_or_else(|| {
         report
             .results
             .iter()
-            .any(|result| result.trace.embedding_us > 0)
-    }))
-}
-
-/// Reads the semantic traces of a `votecheck eval --json` report.
-pub fn semantic_traces_from_report_json(
-    json: &str,
-) -> Result<Vec<SemanticTrace>, serde_json::Error> {
-    #[derive(serde::Deserialize)]
-    struct Report {
-        results: Vec<SemanticTrace>,
-    }
-    serde_json::from_str::<Report>(json).map(|report| report.results)
+            .any(|result| result["trace"]["embedding_us"].as_u64().unwrap_or(0) > 0)
+    });
+    let results = serde_json::Value::Array(report.results);
+    Ok(if passage_vectors {
+        ReportTraces::Semantic(serde_json::from_value(results)?)
+    } else {
+        ReportTraces::Lexical(serde_json::from_value(results)?)
+    })
 }
 
 /// A language gets its own answer threshold when calibration has at least this many
@@ -866,15 +852,38 @@ mod tests {
 
     #[test]
     fn a_report_says_whether_it_had_passage_vectors_or_its_traces_tell() {
-        let said = r#"{"passage_vectors": false, "results": [{"trace": {"embedding_us": 30000}}]}"#;
-        assert!(!report_has_passage_vectors(said).unwrap());
+        let report = |field: &str, embedding_us: [&str; 2]| {
+            let results: Vec<String> = embedding_us
+                .iter()
+                .map(|time| {
+                    format!(
+                        r#"{{"expected_outcome": "answer", "language": "en", "passage_right": true, "fact_check_right": false, "trace": {{"best_passage_confidence": 0.5, "best_passage_similarity": 0.8, "best_fact_check_similarity": 0.1{time}}}}}"#
+                    )
+                })
+                .collect();
+            format!(r#"{{{field}"results": [{}]}}"#, results.join(", "))
+        };
+        let semantic = |json: &str| match report_traces(json).unwrap() {
+            ReportTraces::Semantic(traces) => {
+                assert_eq!(traces.len(), 2);
+                true
+            }
+            ReportTraces::Lexical(traces) => {
+                assert_eq!(traces.len(), 2);
+                false
+            }
+        };
+        let said = report(
+            r#""passage_vectors": false, "#,
+            [r#", "embedding_us": 30000"#, ""],
+        );
+        assert!(!semantic(&said));
         // Reports written before the field: only an engine with vectors embeds the questions.
-        let embedded =
-            r#"{"results": [{"trace": {"embedding_us": 0}}, {"trace": {"embedding_us": 41000}}]}"#;
-        assert!(report_has_passage_vectors(embedded).unwrap());
-        let lexical = r#"{"results": [{"trace": {"embedding_us": 0}}, {"trace": {}}]}"#;
-        assert!(!report_has_passage_vectors(lexical).unwrap());
-        assert!(report_has_passage_vectors(r#"{"cases": 3}"#).is_err());
+        let embedded = report("", [r#", "embedding_us": 0"#, r#", "embedding_us": 41000"#]);
+        assert!(semantic(&embedded));
+        let lexical = report("", [r#", "embedding_us": 0"#, ""]);
+        assert!(!semantic(&lexical));
+        assert!(report_traces(r#"{"cases": 3}"#).is_err());
     }
 
     #[test]

@@ -28,9 +28,8 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use votecheck_engine::eval::{
-    Calibration, EvalReport, SemanticCalibration, calibrate, calibrate_semantic, calibrate_traces,
-    parse_cases, report_has_passage_vectors, run, semantic_traces,
-    semantic_traces_from_report_json, traces_from_report_json,
+    Calibration, EvalReport, ReportTraces, SemanticCalibration, calibrate, calibrate_semantic,
+    calibrate_traces, parse_cases, report_traces, run, semantic_traces,
 };
 use votecheck_engine::{ConversationContext, Engine};
 
@@ -740,10 +739,9 @@ fn calibrate_reports(reports: &[PathBuf]) -> anyhow::Result<()> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let not_a_report = || format!("{} is not a `votecheck eval --json` report", path.display());
-        if report_has_passage_vectors(&text).with_context(not_a_report)? {
-            semantic.extend(semantic_traces_from_report_json(&text).with_context(not_a_report)?);
-        } else {
-            traces.extend(traces_from_report_json(&text).with_context(not_a_report)?);
+        match report_traces(&text).with_context(not_a_report)? {
+            ReportTraces::Lexical(read) => traces.extend(read),
+            ReportTraces::Semantic(read) => semantic.extend(read),
         }
     }
     if traces.is_empty() {
