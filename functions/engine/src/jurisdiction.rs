@@ -7,8 +7,10 @@
 //! spaces (kana, Han, Hangul) anywhere, spaces ignored; otherwise as whole words, where a word of
 //! the name ending in `*` is a prefix (for languages that inflect names: "во Флориде"), and
 //! where a change between Latin letters and a script written without spaces is a word boundary
-//! ("Texas에서", "Texas州"). When several names occur, the longest wins ("West Virginia" over
-//! "Virginia").
+//! ("Texas에서", "Texas州"). When several names occur, a name inside a longer one is part of it
+//! ("Virginia" in "West Virginia"), a jurisdiction another named one lies within only says where
+//! that one is ("a US citizen in Texas"), and of the rest the one named last is the one asked
+//! about ("moved from Texas to Ohio").
 //!
 //! Citizens often name their city rather than their state ("i live in reno, can i register
 //! online?"): the data lists the places within a jurisdiction (`places`), which count only when
@@ -106,13 +108,13 @@ impl Pattern {
         }
     }
 
-    /// The part of the question (in match form) that is the name, if it occurs.
-    fn find(&self, question: &QuestionForms) -> Option<String> {
+    /// The name's last occurrence in the question, if it occurs.
+    fn find(&self, question: &QuestionForms) -> Option<Occurrence> {
         self.find_with(question, false)
     }
 
     /// The same, allowing a typing slip in long Latin words ([`is_slip_of`]).
-    fn find_misspelled(&self, question: &QuestionForms) -> Option<String> {
+    fn find_misspelled(&self, question: &QuestionForms) -> Option<Occurrence> {
         let Pattern::Words(words) = self else {
             return None;
         };
@@ -123,22 +125,56 @@ impl Pattern {
         self.find_with(question, true)
     }
 
-    fn find_with(&self, question: &QuestionForms, slips: bool) -> Option<String> {
+    fn find_with(&self, question: &QuestionForms, slips: bool) -> Option<Occurrence> {
         match self {
-            Pattern::Spaceless(text) => question.joined.contains(text).then(|| text.clone()),
-            Pattern::Words(words) => question.words.windows(words.len()).find_map(|window| {
-                let matches = window.iter().zip(words).all(|(typed, (word, prefix))| {
-                    if *prefix {
-                        typed.starts_with(word.as_str())
-                    } else {
-                        typed == word
-                            || without_arabic_proclitic(typed) == Some(word.as_str())
-                            || (slips && is_slip_of(typed, word))
-                    }
-                });
-                matches.then(|| window.join(" "))
+            Pattern::Spaceless(text) => question.joined.rfind(text.as_str()).map(|at| {
+                let start = question.joined[..at].chars().count();
+                Occurrence {
+                    named_as: text.clone(),
+                    start,
+                    end: start + text.chars().count(),
+                }
             }),
+            Pattern::Words(words) => question
+                .words
+                .windows(words.len())
+                .enumerate()
+                .rev()
+                .find_map(|(index, window)| {
+                    let matches = window.iter().zip(words).all(|(typed, (word, prefix))| {
+                        if *prefix {
+                            typed.starts_with(word.as_str())
+                        } else {
+                            typed == word
+                                || without_arabic_proclitic(typed) == Some(word.as_str())
+                                || (slips && is_slip_of(typed, word))
+                        }
+                    });
+                    matches.then(|| Occurrence {
+                        named_as: window.join(" "),
+                        start: question.word_starts[index],
+                        end: question.word_starts[index + words.len()],
+                    })
+                }),
         }
+    }
+}
+
+/// Where a name occurs in a question: the words that matched (in match form) and their span,
+/// in characters of the question without its spaces (one measure for names in every script).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Occurrence {
+    named_as: String,
+    start: usize,
+    end: usize,
+}
+
+impl Occurrence {
+    /// Whether this occurrence is part of a longer one ("Virginia" in "West Virginia").
+    fn is_inside(&self, other: &Occurrence) -> bool {
+        other.start <= self.start
+            && self.end <= other.end
+            && other.end - other.start > self.end - self.start
     }
 }
 
@@ -175,6 +211,8 @@ fn is_slip_of(typed: &str, word: &str) -> bool {
 /// A question in the forms names are looked for in.
 struct QuestionForms {
     words: Vec<String>,
+    /// Where each word starts in `joined` (in characters), and then where the last one ends.
+    word_starts: Vec<usize>,
     joined: String,
 }
 
@@ -182,8 +220,18 @@ impl QuestionForms {
     fn new(question: &str) -> Self {
         let normalized = match_form(question);
         let words: Vec<String> = normalized.split(' ').map(str::to_string).collect();
-        let joined = normalized.chars().filter(|c| !c.is_whitespace()).collect();
-        QuestionForms { words, joined }
+        let word_starts = std::iter::once(0)
+            .chain(words.iter().scan(0, |end, word| {
+                *end += word.chars().count();
+                Some(*end)
+            }))
+            .collect();
+        let joined = words.concat();
+        QuestionForms {
+            words,
+            word_starts,
+            joined,
+        }
     }
 }
 
@@ -388,14 +436,15 @@ impl JurisdictionMatcher {
     /// ("Reno" for Nevada); failing all, by a name or place typed with a slip ("ilinois").
     pub fn find(&self, question: &str) -> Option<NamedJurisdiction> {
         let forms = QuestionForms::new(question);
-        let all = || self.patterns.iter().chain(&self.place_patterns);
-        let (named_as, name) = first_found(&self.patterns, &forms)
+        let (named_as, name) = self
+            .asked_about(&self.patterns, |pattern| pattern.find(&forms))
             .or_else(|| self.code_in(question))
-            .or_else(|| first_found(&self.place_patterns, &forms))
+            .or_else(|| self.asked_about(&self.place_patterns, |pattern| pattern.find(&forms)))
             .or_else(|| {
-                all().find_map(|(pattern, name)| {
-                    pattern.find_misspelled(&forms).map(|found| (found, name))
-                })
+                self.asked_about(
+                    self.patterns.iter().chain(&self.place_patterns),
+                    |pattern| pattern.find_misspelled(&forms),
+                )
             })?;
         let wider = self
             .wider
@@ -418,6 +467,40 @@ impl JurisdictionMatcher {
             excluded,
             named_as,
         })
+    }
+
+    /// Of the jurisdictions `find` finds in a question by `patterns`, the one it asks about,
+    /// with the words that named it. A name inside a longer one found is part of that one
+    /// ("Virginia" in "West Virginia"); a jurisdiction another one found lies within is only
+    /// where that one is ("a United States citizen living in Texas" asks about Texas, and the
+    /// documents of the United States still answer it); of the rest, the one named last ("I
+    /// moved from Texas to Ohio" asks about Ohio, and so does "テキサスからオハイオに").
+    fn asked_about<'p>(
+        &self,
+        patterns: impl IntoIterator<Item = &'p (Pattern, String)>,
+        find: impl Fn(&Pattern) -> Option<Occurrence>,
+    ) -> Option<(String, &'p String)> {
+        let found: Vec<(Occurrence, &String)> = patterns
+            .into_iter()
+            .filter_map(|(pattern, name)| find(pattern).map(|occurrence| (occurrence, name)))
+            .collect();
+        let standing: Vec<&(Occurrence, &String)> = found
+            .iter()
+            .filter(|(occurrence, _)| !found.iter().any(|(other, _)| occurrence.is_inside(other)))
+            .collect();
+        let lies_within = |narrower: &str, wider: &str| {
+            self.wider
+                .get(&jurisdiction_key(narrower))
+                .is_some_and(|all| all.iter().any(|wide| jurisdiction_key(wide) == wider))
+        };
+        standing
+            .iter()
+            .filter(|(_, name)| {
+                let key = jurisdiction_key(name);
+                !standing.iter().any(|(_, other)| lies_within(other, &key))
+            })
+            .max_by_key(|(occurrence, _)| (occurrence.end, occurrence.end - occurrence.start))
+            .map(|(occurrence, name)| (occurrence.named_as.clone(), *name))
     }
 
     /// The state whose postal code the question types in capitals where an address has it:
@@ -470,16 +553,6 @@ fn in_capitals(word: &str) -> bool {
         .count()
         >= 2
         && !word.chars().any(char::is_lowercase)
-}
-
-/// The first of `patterns` the question has, with the words that matched.
-fn first_found<'p>(
-    patterns: &'p [(Pattern, String)],
-    forms: &QuestionForms,
-) -> Option<(String, &'p String)> {
-    patterns
-        .iter()
-        .find_map(|(pattern, name)| pattern.find(forms).map(|found| (found, name)))
 }
 
 /// Whether most of a message's letters are capitals.
@@ -585,6 +658,59 @@ mod tests {
         assert_eq!(
             name(&matcher, "registering in Arkansas").as_deref(),
             Some("Arkansas")
+        );
+    }
+
+    #[test]
+    fn the_narrowest_jurisdiction_named_last_is_the_one_asked_about() {
+        let matcher = matcher_of(&["Texas", "Ohio", "California", "Oregon", "United States"]);
+        assert_each_names(
+            &matcher,
+            &[
+                // A wider jurisdiction named beside a narrower one says where that one is.
+                (
+                    "I'm a United States citizen living in Texas, how do I register?",
+                    "Texas",
+                ),
+                (
+                    "soy ciudadana de Estados Unidos y vivo en Texas, ¿cómo me registro?",
+                    "Texas",
+                ),
+                ("アメリカ国籍でテキサスに住んでいます。登録は？", "Texas"),
+                ("미국 시민인데 텍사스에 살아요", "Texas"),
+                ("Texas, USA: how do I register?", "Texas"),
+                // Alone, it is the one asked about.
+                (
+                    "can I vote in the United States from abroad?",
+                    "United States",
+                ),
+                // Of two states, the one named last: where the citizen moved to.
+                (
+                    "I just moved from Texas to Ohio, how do I register?",
+                    "Ohio",
+                ),
+                (
+                    "me mudé de California a Oregon, ¿sirve mi registro?",
+                    "Oregon",
+                ),
+                ("me mudé de Oregon a California", "California"),
+                ("テキサスからオハイオに引っ越しました", "Ohio"),
+                ("텍사스에서 오하이오로 이사했어요", "Ohio"),
+                (
+                    "i moved to ohio and have a record in texas, do i re-register in ohio?",
+                    "Ohio",
+                ),
+            ],
+        );
+        // A name inside a longer one is part of it, wherever each is.
+        let virginias = matcher_of(&["Virginia", "West Virginia", "United States"]);
+        assert_each_names(
+            &virginias,
+            &[
+                ("moving from virginia to west virginia", "West Virginia"),
+                ("moving from west virginia to virginia", "Virginia"),
+                ("west virginia, usa", "West Virginia"),
+            ],
         );
     }
 

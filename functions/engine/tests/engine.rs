@@ -453,8 +453,8 @@ fn every_candidate_is_weighed_not_only_the_best_few_by_bm25() {
     );
 }
 
-#[test]
-fn a_question_that_names_no_place_prefers_what_applies_everywhere() {
+/// A corpus of a national guide (the United States) and a page for each of 21 states.
+fn national_guide_and_state_pages() -> tempfile::TempDir {
     let corpus = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(corpus.path().join("states")).unwrap();
     std::fs::write(
@@ -515,6 +515,12 @@ fn a_question_that_names_no_place_prefers_what_applies_everywhere() {
         )
         .unwrap();
     }
+    corpus
+}
+
+#[test]
+fn a_question_that_names_no_place_prefers_what_applies_everywhere() {
+    let corpus = national_guide_and_state_pages();
     let (_index, engine) = engine_over(corpus.path());
 
     let anywhere = engine.answer(
@@ -545,6 +551,40 @@ fn a_question_that_names_no_place_prefers_what_applies_everywhere() {
         (
             "where are the polling places in honolulu",
             "states/hawaii.md",
+        ),
+    ] {
+        let answer = engine.answer(question, &ConversationContext::default());
+        assert_eq!(
+            answer.citations.first().map(|c| c.source.as_str()),
+            Some(page),
+            "{question}: {}",
+            answer.reply.text
+        );
+    }
+}
+
+#[test]
+fn a_question_naming_several_places_is_answered_for_the_one_it_asks_about() {
+    let corpus = national_guide_and_state_pages();
+    let (_index, engine) = engine_over(corpus.path());
+    for (question, page) in [
+        // The nation named beside a state says where the state is: the state's page answers.
+        (
+            "I'm a United States citizen living in Ohio, how do I check my voter registration?",
+            "states/ohio.md",
+        ),
+        (
+            "i live in cincinnati, ohio, usa. how do i check my voter registration",
+            "states/ohio.md",
+        ),
+        // Of two states, the one the citizen moved to.
+        (
+            "I just moved from Ohio to Oregon, how do I check my voter registration?",
+            "states/oregon.md",
+        ),
+        (
+            "moved from oregon to ohio last month, how do i check my voter registration",
+            "states/ohio.md",
         ),
     ] {
         let answer = engine.answer(question, &ConversationContext::default());
