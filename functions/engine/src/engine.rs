@@ -866,7 +866,8 @@ impl Engine {
     /// it is memory-mapped and immutable) degrades to "no answer" rather than failing the message.
     ///
     /// `phrase` is the partisan or problem-report phrase the message contains, if any. A
-    /// partisan one is refused unless the judgement finds a procedural question beside it; a
+    /// partisan one is refused unless the judgement finds a procedural question beside it (the
+    /// procedural part is answered) or a problem report (the reporting line); a
     /// problem-report phrase gets the reporting line, except in a rumour (forwarded, or judged
     /// one) that a fact-check addresses, which gets the fact-check, and in a message judged a
     /// question that a passage answers, which gets the line and the answer.
@@ -894,6 +895,14 @@ impl Engine {
         // forwarded messages, no margin over the passages).
         let rumour = context.forwarded || judged == Some(Judgement::Rumour);
         if let Some(phrase) = phrase {
+            // Whom to vote for, in a problem report ("a poll worker keeps telling voters who to
+            // vote for"), is what the citizen reports, not what they ask: the reporting line.
+            if phrase.intent == Intent::Partisan
+                && judged == Some(Judgement::ReportProblem)
+                && let Some(answer) = self.judged_without_retrieval(judged, language)
+            {
+                return (answer, trace);
+            }
             let acts_at_once = match phrase.intent {
                 Intent::Partisan => judged != Some(Judgement::Mixed),
                 // A rumour looks for its fact-check first; a question about reporting ("who do I

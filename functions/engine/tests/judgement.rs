@@ -201,6 +201,41 @@ fn a_problem_at_the_polls_told_in_own_words_gets_the_official_line() {
 }
 
 #[test]
+fn a_problem_report_that_tells_whom_voters_were_told_to_vote_for_gets_the_official_line() {
+    let phrases = votecheck_engine::intent::IntentClassifier::load().unwrap();
+    for (question, language) in [
+        (
+            "a poll worker is telling old people who to vote for, pointing at the ballot",
+            "en",
+        ),
+        (
+            "someone outside the polling place is handing out flyers saying who to vote for",
+            "en",
+        ),
+        (
+            "un señor en la fila les dice a todos por quién votar, ¿a quién aviso?",
+            "es",
+        ),
+    ] {
+        assert_eq!(
+            phrases
+                .classify(question, language)
+                .map(|found| found.intent),
+            Some(votecheck_engine::Intent::Partisan),
+            "{question}: this test is about a report with a partisan phrase in it"
+        );
+        let answer = ask(question);
+        assert_eq!(
+            answer.outcome,
+            Outcome::ReportProblem,
+            "{question}: {}",
+            answer.reply.text
+        );
+        assert!(answer.citations.is_empty() && answer.fact_check.is_none());
+    }
+}
+
+#[test]
 fn a_long_message_is_never_offered_the_stop_or_delete_buttons() {
     let long = "i never signed up for this, leave me alone. ".repeat(6);
     assert!(long.chars().count() > votecheck_engine::judgement::SHORT_MESSAGE_MAX_CHARS);
