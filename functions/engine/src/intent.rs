@@ -453,6 +453,38 @@ mod tests {
         assert!(wrongly.is_empty(), "{}", wrongly.join("\n"));
     }
 
+    /// The partisan phrases refuse whatever the judgement says (unless it finds a procedural
+    /// question beside them, or a problem report), so they must not match a procedural question:
+    /// no labelled question of the judgement's files and the third batch has one.
+    #[test]
+    fn no_labelled_procedural_question_is_taken_for_partisan() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let classifier = IntentClassifier::load().unwrap();
+        let files = crate::judgement::training::TRAINING_FILES
+            .iter()
+            .copied()
+            .chain(["samples/intent/third-batch.jsonl"]);
+        let mut wrongly = Vec::new();
+        let mut questions = 0;
+        for file in files {
+            let text = std::fs::read_to_string(root.join(file)).unwrap();
+            for message in crate::judgement::training::read_labelled(file, &text).unwrap() {
+                if message.judgement != crate::judgement::Judgement::Question {
+                    continue;
+                }
+                questions += 1;
+                let found = classifier.classify(&message.text, &message.language);
+                if let Some(found) = found
+                    && found.intent == Intent::Partisan
+                {
+                    wrongly.push(format!("{} ({}): {}", message.id, found.rule, message.text));
+                }
+            }
+        }
+        assert!(questions > 900, "{questions} labelled questions");
+        assert!(wrongly.is_empty(), "{}", wrongly.join("\n"));
+    }
+
     #[test]
     fn partisan_requests_are_recognised_but_procedural_party_questions_are_not() {
         assert_eq!(
@@ -473,6 +505,27 @@ mod tests {
         );
         assert_eq!(intent("Can I change my party affiliation?", "en"), None);
         assert_eq!(intent("¿Cómo me afilio a un partido?", "es"), None);
+        // Whom one voted for, where the ballot goes and what a straight ticket is are
+        // procedural; whom to vote for is not.
+        assert_eq!(
+            intent("上司に誰に入れたか聞かれたけど答える義務ある？", "ja"),
+            None
+        );
+        assert_eq!(intent("投票用紙はどこに入れるの？", "ja"), None);
+        assert_eq!(intent("書いた紙ってどこに入れればいい？", "ja"), None);
+        assert_eq!(
+            intent("what does voting a straight ticket mean?", "en"),
+            None
+        );
+        assert_eq!(intent("誰に入れればいい？", "ja"), Some(Intent::Partisan));
+        assert_eq!(
+            intent("だれに入れたらいいと思う？", "ja"),
+            Some(Intent::Partisan)
+        );
+        assert_eq!(
+            intent("比例はどこに入れるのがおすすめ？", "ja"),
+            Some(Intent::Partisan)
+        );
     }
 
     #[test]
