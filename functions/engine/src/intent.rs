@@ -463,7 +463,10 @@ mod tests {
         let files = crate::judgement::training::TRAINING_FILES
             .iter()
             .copied()
-            .chain(["samples/intent/third-batch.jsonl"]);
+            .chain([
+                "samples/intent/third-batch.jsonl",
+                "samples/intent/secrecy.jsonl",
+            ]);
         let mut wrongly = Vec::new();
         let mut questions = 0;
         for file in files {
