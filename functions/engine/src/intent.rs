@@ -420,71 +420,76 @@ mod tests {
         assert_eq!(intent("obrigado", "pt"), Some(Intent::SmallTalk));
     }
 
-    /// Opt-out and delete-my-data act at once (the citizen stops hearing from us, or their
-    /// records go): no message labelled as anything else may reach them. The labelled messages
-    /// are the judgement's training files and the third batch (never a test split); those
-    /// labelled as commands may.
-    #[test]
-    fn no_labelled_message_is_taken_for_stop_or_delete() {
+    /// Every labelled message of the judgement's files and of the batches it is not trained on
+    /// (never a test split).
+    fn every_labelled_message() -> Vec<crate::judgement::training::LabelledMessage> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let classifier = IntentClassifier::load().unwrap();
-        let files = crate::judgement::training::TRAINING_FILES
-            .iter()
-            .copied()
-            .chain(["samples/intent/third-batch.jsonl"]);
-        let mut wrongly = Vec::new();
-        let mut read = 0;
-        for file in files {
-            let text = std::fs::read_to_string(root.join(file)).unwrap();
-            for message in crate::judgement::training::read_labelled(file, &text).unwrap() {
-                read += 1;
-                if message.judgement == crate::judgement::Judgement::Command {
-                    continue;
-                }
-                let found = classifier.classify(&message.text, &message.language);
-                if let Some(found) = found
-                    && matches!(found.intent, Intent::OptOut | Intent::DeleteMyData)
-                {
-                    wrongly.push(format!("{} ({}): {}", message.id, found.rule, message.text));
-                }
-            }
-        }
-        assert!(read > 2_000, "{read} labelled messages");
-        assert!(wrongly.is_empty(), "{}", wrongly.join("\n"));
-    }
-
-    /// The partisan phrases refuse whatever the judgement says (unless it finds a procedural
-    /// question beside them, or a problem report), so they must not match a procedural question:
-    /// no labelled question of the judgement's files and the third batch has one.
-    #[test]
-    fn no_labelled_procedural_question_is_taken_for_partisan() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let classifier = IntentClassifier::load().unwrap();
-        let files = crate::judgement::training::TRAINING_FILES
+        crate::judgement::training::TRAINING_FILES
             .iter()
             .copied()
             .chain([
                 "samples/intent/third-batch.jsonl",
                 "samples/intent/secrecy.jsonl",
-            ]);
-        let mut wrongly = Vec::new();
-        let mut questions = 0;
-        for file in files {
-            let text = std::fs::read_to_string(root.join(file)).unwrap();
-            for message in crate::judgement::training::read_labelled(file, &text).unwrap() {
-                if message.judgement != crate::judgement::Judgement::Question {
-                    continue;
-                }
-                questions += 1;
-                let found = classifier.classify(&message.text, &message.language);
-                if let Some(found) = found
-                    && found.intent == Intent::Partisan
-                {
-                    wrongly.push(format!("{} ({}): {}", message.id, found.rule, message.text));
-                }
-            }
-        }
-        assert!(questions > 900, "{questions} labelled questions");
+            ])
+            .flat_map(|file| {
+                let text = std::fs::read_to_string(root.join(file)).unwrap();
+                crate::judgement::training::read_labelled(file, &text).unwrap()
+            })
+            .collect()
+    }
+
+    /// The messages the phrases take for one of `intents`, one line each.
+    fn taken_for<'m>(
+        messages: impl IntoIterator<Item = &'m crate::judgement::training::LabelledMessage>,
+        intents: &[Intent],
+    ) -> Vec<String> {
+        let classifier = IntentClassifier::load().unwrap();
+        messages
+            .into_iter()
+            .filter_map(|message| {
+                let found = classifier.classify(&message.text, &message.language)?;
+                intents
+                    .contains(&found.intent)
+                    .then(|| format!("{} ({}): {}", message.id, found.rule, message.text))
+            })
+            .collect()
+    }
+
+    /// Opt-out and delete-my-data act at once (the citizen stops hearing from us, or their
+    /// records go): no labelled message but the commands may reach them.
+    #[test]
+    fn no_labelled_message_is_taken_for_stop_or_delete() {
+        let messages = every_labelled_message();
+        assert!(
+            messages.len() > 2_000,
+            "{} labelled messages",
+            messages.len()
+        );
+        let wrongly = taken_for(
+            messages
+                .iter()
+                .filter(|message| message.judgement != crate::judgement::Judgement::Command),
+            &[Intent::OptOut, Intent::DeleteMyData],
+        );
+        assert!(wrongly.is_empty(), "{}", wrongly.join("\n"));
+    }
+
+    /// The partisan phrases refuse whatever the judgement says (unless it finds a procedural
+    /// question beside them, or a problem report), so they must not match a procedural
+    /// question: no labelled question has one.
+    #[test]
+    fn no_labelled_procedural_question_is_taken_for_partisan() {
+        let messages = every_labelled_message();
+        let questions: Vec<_> = messages
+            .iter()
+            .filter(|message| message.judgement == crate::judgement::Judgement::Question)
+            .collect();
+        assert!(
+            questions.len() > 900,
+            "{} labelled questions",
+            questions.len()
+        );
+        let wrongly = taken_for(questions, &[Intent::Partisan]);
         assert!(wrongly.is_empty(), "{}", wrongly.join("\n"));
     }
 

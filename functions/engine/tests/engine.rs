@@ -537,60 +537,63 @@ fn a_question_that_names_no_place_prefers_what_applies_everywhere() {
     assert_eq!(in_ohio.citations[0].source, "states/ohio.md");
     // So does naming one of its cities, its postal code as in an address, or typing its name
     // with a slip.
-    for (question, page) in [
-        (
-            "where are the polling places in portland OR, is it schools?",
-            "states/oregon.md",
-        ),
-        (
-            "how do i check my voter registration in chicago",
-            "states/illinois.md",
-        ),
-        ("early voting in boise?", "states/idaho.md"),
-        ("polling places in lousiana", "states/louisiana.md"),
-        (
-            "where are the polling places in honolulu",
-            "states/hawaii.md",
-        ),
-    ] {
-        let answer = engine.answer(question, &ConversationContext::default());
-        assert_eq!(
-            answer.citations.first().map(|c| c.source.as_str()),
-            Some(page),
-            "{question}: {}",
-            answer.reply.text
-        );
-    }
+    assert_first_cited(
+        &engine,
+        &[
+            (
+                "where are the polling places in portland OR, is it schools?",
+                "states/oregon.md",
+            ),
+            (
+                "how do i check my voter registration in chicago",
+                "states/illinois.md",
+            ),
+            ("early voting in boise?", "states/idaho.md"),
+            ("polling places in lousiana", "states/louisiana.md"),
+            (
+                "where are the polling places in honolulu",
+                "states/hawaii.md",
+            ),
+        ],
+    );
 }
 
 #[test]
 fn a_question_naming_several_places_is_answered_for_the_one_it_asks_about() {
     let corpus = national_guide_and_state_pages();
     let (_index, engine) = engine_over(corpus.path());
-    for (question, page) in [
-        // The nation named beside a state says where the state is: the state's page answers.
-        (
-            "I'm a United States citizen living in Ohio, how do I check my voter registration?",
-            "states/ohio.md",
-        ),
-        (
-            "i live in cincinnati, ohio, usa. how do i check my voter registration",
-            "states/ohio.md",
-        ),
-        // Of two states, the one the citizen moved to.
-        (
-            "I just moved from Ohio to Oregon, how do I check my voter registration?",
-            "states/oregon.md",
-        ),
-        (
-            "moved from oregon to ohio last month, how do i check my voter registration",
-            "states/ohio.md",
-        ),
-    ] {
+    assert_first_cited(
+        &engine,
+        &[
+            // The nation named beside a state says where the state is: the state's page answers.
+            (
+                "I'm a United States citizen living in Ohio, how do I check my voter registration?",
+                "states/ohio.md",
+            ),
+            (
+                "i live in cincinnati, ohio, usa. how do i check my voter registration",
+                "states/ohio.md",
+            ),
+            // Of two states, the one the citizen moved to.
+            (
+                "I just moved from Ohio to Oregon, how do I check my voter registration?",
+                "states/oregon.md",
+            ),
+            (
+                "moved from oregon to ohio last month, how do i check my voter registration",
+                "states/ohio.md",
+            ),
+        ],
+    );
+}
+
+/// Asserts that each question's first citation is from its page.
+fn assert_first_cited(engine: &votecheck_engine::Engine, cases: &[(&str, &str)]) {
+    for (question, page) in cases {
         let answer = engine.answer(question, &ConversationContext::default());
         assert_eq!(
             answer.citations.first().map(|c| c.source.as_str()),
-            Some(page),
+            Some(*page),
             "{question}: {}",
             answer.reply.text
         );

@@ -168,6 +168,18 @@ fn a_stop_or_delete_request_in_own_words_is_offered_with_buttons_and_not_acted_o
     }
 }
 
+/// Asserts that a message gets the official reporting line, with no citation and no fact-check.
+fn assert_gets_the_reporting_line(question: &str) {
+    let answer = ask(question);
+    assert_eq!(
+        answer.outcome,
+        Outcome::ReportProblem,
+        "{question}: {}",
+        answer.reply.text
+    );
+    assert!(answer.citations.is_empty() && answer.fact_check.is_none());
+}
+
 #[test]
 fn a_problem_at_the_polls_told_in_own_words_gets_the_official_line() {
     let phrases = votecheck_engine::intent::IntentClassifier::load().unwrap();
@@ -189,14 +201,7 @@ fn a_problem_at_the_polls_told_in_own_words_gets_the_official_line() {
             phrases.classify(question, language).is_none(),
             "{question}: a phrase matched; this test is about words no phrase has"
         );
-        let answer = ask(question);
-        assert_eq!(
-            answer.outcome,
-            Outcome::ReportProblem,
-            "{question}: {}",
-            answer.reply.text
-        );
-        assert!(answer.citations.is_empty() && answer.fact_check.is_none());
+        assert_gets_the_reporting_line(question);
     }
 }
 
@@ -224,14 +229,7 @@ fn a_problem_report_that_tells_whom_voters_were_told_to_vote_for_gets_the_offici
             Some(votecheck_engine::Intent::Partisan),
             "{question}: this test is about a report with a partisan phrase in it"
         );
-        let answer = ask(question);
-        assert_eq!(
-            answer.outcome,
-            Outcome::ReportProblem,
-            "{question}: {}",
-            answer.reply.text
-        );
-        assert!(answer.citations.is_empty() && answer.fact_check.is_none());
+        assert_gets_the_reporting_line(question);
     }
 }
 
