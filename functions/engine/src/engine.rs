@@ -895,16 +895,13 @@ impl Engine {
         // forwarded messages, no margin over the passages).
         let rumour = context.forwarded || judged == Some(Judgement::Rumour);
         if let Some(phrase) = phrase {
-            // Whom to vote for, in a problem report ("a poll worker keeps telling voters who to
-            // vote for"), is what the citizen reports, not what they ask: the reporting line.
-            if phrase.intent == Intent::Partisan
-                && judged == Some(Judgement::ReportProblem)
-                && let Some(answer) = self.judged_without_retrieval(judged, language)
-            {
-                return (answer, trace);
-            }
             let acts_at_once = match phrase.intent {
-                Intent::Partisan => judged != Some(Judgement::Mixed),
+                // A mixed message has its procedural part answered below. Whom to vote for, in a
+                // problem report ("a poll worker keeps telling voters who to vote for"), is what
+                // the citizen reports, not what they ask: the judgement's reporting line, below.
+                Intent::Partisan => {
+                    !matches!(judged, Some(Judgement::Mixed | Judgement::ReportProblem))
+                }
                 // A rumour looks for its fact-check first; a question about reporting ("who do I
                 // call if someone threatens me?") for the passage that answers it. A report, or
                 // any message without the judgement, gets the line at once.
