@@ -384,6 +384,58 @@ fn a_romanised_question_keeps_its_language() {
 }
 
 #[test]
+fn a_romanised_question_finds_its_passage_through_the_lexicon() {
+    // Passages in Devanagari or Bengali script share no word with a question typed in Latin
+    // letters; the lexicon's romanised forms and loanwords ("last date", "mail", "form") are
+    // what let such a question cover the passage that answers it.
+    let corpus = corpus_of(&[
+        (
+            "hi/register.md",
+            "+++\nlanguage = \"hi\"\njurisdiction = \"Ohio\"\n+++\n# Ohio में पंजीकरण\n\n\
+             ## पंजीकरण की अंतिम तिथि\n\nडाक द्वारा पंजीकरण का फ़ॉर्म मतदान दिवस से 30 दिन \
+             पहले पोस्टमार्क होना चाहिए।\n\n## मतदान केंद्र\n\nअपना मतदान केंद्र राज्य की \
+             वेबसाइट पर खोजें।\n",
+        ),
+        (
+            "bn/register.md",
+            "+++\nlanguage = \"bn\"\njurisdiction = \"Ohio\"\n+++\n# Ohio এ নিবন্ধন\n\n\
+             ## নিবন্ধনের শেষ তারিখ\n\nডাকযোগে নিবন্ধন ফর্ম নির্বাচনের ৩০ দিন আগে পোস্টমার্ক \
+             করা আবশ্যক।\n\n## ভোটকেন্দ্র\n\nআপনার ভোটকেন্দ্র রাজ্যের ওয়েবসাইটে খুঁজুন।\n",
+        ),
+    ]);
+    let (_index, engine) = engine_over(corpus.path());
+    for (question, language) in [
+        (
+            "ohio me mail se registration form ki last date kya hai",
+            "hi",
+        ),
+        (
+            "amar ohio te registration korte hobe, mail e form pathale last date kobe?",
+            "bn",
+        ),
+    ] {
+        let answer = engine.answer(question, &ConversationContext::default());
+        assert_eq!(answer.language, language, "{question}");
+        assert_eq!(
+            answer.outcome,
+            Outcome::Answer,
+            "{question}: {}",
+            answer.reply.text
+        );
+        let first = answer
+            .citations
+            .first()
+            .map(|citation| citation.section.as_str());
+        assert!(
+            first.is_some_and(
+                |section| section.contains("अंतिम तिथि") || section.contains("শেষ তারিখ")
+            ),
+            "{question}: {first:?}"
+        );
+    }
+}
+
+#[test]
 fn keywords_decide_for_writing_the_encoder_reads_poorly() {
     // Vietnamese typed without its marks scores low on the encoder against every passage; the
     // keywords, folded, still find the passage, and then decide alone.
