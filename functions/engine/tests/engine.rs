@@ -436,6 +436,38 @@ fn a_romanised_question_finds_its_passage_through_the_lexicon() {
 }
 
 #[test]
+fn spoken_arabic_finds_the_passage_written_in_standard_arabic() {
+    // Citizens write Arabic as they speak it ("اقدر اسجل عالنت ولا لازم بنفسي؟"); the documents
+    // are in Modern Standard Arabic ("التسجيل عبر الإنترنت", "التسجيل الشخصي"). The lexicon's
+    // spoken forms and function words are what let the question cover its passage.
+    let corpus = corpus_of(&[(
+        "ar/register.md",
+        "+++\nlanguage = \"ar\"\njurisdiction = \"Ohio\"\n+++\n# التسجيل للتصويت في Ohio\n\n\
+         ## كيفية التسجيل للتصويت\n\nيمكنك التسجيل عبر الإنترنت أو عن طريق البريد أو \
+         التسجيل الشخصي في مكتب الانتخابات.\n\n## مكان الاقتراع\n\nابحث عن مركز الاقتراع \
+         الخاص بك على موقع الولاية.\n",
+    )]);
+    let (_index, engine) = engine_over(corpus.path());
+    let question = "في اوهايو بقدر اسجل عالنت ولا لازم بنفسي؟";
+    let answer = engine.answer(question, &ConversationContext::default());
+    assert_eq!(answer.language, "ar", "{question}");
+    assert_eq!(
+        answer.outcome,
+        Outcome::Answer,
+        "{question}: {}",
+        answer.reply.text
+    );
+    let first = answer
+        .citations
+        .first()
+        .map(|citation| citation.section.as_str());
+    assert!(
+        first.is_some_and(|section| section.contains("كيفية التسجيل")),
+        "{question}: {first:?}"
+    );
+}
+
+#[test]
 fn keywords_decide_for_writing_the_encoder_reads_poorly() {
     // Vietnamese typed without its marks scores low on the encoder against every passage; the
     // keywords, folded, still find the passage, and then decide alone.
