@@ -667,6 +667,30 @@ mod tests {
     }
 
     #[test]
+    fn romanised_verb_forms_are_function_words_of_their_language() {
+        let lexicon = Lexicon::load().unwrap();
+        // Typed in Latin letters, Hindi and Bengali verb forms and particles would weigh as
+        // content words no passage (in Devanagari or Bengali script) has, and would leave the
+        // language to a detector that reads them as Portuguese or French.
+        for (word, language) in [
+            ("rehta", "hi"),
+            ("jaye", "hi"),
+            ("pathale", "bn"),
+            ("naki", "bn"),
+        ] {
+            assert!(lexicon.function_terms(language).contains(word), "{word}");
+        }
+        assert_eq!(
+            lexicon.function_word_language("ohio me rehta, form jaye tak last date?"),
+            Some("hi")
+        );
+        assert_eq!(
+            lexicon.function_word_language("form ta mail e pathale last date kobe naki janaben"),
+            Some("bn")
+        );
+    }
+
+    #[test]
     fn every_language_has_groups() {
         let lexicon = Lexicon::load().unwrap();
         for (language, _) in LEXICON_FILES {
