@@ -6,7 +6,7 @@
 
 mod common;
 
-use votecheck_engine::{ConversationContext, Interactive, Outcome};
+use votecheck_engine::{ConversationContext, Intent, Interactive, Outcome};
 use votecheck_outbound::{ButtonId, ConfirmedCommand};
 
 use common::{ask, engine, forwarded};
@@ -33,6 +33,42 @@ fn partisan_requests_are_refused_without_citation_in_every_language_tried() {
             answer.reply.text
         );
         assert!(answer.citations.is_empty() && answer.fact_check.is_none());
+    }
+}
+
+/// The shortest questions a citizen sends ("where do I vote?") were greeted with the menu or
+/// refused as partisan in most languages, since every longer training question had a place
+/// or a detail in it. These come from `samples/eval/short-questions.jsonl`, which training
+/// never reads.
+#[test]
+fn short_questions_are_searched_not_greeted_or_refused() {
+    for question in [
+        "where do I vote?",
+        "how do I vote?",
+        "who can vote?",
+        "do I need ID?",
+        "¿dónde voto?",
+        "¿quién puede votar?",
+    ] {
+        let answer = ask(question);
+        assert_eq!(
+            answer.outcome,
+            Outcome::Answer,
+            "{question}: {}",
+            answer.reply.text
+        );
+        assert!(!answer.citations.is_empty(), "{question}");
+    }
+    for question in ["кто может голосовать?", "कौन वोट दे सकता है?", "أين أصوت؟"]
+    {
+        let answer = ask(question);
+        assert_eq!(
+            answer.intent,
+            Intent::Question,
+            "{question}: {:?} {}",
+            answer.outcome,
+            answer.reply.text
+        );
     }
 }
 
