@@ -38,7 +38,8 @@ fn partisan_requests_are_refused_without_citation_in_every_language_tried() {
 
 /// The shortest questions a citizen sends ("where do I vote?") were greeted with the menu or
 /// refused as partisan in most languages, since every longer training question had a place
-/// or a detail in it. These come from `samples/eval/short-questions.jsonl`, which training
+/// or a detail in it; after training on short questions, some were still greeted or taken for
+/// small talk at probabilities of 0.27 to 0.37, below even odds. These come from `samples/eval/short-questions.jsonl`, which training
 /// never reads.
 #[test]
 fn short_questions_are_searched_not_greeted_or_refused() {
@@ -59,8 +60,15 @@ fn short_questions_are_searched_not_greeted_or_refused() {
         );
         assert!(!answer.citations.is_empty(), "{question}");
     }
-    for question in ["кто может голосовать?", "कौन वोट दे सकता है?", "أين أصوت؟"]
-    {
+    for question in [
+        "кто может голосовать?",
+        "कौन वोट दे सकता है?",
+        "أين أصوت؟",
+        "can I vote?",
+        "quem pode votar?",
+        "comment voter ?",
+        "谁可以投票？",
+    ] {
         let answer = ask(question);
         assert_eq!(
             answer.intent,

@@ -91,6 +91,13 @@ pub const PENALTY: f32 = 6e-4;
 /// Lowest threshold any judgement gets: below it the model is guessing among several.
 pub const LOWEST_THRESHOLD: f32 = 0.25;
 
+/// Lowest threshold of the conversational judgements (greeting, small talk), which answer
+/// without searching: a message gets the menu or a pleasantry only when the model finds that
+/// more likely than not. Their budgets alone left them at [`LOWEST_THRESHOLD`], where short
+/// questions the training messages do not resemble ("qui peut voter ?", "can I vote?") were
+/// greeted at probabilities of 0.27 to 0.36; the phrase lists still greet "hi" at once.
+pub const CONVERSATIONAL_LOWEST_THRESHOLD: f32 = 0.5;
+
 /// Per judgement: the largest share of which messages may wrongly get it. A partisan refusal
 /// of a procedural question is the costliest mistake after a partisan answer (its budget counts
 /// questions only: a mixed message refused whole still has its partisan part declined, and
@@ -569,8 +576,9 @@ fn log_loss(predicted: &[Vec<f32>], labels: &[usize]) -> f32 {
         / labels.len().max(1) as f32
 }
 
-/// Each judgement's threshold: the lowest (not below [`LOWEST_THRESHOLD`]) at which the
-/// messages that must not get it get it at most within its budget.
+/// Each judgement's threshold: the lowest (not below [`LOWEST_THRESHOLD`], nor below
+/// [`CONVERSATIONAL_LOWEST_THRESHOLD`] for a conversational one) at which the messages that
+/// must not get it get it at most within its budget.
 fn choose_thresholds(predicted: &[Vec<f32>], labels: &[usize], classes: &[Judgement]) -> Vec<f32> {
     let row = |judgement: &Judgement| classes.iter().position(|class| class == judgement);
     let mut thresholds = vec![1.0f32; classes.len()];
@@ -589,6 +597,9 @@ fn choose_thresholds(predicted: &[Vec<f32>], labels: &[usize], classes: &[Judgem
             .map(|(probabilities, _)| probabilities[at])
             .collect();
         thresholds[at] = threshold_for_budget(negative_scores, *budget);
+        if matches!(judgement, Judgement::Greeting | Judgement::SmallTalk) {
+            thresholds[at] = thresholds[at].max(CONVERSATIONAL_LOWEST_THRESHOLD);
+        }
     }
     thresholds
 }
@@ -755,6 +766,32 @@ mod tests {
         let wrongly_refused = predicted.iter().filter(|p| p[2] >= thresholds[2]).count();
         // 0.5 % of 200 is one.
         assert_eq!(wrongly_refused, 1);
+    }
+
+    #[test]
+    fn a_greeting_or_small_talk_needs_more_than_even_odds() {
+        // 200 questions none of which looks like a greeting or small talk: the budgets alone
+        // would leave both judgements at the lowest threshold.
+        let row = |judgement: Judgement| {
+            Judgement::ALL
+                .iter()
+                .position(|class| *class == judgement)
+                .unwrap()
+        };
+        let mut probabilities = vec![0.0; Judgement::ALL.len()];
+        probabilities[row(Judgement::Question)] = 1.0;
+        let predicted = vec![probabilities; 200];
+        let labels = vec![row(Judgement::Question); 200];
+        let thresholds = choose_thresholds(&predicted, &labels, &Judgement::ALL);
+        assert_eq!(
+            thresholds[row(Judgement::Greeting)],
+            CONVERSATIONAL_LOWEST_THRESHOLD
+        );
+        assert_eq!(
+            thresholds[row(Judgement::SmallTalk)],
+            CONVERSATIONAL_LOWEST_THRESHOLD
+        );
+        assert_eq!(thresholds[row(Judgement::Partisan)], LOWEST_THRESHOLD);
     }
 
     #[test]
