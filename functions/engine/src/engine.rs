@@ -1095,8 +1095,16 @@ impl Engine {
         } else {
             trace.best_passage_confidence
         };
+        // A fact-check in another language than the message is found by the encoder alone,
+        // without a keyword in common: enough for a rumour, not for a question the judgement
+        // found no claim in ("¿cómo voto?" must not be told "Verdict: False" because a
+        // Portuguese explainer on voting is close to it).
+        let rumour_or_unjudged = rumour || judged.is_none();
         let fact_check_matches = best_fact_check.as_ref().filter(|candidate| {
-            if rumour && semantic {
+            let same_language = primary_subtag(&candidate.passage.language) == own;
+            if !same_language && !rumour_or_unjudged {
+                false
+            } else if rumour && semantic {
                 candidate.confidence >= self.semantic.fact_check_similarity_forwarded
             } else {
                 candidate.confidence >= fact_similarity

@@ -9,7 +9,7 @@ mod common;
 use votecheck_engine::{ConversationContext, Intent, Interactive, Outcome};
 use votecheck_outbound::{ButtonId, ConfirmedCommand};
 
-use common::{ask, engine, forwarded};
+use common::{ask, corpus_of, engine, engine_over, forwarded};
 
 #[test]
 fn the_engine_uses_the_bundled_judgement_with_its_encoder() {
@@ -326,4 +326,47 @@ fn a_confirmed_command_is_answered_like_the_command_in_words() {
         assert_eq!(confirmed.intent, in_words.intent, "{typed}");
         assert_eq!(confirmed.reply.text, in_words.reply.text, "{typed}");
     }
+}
+
+/// A fact-checker's explainer on how voting works, in Portuguese (written for this test).
+const PORTUGUESE_EXPLAINER: &str = r#"{
+  "@context": "https://schema.org",
+  "@type": "ClaimReview",
+  "claimReviewed": "Eleição: veja como votar e o que é proibido na cabine de votação",
+  "reviewRating": {"@type": "Rating", "alternateName": "Falso"},
+  "url": "https://checagem.example/como-votar",
+  "datePublished": "2026-10-01",
+  "author": {"@type": "Organization", "name": "Checagem Exemplo"},
+  "inLanguage": "pt",
+  "reviewBody": "Mensagens dizem que quem levar o celular para a cabine de votação tem o voto anulado. É falso. Para votar, o eleitor vai à sua seção com um documento com foto, confirma o voto na urna e pode guardar o celular com o mesário."
+}"#;
+
+/// A fact-check in another language than the message is found by the encoder alone, with no
+/// keyword in common: enough for a rumour, not for a question the judgement found no claim in.
+/// ("¿cómo voto?" was told "Verdict: False" with a Portuguese explainer on voting.)
+#[test]
+fn a_question_is_not_given_a_fact_check_in_another_language() {
+    let corpus = corpus_of(&[
+        (
+            "es/votar.md",
+            "+++\nlanguage = \"es\"\n+++\n# Votar\n\n## Registro de votantes\n\nPara registrarse llene la solicitud en la oficina electoral del condado antes de la fecha límite.\n",
+        ),
+        ("fact-checks/como-votar.json", PORTUGUESE_EXPLAINER),
+    ]);
+    let (_index, engine) = engine_over(corpus.path());
+    for question in ["¿cómo voto?", "¿cómo se vota?"] {
+        let answer = engine.answer(question, &ConversationContext::default());
+        assert_eq!(answer.language, "es", "{question}");
+        assert!(
+            answer.fact_check.is_none(),
+            "{question}: {}",
+            answer.reply.text
+        );
+    }
+    // The same fact-check still reaches a Spanish rumour about it.
+    let rumour = engine.answer(
+        "Reenviado: si llevas el celular a la cabina de votación te anulan el voto!! compartan",
+        &forwarded(),
+    );
+    assert_eq!(rumour.outcome, Outcome::FactCheck, "{}", rumour.reply.text);
 }
