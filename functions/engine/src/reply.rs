@@ -231,7 +231,7 @@ impl Renderer<'_> {
     /// The welcome text and the topic menu.
     pub fn menu(&self) -> Reply {
         Reply {
-            text: fit(self.render("welcome", &[("authority", &self.authority())])),
+            text: fit(self.with_authority("welcome")),
             interactive: self.menu_list(),
         }
     }
@@ -257,7 +257,7 @@ impl Renderer<'_> {
             })
             .collect();
         Reply {
-            text: fit(self.render("alerts_intro", &[("authority", &self.authority())])),
+            text: fit(self.with_authority("alerts_intro")),
             interactive: Some(Interactive::List {
                 button: shorten(self.message("alerts_button"), limits::MAX_LIST_BUTTON),
                 section_title: shorten(self.message("alerts_section"), limits::MAX_SECTION_TITLE),
@@ -276,8 +276,17 @@ impl Renderer<'_> {
         self.plain("alerts_subscribed", &[("topic", &title)])
     }
 
+    /// The message `key`, naming the authority the bot speaks for; a deployment that names
+    /// none gets the message's `_general` form (not "information from .").
+    fn with_authority(&self, key: &str) -> String {
+        match self.authority() {
+            Some(authority) => self.render(key, &[("authority", &authority)]),
+            None => self.render(&format!("{key}_general"), &[]),
+        }
+    }
+
     /// The authority the bot speaks for: the deployment's, else its contact's name.
-    fn authority(&self) -> String {
+    fn authority(&self) -> Option<String> {
         self.settings
             .defaults
             .authority
@@ -288,7 +297,7 @@ impl Renderer<'_> {
                     .as_ref()
                     .and_then(|contact| contact.name.clone())
             })
-            .unwrap_or_default()
+            .filter(|authority| !authority.trim().is_empty())
     }
 
     /// The topic menu as a WhatsApp list, when the deployment has topics.
@@ -508,6 +517,46 @@ mod tests {
         assert!(
             text.contains("*Alegação:* _A urna") && text.contains("Veredito: *Falso*"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_deployment_without_an_authority_is_welcomed_without_an_empty_name() {
+        let catalogue = Catalogue::load().unwrap();
+        let unnamed = DeploymentSettings::default();
+        let mut named = DeploymentSettings::default();
+        named.defaults.authority = Some("Riverside County Elections Office".into());
+        for language in ["en", "es", "ja", "ar"] {
+            let renderer = |settings| Renderer {
+                catalogue: &catalogue,
+                settings,
+                language,
+            };
+            for text in [
+                renderer(&unnamed).menu().text,
+                renderer(&unnamed).alerts_menu(None).text,
+            ] {
+                assert!(!text.contains("{authority}"), "{language}: {text}");
+                assert!(!text.contains(" ."), "{language}: {text}");
+                assert!(!text.contains("  "), "{language}: {text}");
+            }
+            assert!(
+                renderer(&named)
+                    .menu()
+                    .text
+                    .contains("Riverside County Elections Office"),
+                "{language}"
+            );
+        }
+        assert_eq!(
+            Renderer {
+                catalogue: &catalogue,
+                settings: &unnamed,
+                language: "en",
+            }
+            .menu()
+            .text,
+            "Hi! I answer questions about voting with official information. Pick a topic or type your question."
         );
     }
 
