@@ -39,8 +39,8 @@ fn partisan_requests_are_refused_without_citation_in_every_language_tried() {
 /// The shortest questions a citizen sends ("where do I vote?") were greeted with the menu or
 /// refused as partisan in most languages, since every longer training question had a place
 /// or a detail in it; after training on short questions, some were still greeted or taken for
-/// small talk at probabilities of 0.27 to 0.37, below even odds. These come from `samples/eval/short-questions.jsonl`, which training
-/// never reads.
+/// small talk at probabilities of 0.27 to 0.37, below even odds. These come from
+/// `samples/eval/short-questions.jsonl`, which training never reads.
 #[test]
 fn short_questions_are_searched_not_greeted_or_refused() {
     for question in [

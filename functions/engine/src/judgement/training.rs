@@ -95,7 +95,7 @@ pub const LOWEST_THRESHOLD: f32 = 0.25;
 /// without searching: a message gets the menu or a pleasantry only when the model finds that
 /// more likely than not. Their budgets alone left them at [`LOWEST_THRESHOLD`], where short
 /// questions the training messages do not resemble ("qui peut voter ?", "can I vote?") were
-/// greeted at probabilities of 0.27 to 0.36; the phrase lists still greet "hi" at once.
+/// greeted at probabilities of 0.27 to 0.37; the phrase lists still greet "hi" at once.
 pub const CONVERSATIONAL_LOWEST_THRESHOLD: f32 = 0.5;
 
 /// Per judgement: the largest share of which messages may wrongly get it. A partisan refusal
