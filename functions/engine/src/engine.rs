@@ -527,14 +527,15 @@ impl Engine {
                 };
                 // An unsure guess does not overrule a language with more function words in the
                 // message: Tagalog questions borrow English question words, and "how do i
-                // renew my passport" is English by four to three. Nor does it overrule the
-                // deployment's language on a tie: "I lost my mail ballot" has two function
-                // words of English and the same two of Tagalog's borrowed ones.
+                // renew my passport" is English by four to three. Nor is it evidence on a tie
+                // with the deployment's language: "I lost my mail ballot" has two function
+                // words of English and the same two of Tagalog's borrowed ones, so the
+                // conversation's language decides, else the deployment's (below).
                 let default = primary_subtag(&self.default_language);
                 if found.reliable {
                     Some(found.tag)
                 } else if hits(&default) == best && hits(&found.tag) == best {
-                    Some(self.default_language.clone())
+                    None
                 } else if hits(&found.tag) == best {
                     Some(found.tag)
                 } else {
