@@ -531,10 +531,15 @@ impl Engine {
                 // with the deployment's language: "I lost my mail ballot" has two function
                 // words of English and the same two of Tagalog's borrowed ones, so the
                 // conversation's language decides, else the deployment's (below).
+                // Nor when the message is only function words that several languages share
+                // ("no" is Spanish, Portuguese and English): the guess among them is a coin.
                 let default = primary_subtag(&self.default_language);
+                let tied = votes.iter().filter(|(_, hits)| *hits == best).count();
                 if found.reliable {
                     Some(found.tag)
-                } else if hits(&default) == best && hits(&found.tag) == best {
+                } else if (hits(&default) == best && hits(&found.tag) == best)
+                    || (tied > 1 && self.lexicon.has_only_function_words(message))
+                {
                     None
                 } else if hits(&found.tag) == best {
                     Some(found.tag)

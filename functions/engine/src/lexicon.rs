@@ -420,6 +420,18 @@ impl Lexicon {
         votes
     }
 
+    /// Whether every word of a message is a function word of some language ("no", "a", "e"):
+    /// such a message says nothing about its language beyond those words.
+    pub fn has_only_function_words(&self, message: &str) -> bool {
+        let message_terms = terms(message);
+        !message_terms.is_empty()
+            && message_terms.iter().all(|term| {
+                self.function_terms
+                    .values()
+                    .any(|function| function.contains(term))
+            })
+    }
+
     /// The language of a message by its function words when the evidence is decisive: at least
     /// two hits, and two more than any other language.
     pub fn function_word_language(&self, message: &str) -> Option<&str> {

@@ -339,6 +339,22 @@ fn a_tie_in_function_words_goes_to_the_deployments_language() {
 }
 
 #[test]
+fn a_message_of_shared_function_words_is_no_evidence_of_its_language() {
+    // "no" is a function word of Spanish and Portuguese alike: a first message of nothing else
+    // got the Portuguese menu in an English deployment; now the deployment's language answers
+    // it, and a conversation's language keeps it.
+    assert_eq!(ask("no").language, "en");
+    let spanish = ConversationContext {
+        previous_language: Some("es".into()),
+        ..ConversationContext::default()
+    };
+    assert_eq!(engine().answer("no", &spanish).language, "es");
+    // A Spanish negation is Spanish: "no puedo votar" was a tie the detector gave Portuguese.
+    let answer = ask("no puedo votar");
+    assert_eq!(answer.language, "es", "{}", answer.reply.text);
+}
+
+#[test]
 fn a_romanised_question_keeps_its_language() {
     // Hindi and Bengali (and Russian, less often) are typed in Latin letters. Their passages, in
     // their own script, cannot cover such a question, so the corpus must not hand it to a
