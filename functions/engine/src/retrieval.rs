@@ -144,7 +144,7 @@ pub const CLAIM_SIMILARITY_FLOOR: f32 = 0.8;
 
 /// Share of a fact-check's ranking that comes from its BM25 score relative to the best one (the
 /// rest from its similarity to the message): BM25 over the review's whole text finds the check
-/// of a rumour told in other words than its claim.
+/// of a rumour told in other words than its claim. Fact-checks in every language get it.
 pub const BM25_IN_CLAIM_RANKING: f32 = 0.3;
 
 /// The weights that combine keyword and semantic evidence (the constants above; tools that
@@ -745,12 +745,12 @@ impl<'a> Retriever<'a> {
                 Some(_) => semantic_score(similarity, &self.weights),
                 None => lexical,
             };
-            let ranking = if same_language {
-                (1.0 - self.weights.bm25_in_claim_ranking) * confidence
-                    + self.weights.bm25_in_claim_ranking * score / best_score
-            } else {
-                confidence
-            };
+            // BM25 weighs in whatever the fact-check's language: names and loanwords match
+            // across languages ("Riverside", "WhatsApp"), and a check in another language
+            // ranked by its similarity alone lost to a less similar one in the message's
+            // language that had the best BM25 score.
+            let ranking = (1.0 - self.weights.bm25_in_claim_ranking) * confidence
+                + self.weights.bm25_in_claim_ranking * score / best_score;
             candidates.push((
                 ranking,
                 Candidate {

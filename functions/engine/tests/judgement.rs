@@ -370,3 +370,19 @@ fn a_question_is_not_given_a_fact_check_in_another_language() {
     );
     assert_eq!(rumour.outcome, Outcome::FactCheck, "{}", rumour.reply.text);
 }
+
+/// A fact-check in another language was ranked by its similarity alone, while one in the
+/// message's language also got a share for its BM25 score: the sample corpus checks voting by
+/// text message in English only, and a Spanish rumour about it ("Riverside", "WhatsApp" in
+/// common) was given the Spanish check about petitions, less similar but first by BM25.
+#[test]
+fn a_rumour_gets_its_fact_check_in_another_language_over_a_nearer_worded_one() {
+    let answer = ask(
+        "me dijeron que en Riverside se puede votar mandando un WhatsApp con el nombre del \
+         candidato, es cierto?",
+    );
+    assert_eq!(answer.outcome, Outcome::FactCheck, "{}", answer.reply.text);
+    let fact_check = answer.fact_check.expect("a fact-check");
+    assert_eq!(fact_check.source, "fact-checks/text-message-voting.json");
+    assert_eq!(answer.language, "es");
+}
