@@ -1115,14 +1115,13 @@ impl Engine {
         let rumour_or_unjudged = rumour || judged.is_none();
         let fact_check_matches = best_fact_check.as_ref().filter(|candidate| {
             let same_language = primary_subtag(&candidate.passage.language) == own;
-            if !same_language && !rumour_or_unjudged {
-                false
-            } else if rumour && semantic {
+            let similar_enough = if rumour && semantic {
                 candidate.confidence >= self.semantic.fact_check_similarity_forwarded
             } else {
                 candidate.confidence >= fact_similarity
                     && candidate.confidence - passage_score >= fact_margin
-            }
+            };
+            (same_language || rumour_or_unjudged) && similar_enough
         });
         let renderer = self.renderer(language);
 
