@@ -532,7 +532,7 @@ impl Engine {
                 // words of English and the same two of Tagalog's borrowed ones, so the
                 // conversation's language decides, else the deployment's (below).
                 // Nor when the message is only function words that several languages share
-                // ("no" is Spanish, Portuguese and English): the guess among them is a coin.
+                // ("no" is Spanish and Portuguese alike): the guess among them is a coin.
                 let default = primary_subtag(&self.default_language);
                 let tied = votes.iter().filter(|(_, hits)| *hits == best).count();
                 if found.reliable {
