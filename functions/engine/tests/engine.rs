@@ -332,10 +332,21 @@ fn an_ambiguous_language_is_settled_by_what_the_corpus_answers() {
 fn a_tie_in_function_words_goes_to_the_deployments_language() {
     // Tagalog's function words include the English ones Filipinos borrow ("i", "my"), so
     // "I lost my mail ballot" was a tie the detector settled, unsurely, for Tagalog.
-    let answer = ask("I lost my mail ballot");
-    assert_eq!(answer.language, "en", "{}", answer.reply.text);
-    let answer = ask("nawala ko yung mail ballot ko, paano ako kukuha ng bago?");
-    assert_eq!(answer.language, "tl", "{}", answer.reply.text);
+    assert_answered_in("I lost my mail ballot", "en");
+    assert_answered_in(
+        "nawala ko yung mail ballot ko, paano ako kukuha ng bago?",
+        "tl",
+    );
+}
+
+/// Asks the sample corpus `question` as a first message and checks the reply's language.
+fn assert_answered_in(question: &str, language: &str) {
+    let answer = ask(question);
+    assert_eq!(
+        answer.language, language,
+        "{question}: {}",
+        answer.reply.text
+    );
 }
 
 #[test]
@@ -343,15 +354,14 @@ fn a_message_of_shared_function_words_is_no_evidence_of_its_language() {
     // "no" is a function word of Spanish and Portuguese alike: a first message of nothing else
     // got the Portuguese menu in an English deployment; now the deployment's language answers
     // it, and a conversation's language keeps it.
-    assert_eq!(ask("no").language, "en");
+    assert_answered_in("no", "en");
     let spanish = ConversationContext {
         previous_language: Some("es".into()),
         ..ConversationContext::default()
     };
     assert_eq!(engine().answer("no", &spanish).language, "es");
     // A Spanish negation is Spanish: "no puedo votar" was a tie the detector gave Portuguese.
-    let answer = ask("no puedo votar");
-    assert_eq!(answer.language, "es", "{}", answer.reply.text);
+    assert_answered_in("no puedo votar", "es");
 }
 
 #[test]
@@ -766,10 +776,8 @@ fn terms_read_from_the_inverted_index_are_the_passages_own() {
 fn an_unsure_detector_does_not_overrule_the_function_words() {
     // Tagalog questions borrow English question words ("how", "i", "my"), so the message has
     // function words of both; English has more, and the detector's unsure guess was Tagalog.
-    let answer = ask("how do i renew my passport");
-    assert_eq!(answer.language, "en", "{}", answer.reply.text);
-    let tagalog = ask("paano po ako magparehistro para bumoto");
-    assert_eq!(tagalog.language, "tl", "{}", tagalog.reply.text);
+    assert_answered_in("how do i renew my passport", "en");
+    assert_answered_in("paano po ako magparehistro para bumoto", "tl");
 }
 
 #[test]
