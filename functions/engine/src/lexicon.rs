@@ -734,6 +734,48 @@ mod tests {
     }
 
     #[test]
+    fn everyday_japanese_names_the_election_law_s_topics() {
+        let lexicon = Lexicon::load().unwrap();
+        // Citizens ask about the law's articles in everyday words; the law's own term must be
+        // the synonym that a passage covers them with.
+        for (question, concept, law_term) in [
+            ("前もって投票しておける？", "early_voting", "期日前投票"),
+            ("出張先でも投票できるの？", "absentee_voting", "不在者投票"),
+            ("一人何票まで入れられる？", "one_vote", "一人一票"),
+            (
+                "どの投票所でも投票できる？",
+                "common_polling_place",
+                "共通投票所",
+            ),
+            (
+                "引っ越したばかりだけど投票できる？",
+                "residence_period",
+                "住民票",
+            ),
+            ("外国籍の夫は投票できないの？", "eligibility", "日本国民"),
+            (
+                "付き添いで一緒に入ってもいい？",
+                "entering_polling_place",
+                "投票所に入",
+            ),
+        ] {
+            let expansion = lexicon.expand(question, "ja");
+            assert!(
+                expansion.concepts.contains(&concept.to_string()),
+                "{question}: {expansion:?}"
+            );
+            assert!(
+                expansion
+                    .synonyms
+                    .iter()
+                    .any(|(_, others)| others.iter().any(|other| other == law_term)),
+                "{question}: {law_term} not among {:?}",
+                expansion.synonyms
+            );
+        }
+    }
+
+    #[test]
     fn concept_shares_name_the_terms_of_another_language() {
         let lexicon = Lexicon::load().unwrap();
         let expansion = lexicon.expand("como faço para votar pelo correio", "pt");
