@@ -53,6 +53,10 @@ pub(crate) const LEXICON_FILES: &[(&str, &str)] = &[
 struct LexiconFile {
     #[serde(default)]
     function_words: Vec<String>,
+    /// Function words the language borrows from another ("how", "the" in Tagalog): they weigh
+    /// as its function words, but are no evidence that a message is in it.
+    #[serde(default)]
+    borrowed_function_words: Vec<String>,
     #[serde(default)]
     groups: Vec<GroupFile>,
 }
@@ -234,6 +238,8 @@ pub struct Lexicon {
     function_units: HashMap<String, Vec<Vec<Unit>>>,
     /// Index terms (as the plain analyzer makes them) of each language's function words.
     function_terms: HashMap<String, HashSet<String>>,
+    /// The same, without the words the language borrows: its evidence in a message.
+    telling_terms: HashMap<String, HashSet<String>>,
     /// The same, as the language's own analyzer (stemmed where it stems) makes them.
     function_stems: HashMap<String, HashSet<String>>,
     empty: HashSet<String>,
@@ -278,6 +284,8 @@ pub struct CompiledLanguage {
     function_units: Vec<Vec<Unit>>,
     /// Sorted.
     function_terms: Vec<String>,
+    /// Sorted: the function terms without the borrowed ones.
+    telling_terms: Vec<String>,
     /// Sorted.
     function_stems: Vec<String>,
 }
@@ -331,10 +339,26 @@ pub fn compile() -> Result<Vec<CompiledLanguage>, EngineError> {
                 terms: group.terms,
             });
         }
-        let function_terms = file
+        let function_terms: HashSet<String> = file
             .function_words
             .iter()
             .flat_map(|word| terms_with(&mut plain, word))
+            .collect();
+        let borrowed: HashSet<String> = file
+            .borrowed_function_words
+            .iter()
+            .flat_map(|word| terms_with(&mut plain, word))
+            .collect();
+        if let Some(word) = borrowed.iter().find(|term| !function_terms.contains(*term)) {
+            return Err(EngineError::Data {
+                file: format!("data/lexicon/{language}.toml"),
+                reason: format!("borrowed function word {word:?} is not among its function words"),
+            });
+        }
+        let telling_terms = function_terms
+            .iter()
+            .filter(|term| !borrowed.contains(*term))
+            .cloned()
             .collect();
         let function_stems = file
             .function_words
@@ -352,6 +376,7 @@ pub fn compile() -> Result<Vec<CompiledLanguage>, EngineError> {
             groups: postcard::to_stdvec(&groups).expect("groups are strings and lists"),
             function_units,
             function_terms: sorted(function_terms),
+            telling_terms: sorted(telling_terms),
             function_stems: sorted(function_stems),
         });
     }
@@ -371,6 +396,7 @@ impl Lexicon {
             analyzers: HashMap::new(),
             function_units: HashMap::new(),
             function_terms: HashMap::new(),
+            telling_terms: HashMap::new(),
             function_stems: HashMap::new(),
             empty: HashSet::new(),
         };
@@ -393,6 +419,9 @@ impl Lexicon {
                 .function_terms
                 .insert(key.clone(), language.function_terms.into_iter().collect());
             lexicon
+                .telling_terms
+                .insert(key.clone(), language.telling_terms.into_iter().collect());
+            lexicon
                 .function_stems
                 .insert(key, language.function_stems.into_iter().collect());
         }
@@ -400,12 +429,12 @@ impl Lexicon {
     }
 
     /// The languages whose function words a message uses, most hits first (only languages with
-    /// at least one hit). Short informal questions ("when do we get results") defeat statistical
-    /// detectors but rarely this evidence.
+    /// at least one hit; a word a language borrows is no hit for it). Short informal questions
+    /// ("when do we get results") defeat statistical detectors but rarely this evidence.
     pub fn function_word_votes(&self, message: &str) -> Vec<(&str, usize)> {
         let message_terms: Vec<String> = terms(message);
         let mut votes: Vec<(&str, usize)> = self
-            .function_terms
+            .telling_terms
             .iter()
             .map(|(language, function)| {
                 let hits = message_terms
@@ -699,6 +728,27 @@ mod tests {
         assert_eq!(
             lexicon.function_word_language("form ta mail e pathale last date kobe naki janaben"),
             Some("bn")
+        );
+    }
+
+    #[test]
+    fn a_borrowed_function_word_is_no_evidence_of_the_borrowing_language() {
+        let lexicon = Lexicon::load().unwrap();
+        // Tagalog lists the English question words Filipinos use: they weigh as function words
+        // in a Tagalog question, but "can I vote?" is English by them.
+        assert!(lexicon.function_terms("tl").contains("how"));
+        for message in ["can I vote?", "how to vote"] {
+            let votes = lexicon.function_word_votes(message);
+            assert_eq!(votes[0], ("en", 2), "{message}");
+            assert!(
+                votes.iter().all(|(language, _)| *language != "tl"),
+                "{votes:?}"
+            );
+        }
+        // Tagalog's own words still tell.
+        assert_eq!(
+            lexicon.function_word_language("paano ako boboto sa ohio?"),
+            Some("tl")
         );
     }
 

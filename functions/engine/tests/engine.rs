@@ -339,6 +339,34 @@ fn a_tie_in_function_words_goes_to_the_deployments_language() {
     );
 }
 
+#[test]
+fn the_corpus_does_not_overrule_the_deployments_language_without_evidence() {
+    // "can I vote?" has only English function words, which Tagalog borrows; a Tagalog page
+    // with the loanword "vote" covered it better than an English page that says "cast a
+    // ballot", and the citizen was answered in Tagalog in an English deployment.
+    let corpus = corpus_of(&[
+        (
+            "en/vote.md",
+            "+++\nlanguage = \"en\"\n+++\n# Elections\n\n## Who is eligible\n\nCitizens who are \
+             18 years old by Election Day and registered in their state may cast a ballot.\n",
+        ),
+        (
+            "tl/vote.md",
+            "+++\nlanguage = \"tl\"\n+++\n# Pagboto\n\n## Sino ang maaaring mag-vote\n\nMaaari \
+             kang mag-vote kung ikaw ay mamamayan, 18 taong gulang sa araw ng halalan, at \
+             nakarehistro sa iyong estado.\n",
+        ),
+    ]);
+    let (_index, engine) = engine_over(corpus.path());
+    for question in ["can I vote?", "how to vote"] {
+        let answer = engine.answer(question, &ConversationContext::default());
+        assert_eq!(answer.language, "en", "{question}: {}", answer.reply.text);
+    }
+    // A Tagalog function word the deployment's language lacks is evidence: the corpus decides.
+    let answer = engine.answer("can i vote sa estado ko?", &ConversationContext::default());
+    assert_eq!(answer.language, "tl", "{}", answer.reply.text);
+}
+
 /// Asks the sample corpus `question` as a first message and checks the reply's language.
 fn assert_answered_in(question: &str, language: &str) {
     let answer = ask(question);
