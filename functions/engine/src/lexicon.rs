@@ -292,6 +292,11 @@ pub struct CompiledLanguage {
 
 /// Reads, normalises and cuts into units every lexicon data file (in file order).
 pub fn compile() -> Result<Vec<CompiledLanguage>, EngineError> {
+    compile_files(LEXICON_FILES)
+}
+
+/// [`compile`] for the given (language, file text) pairs.
+fn compile_files(files: &[(&str, &str)]) -> Result<Vec<CompiledLanguage>, EngineError> {
     let mut plain = votecheck_index::analysis::plain_analyzer();
     let sorted = |terms: HashSet<String>| {
         let mut terms: Vec<String> = terms.into_iter().collect();
@@ -299,7 +304,7 @@ pub fn compile() -> Result<Vec<CompiledLanguage>, EngineError> {
         terms
     };
     let mut languages = Vec::new();
-    for (language, text) in LEXICON_FILES {
+    for (language, text) in files {
         let file: LexiconFile =
             crate::parse_data_file(&format!("data/lexicon/{language}.toml"), text)?;
         let mut analyzer = language_analyzer(language);
@@ -750,6 +755,16 @@ mod tests {
             lexicon.function_word_language("paano ako boboto sa ohio?"),
             Some("tl")
         );
+    }
+
+    #[test]
+    fn a_borrowed_word_must_be_among_the_function_words() {
+        let file = "function_words = [\"paano\", \"how\"]\nborrowed_function_words = [\"what\"]\n";
+        let error = compile_files(&[("tl", file)]).unwrap_err().to_string();
+        assert!(error.contains("data/lexicon/tl.toml"), "{error}");
+        assert!(error.contains("\"what\""), "{error}");
+        let file = "function_words = [\"paano\", \"how\"]\nborrowed_function_words = [\"how\"]\n";
+        assert!(compile_files(&[("tl", file)]).is_ok());
     }
 
     #[test]
