@@ -526,11 +526,10 @@ impl Engine {
                         .map_or(0, |(_, hits)| *hits)
                 };
                 // An unsure guess does not overrule a language with more function words in the
-                // message: Tagalog questions borrow English question words, and "how do i
-                // renew my passport" is English by four to three. Nor is it evidence on a tie
-                // with the deployment's language: "I lost my mail ballot" has two function
-                // words of English and the same two of Tagalog's borrowed ones, so the
-                // conversation's language decides, else the deployment's (below).
+                // message. Nor is it evidence on a tie with the deployment's language: the
+                // conversation's language decides, else the deployment's (below). ("how do i
+                // renew my passport" and "I lost my mail ballot" met these rules through the
+                // English words Tagalog lists; those are now borrowed and no vote for Tagalog.)
                 // Nor when the message is only function words that several languages share
                 // ("no" is Spanish and Portuguese alike): the guess among them is a coin.
                 let default = primary_subtag(&self.default_language);
