@@ -238,8 +238,8 @@ pub struct Lexicon {
     function_units: HashMap<String, Vec<Vec<Unit>>>,
     /// Index terms (as the plain analyzer makes them) of each language's function words.
     function_terms: HashMap<String, HashSet<String>>,
-    /// The same, without the words the language borrows: its evidence in a message.
-    telling_terms: HashMap<String, HashSet<String>>,
+    /// The function terms each language borrows from another: no evidence that a message is in it.
+    borrowed_terms: HashMap<String, HashSet<String>>,
     /// The same, as the language's own analyzer (stemmed where it stems) makes them.
     function_stems: HashMap<String, HashSet<String>>,
     empty: HashSet<String>,
@@ -284,8 +284,8 @@ pub struct CompiledLanguage {
     function_units: Vec<Vec<Unit>>,
     /// Sorted.
     function_terms: Vec<String>,
-    /// Sorted: the function terms without the borrowed ones.
-    telling_terms: Vec<String>,
+    /// Sorted: the function terms the language borrows.
+    borrowed_terms: Vec<String>,
     /// Sorted.
     function_stems: Vec<String>,
 }
@@ -360,11 +360,6 @@ fn compile_files(files: &[(&str, &str)]) -> Result<Vec<CompiledLanguage>, Engine
                 reason: format!("borrowed function word {word:?} is not among its function words"),
             });
         }
-        let telling_terms = function_terms
-            .iter()
-            .filter(|term| !borrowed.contains(*term))
-            .cloned()
-            .collect();
         let function_stems = file
             .function_words
             .iter()
@@ -381,7 +376,7 @@ fn compile_files(files: &[(&str, &str)]) -> Result<Vec<CompiledLanguage>, Engine
             groups: postcard::to_stdvec(&groups).expect("groups are strings and lists"),
             function_units,
             function_terms: sorted(function_terms),
-            telling_terms: sorted(telling_terms),
+            borrowed_terms: sorted(borrowed),
             function_stems: sorted(function_stems),
         });
     }
@@ -401,7 +396,7 @@ impl Lexicon {
             analyzers: HashMap::new(),
             function_units: HashMap::new(),
             function_terms: HashMap::new(),
-            telling_terms: HashMap::new(),
+            borrowed_terms: HashMap::new(),
             function_stems: HashMap::new(),
             empty: HashSet::new(),
         };
@@ -424,8 +419,8 @@ impl Lexicon {
                 .function_terms
                 .insert(key.clone(), language.function_terms.into_iter().collect());
             lexicon
-                .telling_terms
-                .insert(key.clone(), language.telling_terms.into_iter().collect());
+                .borrowed_terms
+                .insert(key.clone(), language.borrowed_terms.into_iter().collect());
             lexicon
                 .function_stems
                 .insert(key, language.function_stems.into_iter().collect());
@@ -439,12 +434,13 @@ impl Lexicon {
     pub fn function_word_votes(&self, message: &str) -> Vec<(&str, usize)> {
         let message_terms: Vec<String> = terms(message);
         let mut votes: Vec<(&str, usize)> = self
-            .telling_terms
+            .function_terms
             .iter()
             .map(|(language, function)| {
+                let borrowed = self.borrowed_terms.get(language).unwrap_or(&self.empty);
                 let hits = message_terms
                     .iter()
-                    .filter(|term| function.contains(*term))
+                    .filter(|term| function.contains(*term) && !borrowed.contains(*term))
                     .count();
                 (language.as_str(), hits)
             })
